@@ -1,0 +1,5 @@
+// The kernel module: pure functions over pointers and sizes into imported memory.
+// Each concept lives in its own file and is re-exported here.
+export { heap_base, relaxed_build } from './info';
+import './abort';
+export * from './gemm';

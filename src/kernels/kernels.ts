@@ -1,0 +1,179 @@
+// The embeddable kernel API: typed, validated, zero-copy calls on Float32Arrays that
+// live in Wasm memory.
+import { Arena } from './arena.js';
+import { KernelRangeError } from './errors.js';
+import type { KernelExports } from './exports.js';
+import { compileKernels, instantiateKernels, type BuildChoice, type BuildName } from './load.js';
+import { checkBool, checkF32, checkMatrix, checkNumber, checkSize } from './validate.js';
+
+export interface KernelInfo {
+  /** The Wasm build in use. */
+  build: BuildName;
+  /** Whether the engine accepts relaxed SIMD (the build may still be 'simd' if forced). */
+  relaxedSupported: boolean;
+  /** Whether SharedArrayBuffer (and so shared Wasm memory) exists in this realm. */
+  sharedMemorySupported: boolean;
+}
+
+export interface LoadOptions {
+  /** 'auto' (default) picks relaxed SIMD when the engine validates it, else plain SIMD. */
+  build?: BuildChoice;
+  /** Initial memory in 64 KiB pages (default 256 = 16 MiB); it grows on demand. */
+  initialPages?: number;
+}
+
+interface Region { ptr: number; length: number }
+
+export class Kernels {
+  readonly info: KernelInfo;
+  readonly exports: KernelExports;
+  readonly memory: WebAssembly.Memory;
+  readonly arena: Arena;
+  private regions = new WeakMap<Float32Array, Region>();
+  private heap: Float32Array;
+  private work = { ptr: 0, bytes: 0 };
+
+  constructor(exports: KernelExports, memory: WebAssembly.Memory, info: KernelInfo) {
+    this.exports = exports;
+    this.memory = memory;
+    this.info = info;
+    this.arena = new Arena(memory, exports.heap_base());
+    this.heap = new Float32Array(memory.buffer);
+  }
+
+  /** A Float32Array over the whole memory, re-made after growth. */
+  heapF32(): Float32Array {
+    if (this.heap.buffer !== this.memory.buffer) this.heap = new Float32Array(this.memory.buffer);
+    return this.heap;
+  }
+
+  /**
+   * Allocates n zeroed floats in Wasm memory and returns a view. Arrays from here
+   * are used in place by every kernel call. If the memory later grows, the JS engine
+   * detaches old views (length 0): kernel calls still accept them (they are mapped
+   * back by pointer) and `view(a)` gives a live view of the same floats.
+   */
+  f32(n: number): Float32Array {
+    checkSize('n', n);
+    const ptr = this.arena.alloc(n * 4);
+    const v = new Float32Array(this.memory.buffer, ptr, n);
+    v.fill(0);
+    this.regions.set(v, { ptr, length: n });
+    return v;
+  }
+
+  /** Returns an array from `f32` to the arena. */
+  free(a: Float32Array): void {
+    const r = this.regions.get(checkF32('a', a));
+    if (!r) throw new KernelRangeError('a', 'was not allocated by this module (k.f32)');
+    this.arena.release(r.ptr);
+    this.regions.delete(a);
+  }
+
+  /** Frees every allocation; all views from `f32` become invalid. */
+  reset(): void {
+    this.arena.reset();
+    this.regions = new WeakMap();
+    this.work = { ptr: 0, bytes: 0 };
+  }
+
+  /** A live view over the same floats as `a` (which may be detached by growth). */
+  view(a: Float32Array): Float32Array {
+    const r = this.regions.get(a);
+    if (!r) throw new KernelRangeError('a', 'was not allocated by this module (k.f32)');
+    if (a.buffer === this.memory.buffer) return a;
+    return new Float32Array(this.memory.buffer, r.ptr, r.length);
+  }
+
+  /** Byte offset of an array from `f32`, or undefined for a foreign array. */
+  ptr(a: Float32Array): number | undefined {
+    return this.regions.get(a)?.ptr;
+  }
+
+  /** Length of `a` in floats, also for a view that growth detached. */
+  lengthOf(a: Float32Array): number {
+    return this.regions.get(a)?.length ?? a.length;
+  }
+
+  /** Scratch shared by calls on this instance (GEMM packing). Grows, never shrinks. */
+  workspace(bytes: number): number {
+    if (bytes <= this.work.bytes) return this.work.ptr;
+    if (this.work.bytes) this.arena.release(this.work.ptr);
+    this.work = { ptr: this.arena.alloc(bytes), bytes };
+    return this.work.ptr;
+  }
+
+  /**
+   * C = alpha·op(A)·op(B) + beta·C, row-major, op(X) = transX ? Xᵀ : X.
+   * op(A) is M×K, op(B) is K×N, C is M×N. With beta = 0, C is write-only.
+   * Arrays from `f32` are used in place; any other Float32Array is copied in
+   * (and C copied back). C must not overlap A or B.
+   */
+  sgemm(
+    transA: boolean, transB: boolean, M: number, N: number, K: number,
+    alpha: number, A: Float32Array, lda: number, B: Float32Array, ldb: number,
+    beta: number, C: Float32Array, ldc: number,
+  ): void {
+    checkBool('transA', transA); checkBool('transB', transB);
+    checkSize('M', M); checkSize('N', N); checkSize('K', K);
+    checkNumber('alpha', alpha); checkNumber('beta', beta);
+    checkF32('A', A); checkF32('B', B); checkF32('C', C);
+    checkSize('lda', lda, 1); checkSize('ldb', ldb, 1); checkSize('ldc', ldc, 1);
+    checkMatrix('A', 'lda', this.lengthOf(A), transA ? K : M, transA ? M : K, lda);
+    checkMatrix('B', 'ldb', this.lengthOf(B), transB ? N : K, transB ? K : N, ldb);
+    checkMatrix('C', 'ldc', this.lengthOf(C), M, N, ldc);
+    if (M === 0 || N === 0) return;
+    this.withArgs([A, B, C], [false, false, true], (pA, pB, pC) => {
+      if (pC.overlaps(pA) || pC.overlaps(pB)) throw new KernelRangeError('C', 'must not overlap A or B');
+      const work = this.workspace(this.exports.gemm_f32_workspace_bytes(M, N, K));
+      this.exports.gemm_f32(+transA, +transB, M, N, K, alpha, pA.ptr, lda, pB.ptr, ldb, beta, pC.ptr, ldc, work);
+    });
+  }
+
+  /**
+   * Resolves arrays to pointers: ours in place, foreign ones copied into temporaries
+   * (all allocated before any copy, so a growth cannot detach a view mid-copy) and,
+   * where `out` is set, copied back afterwards.
+   */
+  withArgs(arrays: Float32Array[], out: boolean[], fn: (...p: Ptr[]) => void): void {
+    const temps: number[] = [];
+    const ptrs: Ptr[] = arrays.map((a) => {
+      const r = this.regions.get(a);
+      if (r) return new Ptr(r.ptr, r.length);
+      const p = this.arena.alloc(a.length * 4);
+      temps.push(p);
+      return new Ptr(p, a.length, a);
+    });
+    try {
+      const heap = this.heapF32();
+      for (const p of ptrs) if (p.foreign) heap.set(p.foreign, p.ptr >>> 2);
+      fn(...ptrs);
+      const after = this.heapF32();
+      ptrs.forEach((p, i) => {
+        if (p.foreign && out[i]) p.foreign.set(after.subarray(p.ptr >>> 2, (p.ptr >>> 2) + p.length));
+      });
+    } finally {
+      for (const t of temps) this.arena.release(t);
+    }
+  }
+}
+
+export class Ptr {
+  constructor(readonly ptr: number, readonly length: number, readonly foreign?: Float32Array) {}
+  overlaps(o: Ptr): boolean {
+    return this.ptr < o.ptr + o.length * 4 && o.ptr < this.ptr + this.length * 4;
+  }
+}
+
+/** Loads and instantiates the kernels with a fresh memory. */
+export async function loadKernels(options: LoadOptions = {}): Promise<Kernels> {
+  const initial = checkSize('initialPages', options.initialPages ?? 256, 1);
+  const compiled = await compileKernels(options.build ?? 'auto');
+  const memory = new WebAssembly.Memory({ initial });
+  const exports = instantiateKernels(compiled.module, memory);
+  return new Kernels(exports, memory, {
+    build: compiled.build,
+    relaxedSupported: compiled.relaxedSupported,
+    sharedMemorySupported: typeof SharedArrayBuffer !== 'undefined',
+  });
+}
