@@ -3,3 +3,5 @@
 export { heap_base, relaxed_build } from './info';
 import './abort';
 export * from './gemm';
+export * from './landscape_vec';
+export * from './randproj';
