@@ -24,4 +24,72 @@ export interface KernelExports {
   randproj_apply_t_f32(seed: number, n: number, p: number, g: number, out: number): void;
   randproj_gram_workspace_bytes(p: number): number;
   randproj_gram_f64(seed: number, n: number, p: number, G: number, work: number): void;
+
+  // --- neural-network kernels (assembly/{reduce,activation,bias,softmax_xent,dropout,batchnorm,pool,im2col,conv2d,optim}.ts)
+  sum_f32(x: number, n: number): number;
+  dot_f32(x: number, y: number, n: number): number;
+  sumsq_f32(x: number, n: number): number;
+  axpy_f32(n: number, a: number, x: number, y: number): void;
+  scal_f32(n: number, a: number, x: number): void;
+  copy_f32(n: number, x: number, y: number): void;
+  fill_f32(n: number, v: number, x: number): void;
+  axpby_f32(n: number, a: number, x: number, b: number, y: number): void;
+  add_f32(n: number, x: number, y: number, z: number): void;
+  is_finite_f32(x: number, n: number): number;
+  relu_fwd_f32(x: number, y: number, n: number): void;
+  relu_bwd_f32(x: number, dy: number, dx: number, n: number): void;
+  bias_add_f32(y: number, bias: number, rows: number, cols: number): void;
+  bias_grad_f32(dy: number, dbias: number, rows: number, cols: number): void;
+  softmax_xent_fwd_bwd_f32(logits: number, labels: number, dlogits: number, rows: number, classes: number, scale: number): number;
+  softmax_xent_fwd_f32(logits: number, labels: number, rows: number, classes: number): number;
+  count_correct_f32(logits: number, labels: number, rows: number, classes: number): number;
+  softmax_f32(logits: number, probs: number, rows: number, classes: number): void;
+  dropout_fwd_f32(x: number, y: number, mask: number, n: number, p: number, seed: number, stream: number): void;
+  dropout_bwd_f32(dy: number, mask: number, dx: number, n: number): void;
+  batchnorm_fwd_train_f32(
+    x: number, gamma: number, beta: number, y: number, mean: number, invstd: number,
+    running_mean: number, running_var: number, rows: number, C: number, momentum: number, eps: number,
+  ): void;
+  batchnorm_fwd_infer_f32(
+    x: number, gamma: number, beta: number, running_mean: number, running_var: number, y: number,
+    rows: number, C: number, eps: number,
+  ): void;
+  batchnorm_bwd_f32(
+    x: number, dy: number, gamma: number, mean: number, invstd: number,
+    dx: number, dgamma: number, dbeta: number, rows: number, C: number,
+  ): void;
+  maxpool2d_fwd_nhwc(
+    x: number, y: number, argmax: number, N: number, H: number, W: number, C: number,
+    KH: number, KW: number, SH: number, SW: number, padT: number, padL: number, OH: number, OW: number,
+  ): void;
+  maxpool2d_bwd_nhwc(dy: number, argmax: number, dx: number, outCount: number, inCount: number): void;
+  im2col_nhwc(
+    x: number, col: number, H: number, W: number, C: number, KH: number, KW: number,
+    SH: number, SW: number, padT: number, padL: number, OH: number, OW: number, row0: number, rows: number,
+  ): void;
+  col2im_nhwc(
+    col: number, dx: number, H: number, W: number, C: number, KH: number, KW: number,
+    SH: number, SW: number, padT: number, padL: number, OH: number, OW: number, row0: number, rows: number,
+  ): void;
+  conv2d_workspace_bytes(N: number, H: number, W: number, C: number, KH: number, KW: number, OC: number, OH: number, OW: number): number;
+  conv2d_fwd_nhwc(
+    x: number, w: number, bias: number, y: number, N: number, H: number, W: number, C: number,
+    KH: number, KW: number, OC: number, SH: number, SW: number, padT: number, padL: number, OH: number, OW: number, work: number,
+  ): void;
+  conv2d_bwd_data_nhwc(
+    dy: number, w: number, dx: number, N: number, H: number, W: number, C: number,
+    KH: number, KW: number, OC: number, SH: number, SW: number, padT: number, padL: number, OH: number, OW: number, work: number,
+  ): void;
+  conv2d_bwd_filter_nhwc(
+    x: number, dy: number, dw: number, N: number, H: number, W: number, C: number,
+    KH: number, KW: number, OC: number, SH: number, SW: number, padT: number, padL: number, OH: number, OW: number, work: number,
+  ): void;
+  adam_step_f32(
+    params: number, grads: number, m: number, v: number, n: number,
+    lr: number, beta1: number, beta2: number, eps: number, bc1: number, bc2: number, weight_decay: number,
+  ): void;
+  sgd_momentum_step_f32(
+    params: number, grads: number, vel: number, n: number,
+    lr: number, momentum: number, nesterov: number, weight_decay: number,
+  ): void;
 }
