@@ -71,7 +71,9 @@ export function parseNpy(bytes: Uint8Array, file = '<npy buffer>'): NpyArray {
   if (bytes.length < expected) throw new DataFormatError(file, `truncated: expected ${expected} bytes for ${descr} shape (${shape.join(', ')}), got ${bytes.length}`);
   if (bytes.length > expected) throw new DataFormatError(file, `trailing data: expected ${expected} bytes for ${descr} shape (${shape.join(', ')}), got ${bytes.length}`);
   if (!LITTLE_ENDIAN_HOST && BYTES[dtype] > 1) throw new DataFormatError(file, 'little-endian data on a big-endian host is not supported');
-  const buf = bytes.slice(dataStart, expected).buffer; // copy: aligned for the typed array
+  // Copy into a fresh, aligned buffer. (Not bytes.slice: on a Node Buffer that is a view
+  // into a shared pool, whose .buffer holds other data.)
+  const buf = new Uint8Array(bytes.subarray(dataStart, expected)).buffer;
   const data: NpyData =
     dtype === 'f32' ? new Float32Array(buf) : dtype === 'f64' ? new Float64Array(buf) : dtype === 'u8' ? new Uint8Array(buf)
       : dtype === 'i8' ? new Int8Array(buf) : dtype === 'i32' ? new Int32Array(buf) : new BigInt64Array(buf);
