@@ -1,0 +1,67 @@
+// Batch normalization over the last axis: rows = N for [d] inputs, N·H·W for NHWC images.
+// Training mode normalizes with the batch statistics (biased variance) and updates the
+// running statistics (unbiased variance, PyTorch-convention momentum); evaluation mode uses
+// the running statistics. gamma/beta are parameters; running mean/var live in the model's
+// buffer vector (state that is saved but not trained, so sharpness and optimizers skip it).
+import type { Arena } from '../kernels/arena.js';
+import type { Layer, LayerContext } from './layer.js';
+
+export class BatchNorm implements Layer {
+  readonly type = 'batchnorm';
+  readonly paramCount: number;
+  readonly bufferCount: number;
+  readonly outShape: readonly number[];
+  /** Channels (the last axis) and rows per sample. */
+  readonly C: number;
+  private readonly perSample: number;
+  private gamma = 0; private beta = 0; private dgamma = 0; private dbeta = 0;
+  private runMean = 0; private runVar = 0;
+  private y = 0; private mean = 0; private invstd = 0; private x = 0;
+
+  constructor(private readonly ctx: LayerContext, readonly inShape: readonly number[], readonly momentum: number, readonly eps: number) {
+    this.outShape = inShape;
+    this.C = inShape[inShape.length - 1];
+    this.perSample = inShape.reduce((a, b) => a * b, 1) / this.C;
+    this.paramCount = 2 * this.C;
+    this.bufferCount = 2 * this.C;
+  }
+
+  bind(params: number, grads: number, buffers: number): void {
+    this.gamma = params; this.beta = params + this.C * 4;
+    this.dgamma = grads; this.dbeta = grads + this.C * 4;
+    this.runMean = buffers; this.runVar = buffers + this.C * 4;
+  }
+
+  init(params: Float32Array, buffers: Float32Array): void {
+    params.fill(1, 0, this.C); params.fill(0, this.C);
+    buffers.fill(0, 0, this.C); buffers.fill(1, this.C);
+  }
+
+  allocate(arena: Arena, cap: number): void {
+    this.y = arena.alloc(cap * this.perSample * this.C * 4);
+    this.mean = arena.alloc(this.C * 4);
+    this.invstd = arena.alloc(this.C * 4);
+  }
+  release(arena: Arena): void {
+    arena.release(this.y); arena.release(this.mean); arena.release(this.invstd);
+    this.y = this.mean = this.invstd = 0;
+  }
+  workspaceBytes(): number { return 0; }
+
+  forward(x: number, batch: number, train: boolean): number {
+    const e = this.ctx.exports, rows = batch * this.perSample;
+    this.x = x;
+    if (train) {
+      e.batchnorm_fwd_train_f32(x, this.gamma, this.beta, this.y, this.mean, this.invstd, this.runMean, this.runVar, rows, this.C, this.momentum, this.eps);
+    } else {
+      e.batchnorm_fwd_infer_f32(x, this.gamma, this.beta, this.runMean, this.runVar, this.y, rows, this.C, this.eps);
+    }
+    return this.y;
+  }
+
+  backward(dy: number, spare: number, batch: number): number {
+    // The kernel always writes dx (it is most of the work and shares the reductions).
+    this.ctx.exports.batchnorm_bwd_f32(this.x, dy, this.gamma, this.mean, this.invstd, spare, this.dgamma, this.dbeta, batch * this.perSample, this.C);
+    return spare;
+  }
+}

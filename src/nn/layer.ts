@@ -1,0 +1,44 @@
+// The contract every layer implements. Layers hold byte offsets into Wasm memory: their
+// parameters and gradients are slices of the model's two flat vectors, their activations
+// come from the arena once per batch capacity and are reused every step.
+import type { Arena } from '../kernels/arena.js';
+import type { KernelExports } from '../kernels/exports.js';
+import type { Rng } from '../util/rng.js';
+
+export interface Layer {
+  readonly type: string;
+  /** Per-sample shapes. */
+  readonly inShape: readonly number[];
+  readonly outShape: readonly number[];
+  /** Floats this layer owns in the flat parameter (and gradient) vector. */
+  readonly paramCount: number;
+  /** Floats of non-trained state (BN running statistics) in the model's buffer vector. */
+  readonly bufferCount: number;
+  /** Byte offsets of this layer's slices; called once, before init. */
+  bind(params: number, grads: number, buffers: number): void;
+  /** Writes initial parameters/buffers into views of this layer's slices. */
+  init(params: Float32Array, buffers: Float32Array, rng: Rng): void;
+  /** Allocates activations for batches up to `cap` from the arena (called again after release). */
+  allocate(arena: Arena, cap: number): void;
+  release(arena: Arena): void;
+  /** Bytes of shared kernel scratch this layer needs at batch size `cap`. */
+  workspaceBytes(cap: number): number;
+  /**
+   * Returns the pointer of the output (its own buffer, or `x` for in-place and
+   * pass-through layers). `seed` drives dropout masks in training mode.
+   */
+  forward(x: number, batch: number, train: boolean, seed: number): number;
+  /**
+   * Writes parameter gradients (overwriting) and, when `needDx`, the input gradient into
+   * `dy` (in place) or `spare`; returns where dx is (any value when !needDx).
+   * Must follow a training-mode forward of the same batch.
+   */
+  backward(dy: number, spare: number, batch: number, needDx: boolean): number;
+}
+
+/** What a layer needs from the model: the raw kernels and the shared scratch. */
+export interface LayerContext {
+  readonly exports: KernelExports;
+  /** Pointer to the model's shared kernel workspace (valid during forward/backward). */
+  work(): number;
+}

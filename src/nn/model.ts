@@ -1,0 +1,309 @@
+// A network built from a ModelSpec. All parameters live in ONE contiguous f32 vector in Wasm
+// memory and all gradients in another (layers hold offsets into them), so optimizers,
+// sharpness and data-parallel reduction each work on the whole model with one kernel call.
+// Activations are allocated once per batch capacity and reused every step.
+import type { Kernels } from '../kernels/kernels.js';
+import { Rng } from '../util/rng.js';
+import type { Dataset } from '../data/dataset.js';
+import { BatchNorm } from './batchnorm.js';
+import { Conv2d } from './conv2d.js';
+import { Dense } from './dense.js';
+import { Dropout } from './dropout.js';
+import { ModelInputError } from './errors.js';
+import { Flatten } from './flatten.js';
+import type { Layer, LayerContext } from './layer.js';
+import { MaxPool } from './maxpool.js';
+import { Relu } from './relu.js';
+import { SoftmaxCrossEntropy } from './softmax_xent.js';
+import { resolveSpec, shapeSize, type ModelSpec } from './spec.js';
+
+/** A flat f32 vector in Wasm memory. `view()` is live (re-made after memory growth). */
+export class FlatVector {
+  private cached: Float32Array | null = null;
+  constructor(private readonly k: Kernels, readonly ptr: number, readonly length: number) {}
+  view(): Float32Array {
+    const buf = this.k.memory.buffer;
+    if (!this.cached || this.cached.buffer !== buf) this.cached = new Float32Array(buf, this.ptr, this.length);
+    return this.cached;
+  }
+}
+
+export interface ForwardOptions {
+  /** Training mode: BN uses (and updates) batch statistics, dropout is active. Default false. */
+  train?: boolean;
+  /** Dropout seed for this pass; by default a fresh one per training forward (from the model's counter). */
+  seed?: number;
+}
+
+export interface EvaluateOptions {
+  /** Samples per forward pass (default 1000, or the current capacity if larger). */
+  batchSize?: number;
+  /** Evaluate only the first `limit` samples. */
+  limit?: number;
+}
+
+export interface Metrics { loss: number; accuracy: number; n: number }
+
+export interface CreateOptions { seed?: number }
+
+function mix32(a: number, b: number): number {
+  let z = (a ^ Math.imul(b + 0x632be5ab, 0x9e3779b9)) >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
+function checkBatch(batch: unknown): number {
+  if (typeof batch !== 'number' || !Number.isInteger(batch) || batch < 1 || batch > 0x7fffffff) {
+    throw new ModelInputError('batch', `must be a positive integer, got ${batch}`);
+  }
+  return batch;
+}
+
+export class Model {
+  readonly spec: ModelSpec;
+  readonly layers: Layer[];
+  readonly inputShape: readonly number[];
+  readonly inputSize: number;
+  readonly classes: number;
+  readonly numParams: number;
+  readonly numBuffers: number;
+  readonly params: FlatVector;
+  readonly grads: FlatVector;
+  /** Non-trained state (BN running statistics), saved in checkpoints. */
+  readonly buffers: FlatVector;
+  /** Base of the per-step dropout seeds, and how many training forwards have run. */
+  dropoutBase: number;
+  trainForwards = 0;
+
+  private readonly head: SoftmaxCrossEntropy;
+  private readonly widest: number;
+  private cap = 0;
+  private inputPtr = 0; private labelsPtr = 0;
+  private gA = 0; private gB = 0;
+  private workPtr = 0; private workBytes = 0;
+  private logits = 0;
+  private lastBatch = 0;
+  private disposed = false;
+
+  static create(k: Kernels, spec: ModelSpec, opts: CreateOptions = {}): Model {
+    return new Model(k, spec, opts.seed ?? 0);
+  }
+
+  private constructor(readonly k: Kernels, spec: ModelSpec, seed: number) {
+    const resolved = resolveSpec(spec);
+    this.spec = JSON.parse(JSON.stringify(spec)) as ModelSpec;
+    this.inputShape = spec.input.slice();
+    this.inputSize = shapeSize(spec.input);
+    const ctx: LayerContext = { exports: k.exports, work: () => this.workPtr };
+    let seenOwner = false; // a layer before this one owns its output buffer
+    this.layers = resolved.map((r, i) => {
+      let layer: Layer;
+      switch (r.type) {
+        case 'dense': layer = new Dense(ctx, r.inShape[0], r.units); break;
+        case 'conv2d': layer = new Conv2d(ctx, r.inShape, r.outShape, r); break;
+        case 'batchnorm': layer = new BatchNorm(ctx, r.inShape, r.momentum, r.eps); break;
+        case 'relu': layer = new Relu(ctx, r.inShape, seenOwner); break;
+        case 'maxpool': layer = new MaxPool(ctx, r.inShape, r.outShape, r); break;
+        case 'dropout': layer = new Dropout(ctx, r.inShape, r.rate, i); break;
+        case 'flatten': layer = new Flatten(r.inShape); break;
+      }
+      if (r.type !== 'flatten' && r.type !== 'dropout') seenOwner = true;
+      return layer;
+    });
+    this.classes = resolved[resolved.length - 1].outShape[0];
+    this.widest = Math.max(...resolved.map((r) => Math.max(shapeSize(r.inShape), shapeSize(r.outShape))));
+    this.numParams = this.layers.reduce((a, l) => a + l.paramCount, 0);
+    this.numBuffers = this.layers.reduce((a, l) => a + l.bufferCount, 0);
+    const arena = k.arena;
+    this.params = new FlatVector(k, arena.alloc(this.numParams * 4), this.numParams);
+    this.grads = new FlatVector(k, arena.alloc(this.numParams * 4), this.numParams);
+    this.buffers = new FlatVector(k, arena.alloc(this.numBuffers * 4), this.numBuffers);
+    this.head = new SoftmaxCrossEntropy(k.exports, this.classes);
+    const rng = new Rng(seed);
+    let p = 0, b = 0;
+    const pv = this.params.view(), bv = this.buffers.view();
+    this.grads.view().fill(0);
+    for (const l of this.layers) {
+      l.bind(this.params.ptr + p * 4, this.grads.ptr + p * 4, this.buffers.ptr + b * 4);
+      l.init(pv.subarray(p, p + l.paramCount), bv.subarray(b, b + l.bufferCount), rng);
+      p += l.paramCount; b += l.bufferCount;
+    }
+    this.dropoutBase = rng.nextU32();
+  }
+
+  /** The spec this model was built from (JSON-able). */
+  toJSON(): ModelSpec {
+    return JSON.parse(JSON.stringify(this.spec)) as ModelSpec;
+  }
+
+  /** Largest batch the current activation buffers hold. */
+  get capacity(): number { return this.cap; }
+
+  /**
+   * Makes room for batches up to `batch` (no-op if it already fits). Reallocation moves the
+   * input buffer: views from inputView/labelsView and pointers from before are invalid.
+   */
+  reserve(batch: number): void {
+    this.alive();
+    checkBatch(batch);
+    if (batch <= this.cap) return;
+    const arena = this.k.arena;
+    if (this.cap) this.releaseActivations();
+    const cap = batch;
+    this.inputPtr = arena.alloc(cap * this.inputSize * 4);
+    this.labelsPtr = arena.alloc(cap * 4);
+    this.gA = arena.alloc(cap * this.widest * 4);
+    this.gB = arena.alloc(cap * this.widest * 4);
+    for (const l of this.layers) l.allocate(arena, cap);
+    this.workBytes = Math.max(0, ...this.layers.map((l) => l.workspaceBytes(cap)));
+    this.workPtr = this.workBytes ? arena.alloc(this.workBytes) : 0;
+    this.cap = cap;
+  }
+
+  private releaseActivations(): void {
+    const arena = this.k.arena;
+    for (const l of this.layers) l.release(arena);
+    arena.release(this.inputPtr); arena.release(this.labelsPtr);
+    arena.release(this.gA); arena.release(this.gB);
+    if (this.workPtr) arena.release(this.workPtr);
+    this.cap = 0; this.workPtr = 0; this.workBytes = 0;
+  }
+
+  /** Returns every buffer of this model to the arena. */
+  dispose(): void {
+    if (this.disposed) return;
+    if (this.cap) this.releaseActivations();
+    const arena = this.k.arena;
+    arena.release(this.params.ptr); arena.release(this.grads.ptr); arena.release(this.buffers.ptr);
+    this.disposed = true;
+  }
+
+  private alive(): void {
+    if (this.disposed) throw new ModelInputError('model', 'was disposed');
+  }
+
+  /** A live view of the input buffer for `batch` samples (write a batch straight into Wasm memory). */
+  inputView(batch: number): Float32Array {
+    this.reserve(batch);
+    return new Float32Array(this.k.memory.buffer, this.inputPtr, batch * this.inputSize);
+  }
+
+  /** A live view of the label buffer for `batch` samples. */
+  labelsView(batch: number): Int32Array {
+    this.reserve(batch);
+    return new Int32Array(this.k.memory.buffer, this.labelsPtr, batch);
+  }
+
+  get inputPointer(): number { return this.inputPtr; }
+  get labelsPointer(): number { return this.labelsPtr; }
+
+  /**
+   * Runs the layers on `batch` samples at byte offset `xPtr` (in Wasm memory, e.g. the
+   * input buffer). Returns the pointer of the logits [batch, classes]. `batch` must fit
+   * the current capacity (see reserve).
+   */
+  forward(xPtr: number, batch: number, opts: ForwardOptions = {}): number {
+    this.alive();
+    checkBatch(batch);
+    if (batch > this.cap) throw new ModelInputError('batch', `${batch} exceeds the allocated capacity ${this.cap}; call reserve(${batch}) first`);
+    const train = opts.train ?? false;
+    let seed = 0;
+    if (train) seed = opts.seed !== undefined ? opts.seed >>> 0 : mix32(this.dropoutBase, this.trainForwards++);
+    let x = xPtr;
+    for (const l of this.layers) x = l.forward(x, batch, train, seed);
+    this.logits = x;
+    this.lastBatch = train ? batch : 0;
+    return x;
+  }
+
+  /**
+   * Backpropagates the gradient of the MEAN loss from the last training forward pass;
+   * `dlogits` defaults to the buffer lossForwardBackward wrote. Overwrites `grads`.
+   */
+  backward(dlogits: number = this.gA): void {
+    this.alive();
+    const batch = this.lastBatch;
+    if (!batch) throw new ModelInputError('backward', 'needs a preceding training-mode forward pass');
+    let dy = dlogits, spare = dy === this.gA ? this.gB : this.gA;
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const dx = this.layers[i].backward(dy, spare, batch, i > 0);
+      if (dx !== dy) { spare = dy; dy = dx; }
+    }
+  }
+
+  /** Copies x (unless it already is the input buffer) and validated labels into Wasm memory. */
+  private load(x: Float32Array, y: Int32Array, batch: number): void {
+    checkBatch(batch);
+    if (!(x instanceof Float32Array)) throw new ModelInputError('x', `must be a Float32Array`);
+    if (!(y instanceof Int32Array)) throw new ModelInputError('y', `must be an Int32Array`);
+    if (x.length < batch * this.inputSize) throw new ModelInputError('x', `holds ${x.length} floats, need ${batch} × ${this.inputSize}`);
+    if (y.length < batch) throw new ModelInputError('y', `holds ${y.length} labels, need ${batch}`);
+    this.reserve(batch);
+    const buf = this.k.memory.buffer;
+    if (!(x.buffer === buf && x.byteOffset === this.inputPtr)) new Float32Array(buf, this.inputPtr, batch * this.inputSize).set(x.subarray(0, batch * this.inputSize));
+    if (!(y.buffer === buf && y.byteOffset === this.labelsPtr)) new Int32Array(buf, this.labelsPtr, batch).set(y.subarray(0, batch));
+    this.checkLabels(new Int32Array(buf, this.labelsPtr, batch));
+  }
+
+  private checkLabels(y: Int32Array): void {
+    const c = this.classes;
+    for (let i = 0; i < y.length; i++) {
+      const v = y[i];
+      if (!(v >= 0 && v < c)) throw new ModelInputError('y', `label ${v} at index ${i} is outside [0, ${c})`);
+    }
+  }
+
+  /**
+   * One training-mode forward and backward on a batch: returns the mean cross-entropy and
+   * leaves its gradient in `grads`. x: batch × inputSize floats; y: batch labels.
+   */
+  lossAndGrad(x: Float32Array, y: Int32Array, batch: number): number {
+    this.load(x, y, batch);
+    const logits = this.forward(this.inputPtr, batch, { train: true });
+    const sum = this.head.forwardBackward(logits, this.labelsPtr, this.gA, batch);
+    this.backward(this.gA);
+    return sum / batch;
+  }
+
+  /** Mean cross-entropy of one batch without gradients (training mode updates BN running stats). */
+  loss(x: Float32Array, y: Int32Array, batch: number, opts: ForwardOptions = {}): number {
+    this.load(x, y, batch);
+    const logits = this.forward(this.inputPtr, batch, opts);
+    return this.head.forward(logits, this.labelsPtr, batch) / batch;
+  }
+
+  /** Mean loss and accuracy over a dataset in evaluation mode, in chunks. */
+  evaluate(ds: Dataset, opts: EvaluateOptions = {}): Metrics {
+    this.alive();
+    this.checkDataset(ds);
+    const n = Math.min(ds.n, opts.limit ?? ds.n);
+    if (!Number.isInteger(n) || n < 0) throw new ModelInputError('limit', `must be a non-negative integer, got ${opts.limit}`);
+    if (n === 0) throw new ModelInputError('ds', `${ds.name} has no samples to evaluate`);
+    const chunk = Math.min(n, Math.max(checkBatch(opts.batchSize ?? 1000), this.cap));
+    this.reserve(chunk);
+    const d = this.inputSize;
+    let loss = 0, correct = 0;
+    for (let off = 0; off < n; off += chunk) {
+      const b = Math.min(chunk, n - off);
+      const buf = this.k.memory.buffer;
+      new Float32Array(buf, this.inputPtr, b * d).set(ds.x.subarray(off * d, (off + b) * d));
+      const yv = new Int32Array(buf, this.labelsPtr, b);
+      yv.set(ds.y.subarray(off, off + b));
+      this.checkLabels(yv);
+      const logits = this.forward(this.inputPtr, b, { train: false });
+      loss += this.head.forward(logits, this.labelsPtr, b);
+      correct += this.head.correct(logits, this.labelsPtr, b);
+    }
+    return { loss: loss / n, accuracy: correct / n, n };
+  }
+
+  /** Throws if a dataset's sample shape or label count do not fit this model. */
+  checkDataset(ds: Dataset): void {
+    if (shapeSize(ds.shape) !== this.inputSize) {
+      throw new ModelInputError('ds', `${ds.name} has samples of shape [${ds.shape}] (${shapeSize(ds.shape)} values) but the model takes [${this.inputShape}] (${this.inputSize})`);
+    }
+    if (ds.classes > this.classes) throw new ModelInputError('ds', `${ds.name} has ${ds.classes} classes but the model outputs ${this.classes} logits`);
+    if (ds.x.length < ds.n * this.inputSize || ds.y.length < ds.n) throw new ModelInputError('ds', `${ds.name} is shorter than its n = ${ds.n}`);
+  }
+}

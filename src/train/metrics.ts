@@ -1,0 +1,19 @@
+// Per-epoch metrics: plain data, written into results and checkpoints.
+export interface EpochMetrics {
+  /** 1-based epoch number. */
+  epoch: number;
+  /** Evaluation-mode loss/accuracy on the training set (or its first `trainEvalSamples`). */
+  trainLoss: number;
+  trainAcc: number;
+  /** Evaluation-mode metrics on the test set; null without one. */
+  testLoss: number | null;
+  testAcc: number | null;
+  /** Mean of the training-mode mini-batch losses during the epoch. */
+  batchLoss: number;
+  /** Wall time of the epoch's optimizer steps, and of its evaluations. */
+  seconds: number;
+  evalSeconds: number;
+  /** Optimizer steps so far (cumulative) and training samples per second this epoch. */
+  steps: number;
+  samplesPerSecond: number;
+}

@@ -1,0 +1,156 @@
+// The single-worker trainer: seeded shuffling, one optimizer step per mini-batch, evaluation
+// on train and test after every epoch, NaN/Inf stop, atomic checkpoints and bit-identical resume.
+import { Batcher } from '../data/batcher.js';
+import type { Dataset } from '../data/dataset.js';
+import type { Model } from '../nn/model.js';
+import { createOptimizer, type OptimizerName } from '../optim/index.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { Rng } from '../util/rng.js';
+import { loadCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint.js';
+import { CheckpointError, NonFiniteLossError, TrainOptionError } from './errors.js';
+import type { EpochMetrics } from './metrics.js';
+
+export interface StepInfo { epoch: number; step: number; globalStep: number; loss: number }
+
+export interface TrainOptions {
+  /** Total epochs (a resumed run continues up to this count). */
+  epochs: number;
+  batchSize: number;
+  /** 'adam' (default; Keras defaults) or 'sgd' (momentum 0.9), or a ready optimizer. */
+  optimizer?: OptimizerName | Optimizer;
+  /** Learning rate for a named optimizer (default: adam 1e-3, sgd 0.01). */
+  lr?: number;
+  /** Seed of the shuffling RNG (the model's init seed is separate: Model.create). Default 0. */
+  seed?: number;
+  /** Evaluate the training metrics on its first N samples (default: all). */
+  trainEvalSamples?: number;
+  /** Samples per evaluation forward pass (default 1000). */
+  evalBatchSize?: number;
+  /** Drop the last partial batch of each epoch (default false). */
+  dropLast?: boolean;
+  onEpoch?: (m: EpochMetrics) => void;
+  onStep?: (s: StepInfo) => void;
+  /** Save a checkpoint every `every` epochs (and after the last one). */
+  checkpoint?: { path: string; every?: number };
+  /** Resume from a checkpoint file or a decoded checkpoint. */
+  resume?: string | Checkpoint;
+}
+
+export interface TrainData { train: Dataset; test?: Dataset }
+
+function posInt(name: string, v: unknown, min = 1): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new TrainOptionError(name, `must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/**
+ * Trains `model` in place and returns the metrics of every epoch (including those before a
+ * resume). Throws NonFiniteLossError at the first NaN/Inf mini-batch loss.
+ */
+export async function train(model: Model, data: TrainData, opts: TrainOptions): Promise<EpochMetrics[]> {
+  if (!data || typeof data !== 'object' || !data.train) throw new TrainOptionError('data.train', 'a training Dataset is required');
+  const epochs = posInt('epochs', opts.epochs, 0);
+  const batchSize = posInt('batchSize', opts.batchSize);
+  model.checkDataset(data.train);
+  if (data.test) model.checkDataset(data.test);
+  if (batchSize > data.train.n) throw new TrainOptionError('batchSize', `${batchSize} is larger than the ${data.train.n} training samples`);
+  const seed = opts.seed ?? 0;
+  if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new TrainOptionError('seed', `must be a finite number, got ${seed}`);
+  const trainEval = opts.trainEvalSamples === undefined ? data.train.n : Math.min(posInt('trainEvalSamples', opts.trainEvalSamples), data.train.n);
+  const evalBatchSize = posInt('evalBatchSize', opts.evalBatchSize ?? 1000);
+  const every = opts.checkpoint ? posInt('checkpoint.every', opts.checkpoint.every ?? 1) : 0;
+  if (opts.checkpoint && (typeof opts.checkpoint.path !== 'string' || !opts.checkpoint.path)) throw new TrainOptionError('checkpoint.path', 'must be a non-empty string');
+
+  let optimizer: Optimizer;
+  let ownOptimizer = false;
+  const optName = opts.optimizer ?? 'adam';
+  if (typeof optName === 'string') {
+    if (optName !== 'adam' && optName !== 'sgd') throw new TrainOptionError('optimizer', `must be 'adam' or 'sgd', got ${JSON.stringify(optName)}`);
+    if (opts.lr !== undefined && !(typeof opts.lr === 'number' && opts.lr > 0 && Number.isFinite(opts.lr))) throw new TrainOptionError('lr', `must be a positive finite number, got ${opts.lr}`);
+    optimizer = createOptimizer(model.k, model.numParams, optName === 'adam' ? { type: 'adam', lr: opts.lr } : { type: 'sgd', lr: opts.lr });
+    ownOptimizer = true;
+  } else {
+    optimizer = optName;
+    if (opts.lr !== undefined) optimizer.lr = opts.lr;
+  }
+
+  const run = { batchSize, seed, optimizer: optimizer.type, lr: optimizer.lr, dropLast: opts.dropLast ?? false, trainEvalSamples: trainEval };
+  let rng = new Rng(seed);
+  let startEpoch = 0, globalStep = 0;
+  const history: EpochMetrics[] = [];
+  try {
+    if (opts.resume !== undefined) {
+      const c = typeof opts.resume === 'string' ? await loadCheckpoint(opts.resume) : opts.resume;
+      const where = typeof opts.resume === 'string' ? opts.resume : '<checkpoint>';
+      restore(model, optimizer, c, where);
+      rng = new Rng(c.rng);
+      startEpoch = c.epoch; globalStep = c.step;
+      history.push(...c.history);
+    }
+    const batcher = new Batcher(data.train, batchSize, rng, { dropLast: opts.dropLast ?? false });
+    const nb = batcher.batchesPerEpoch;
+    model.reserve(batchSize);
+    for (let epoch = startEpoch + 1; epoch <= epochs; epoch++) {
+      const t0 = performance.now();
+      const order = batcher.epochOrder();
+      let lossSum = 0, samples = 0;
+      for (let b = 0; b < nb; b++) {
+        const idx = batcher.batch(order, b);
+        const n = idx.length;
+        const x = model.inputView(n), y = model.labelsView(n);
+        batcher.gather(idx, x, y);
+        const loss = model.lossAndGrad(x, y, n);
+        globalStep++;
+        if (!Number.isFinite(loss)) throw new NonFiniteLossError(epoch, b + 1, globalStep, loss);
+        optimizer.step(model.params.ptr, model.grads.ptr);
+        lossSum += loss * n; samples += n;
+        opts.onStep?.({ epoch, step: b + 1, globalStep, loss });
+      }
+      const t1 = performance.now();
+      const tr = model.evaluate(data.train, { limit: trainEval, batchSize: evalBatchSize });
+      const te = data.test ? model.evaluate(data.test, { batchSize: evalBatchSize }) : null;
+      const t2 = performance.now();
+      const m: EpochMetrics = {
+        epoch, trainLoss: tr.loss, trainAcc: tr.accuracy, testLoss: te ? te.loss : null, testAcc: te ? te.accuracy : null,
+        batchLoss: lossSum / samples, seconds: (t1 - t0) / 1000, evalSeconds: (t2 - t1) / 1000,
+        steps: globalStep, samplesPerSecond: samples / ((t1 - t0) / 1000),
+      };
+      history.push(m);
+      opts.onEpoch?.(m);
+      if (opts.checkpoint && (epoch % every === 0 || epoch === epochs)) {
+        await saveCheckpoint(opts.checkpoint.path, snapshot(model, optimizer, rng, epoch, globalStep, history, run));
+      }
+    }
+    return history;
+  } finally {
+    if (ownOptimizer) optimizer.dispose();
+  }
+}
+
+/** Captures a run's complete state after `epoch` epochs. */
+export function snapshot(model: Model, optimizer: Optimizer, rng: Rng, epoch: number, step: number, history: EpochMetrics[], run: Record<string, unknown>): Checkpoint {
+  return {
+    spec: model.toJSON(), epoch, step, rng: rng.state(),
+    dropoutBase: model.dropoutBase, trainForwards: model.trainForwards,
+    params: model.params.view().slice(), buffers: model.buffers.view().slice(),
+    optimizer: optimizer.state(), history: history.slice(), run,
+  };
+}
+
+/** Loads a checkpoint into a model and optimizer built for the same spec. */
+export function restore(model: Model, optimizer: Optimizer, c: Checkpoint, where = '<checkpoint>'): void {
+  if (JSON.stringify(c.spec) !== JSON.stringify(model.toJSON())) {
+    throw new CheckpointError(where, `was saved for a different network (${c.spec?.name ?? 'unnamed'}: ${JSON.stringify(c.spec).slice(0, 120)}…) than this model (${model.spec.name ?? 'unnamed'})`);
+  }
+  if (c.params.length !== model.numParams) throw new CheckpointError(where, `holds ${c.params.length} parameters, the model has ${model.numParams}`);
+  if (c.buffers.length !== model.numBuffers) throw new CheckpointError(where, `holds ${c.buffers.length} buffer values, the model has ${model.numBuffers}`);
+  try {
+    optimizer.setState(c.optimizer);
+  } catch (e) {
+    throw new CheckpointError(where, `optimizer state does not fit: ${(e as Error).message}`, { cause: e });
+  }
+  model.params.view().set(c.params);
+  model.buffers.view().set(c.buffers);
+  model.dropoutBase = c.dropoutBase;
+  model.trainForwards = c.trainForwards;
+}
