@@ -65,8 +65,10 @@ export function syntheticClassification(opts: SyntheticOptions): Dataset {
   const labelNoise = checkFinite('labelNoise', opts.labelNoise ?? 0, 0, 1);
   if (n * d > 2 ** 31) throw new DataArgumentError('n', `n·prod(shape) = ${n * d} is too large for one Float32Array`);
 
-  const problem = new Rng(seed);
-  const samples = sampleSeed === undefined ? problem.fork() : new Rng(sampleSeed);
+  // Two streams from the seed: the problem's never depends on whether sampleSeed is given.
+  const root = new Rng(seed);
+  const problem = root.fork();
+  const samples = sampleSeed === undefined ? root.fork() : new Rng(sampleSeed);
   const x = new Float32Array(n * d);
   const y = new Int32Array(n);
 
