@@ -4,7 +4,7 @@
 // top to bottom); we convert to HWC f32 in [0, 1], shape [32, 32, 3].
 
 import type { Dataset } from './dataset.js';
-import { DataArgumentError, DataFileError, DataFormatError } from './errors.js';
+import { DataArgumentError, DataFileError, DataFormatError, DataTypeError } from './errors.js';
 import { pathExists, readDataFile } from './file.js';
 import { checkInt } from './validate.js';
 
@@ -53,6 +53,7 @@ export interface CifarBuffer {
  */
 export function cifarFromBuffers(files: CifarBuffer[], variant: CifarVariant, name: string, opts: CifarOptions = {}): Dataset {
   const lay = layout(variant, opts.labels ?? 'fine');
+  if (typeof name !== 'string' || name.length === 0) throw new DataTypeError('name', 'must be a non-empty string naming the dataset');
   if (!Array.isArray(files) || files.length === 0) throw new DataArgumentError('files', 'must be a non-empty list of CIFAR binary files');
   const rec = lay.labelBytes + IMAGE_BYTES;
   let total = 0;

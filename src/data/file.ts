@@ -4,6 +4,8 @@
 
 import { DataFileError, DataFormatError } from './errors.js';
 
+// Safe for every format we read: IDX starts with 00, NPY with 93, a CIFAR record with a
+// label byte < 20 — none can begin 1f 8b.
 function isGzip(b: Uint8Array): boolean {
   return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 }

@@ -3,7 +3,7 @@
 // (x / 255, as the paper's code does), shape [rows, cols, 1].
 
 import type { Dataset } from './dataset.js';
-import { DataArgumentError, DataFileError, DataFormatError } from './errors.js';
+import { DataArgumentError, DataFileError, DataFormatError, DataTypeError } from './errors.js';
 import { findDataFile, pathExists, readDataFile } from './file.js';
 import { parseIdx } from './idx.js';
 import { checkInt, findBadLabel } from './validate.js';
@@ -28,6 +28,7 @@ export interface MnistBufferOptions {
  * hold the same number of samples and that every label is in [0, classes).
  */
 export function mnistFromBuffers(imagesIdx: Uint8Array, labelsIdx: Uint8Array, name: string, opts: MnistBufferOptions = {}): Dataset {
+  if (typeof name !== 'string' || name.length === 0) throw new DataTypeError('name', 'must be a non-empty string naming the dataset');
   const imagesFile = opts.imagesFile ?? `${name} images`;
   const labelsFile = opts.labelsFile ?? `${name} labels`;
   const classes = checkInt('classes', opts.classes ?? 10, 1, 256);

@@ -87,6 +87,7 @@ describe('mnistFromBuffers', () => {
     const f32 = encodeIdx({ dtype: 'f32', shape: [2, 2, 2], data: new Float32Array(8) });
     expect(() => mnistFromBuffers(f32, lbl, 'd')).toThrow(/unsupported dtype float \(0x0D\)/);
     expect(() => mnistFromBuffers(imgIdx(new Uint8Array(0), 0, 2, 2), lblIdx([]), 'd')).toThrow(/no samples/);
+    expect(() => mnistFromBuffers(img, lbl, undefined as unknown as string)).toThrow(/^name: must be a non-empty string/);
   });
 });
 
