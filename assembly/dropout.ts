@@ -28,6 +28,15 @@ function splitmix64(z: u64): u64 {
 
 /** mask[i] ∈ {0, 1/(1−p)} from (seed, stream, i); y = x·mask. y may alias x. */
 export function dropout_fwd_f32(x: usize, y: usize, mask: usize, n: i32, p: f32, seed: u32, stream: u32): void {
+  dropout_fwd_at_f32(x, y, mask, n, p, seed, stream, 0);
+}
+
+/**
+ * dropout_fwd_f32 on a slice that starts at element `first` of a larger tensor: the
+ * counter is first + i, so processing a batch in shards (workers, chunks) reproduces
+ * exactly the mask of one call over the whole tensor.
+ */
+export function dropout_fwd_at_f32(x: usize, y: usize, mask: usize, n: i32, p: f32, seed: u32, stream: u32, first: u32): void {
   const key = splitmix64((<u64>seed << 32) | <u64>stream);
   const k1 = <u32>key, k2 = <u32>(key >>> 32);
   let keepScale: f32 = 0;
@@ -37,7 +46,7 @@ export function dropout_fwd_f32(x: usize, y: usize, mask: usize, n: i32, p: f32,
   else { keepScale = <f32>(1.0 / (1.0 - <f64>p)); thr = <u32>(<f64>p * 16777216.0); }
   const sv = f32x4.splat(keepScale), tv = i32x4.splat(thr);
   const k1v = i32x4.splat(k1), k2v = i32x4.splat(k2);
-  let iv = i32x4(0, 1, 2, 3);
+  let iv = i32x4.add(i32x4(0, 1, 2, 3), i32x4.splat(first));
   const four = i32x4.splat(4);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
@@ -50,7 +59,7 @@ export function dropout_fwd_f32(x: usize, y: usize, mask: usize, n: i32, p: f32,
     iv = i32x4.add(iv, four);
   }
   for (; i < n; i++) {
-    const h = fmix32(fmix32(<u32>i + k1) ^ k2);
+    const h = fmix32(fmix32(first + <u32>i + k1) ^ k2);
     const m: f32 = (h >>> 8) >= thr ? keepScale : 0;
     const o = <usize>i << 2;
     store<f32>(mask + o, m);

@@ -45,6 +45,7 @@ export interface KernelExports {
   count_correct_f32(logits: number, labels: number, rows: number, classes: number): number;
   softmax_f32(logits: number, probs: number, rows: number, classes: number): void;
   dropout_fwd_f32(x: number, y: number, mask: number, n: number, p: number, seed: number, stream: number): void;
+  dropout_fwd_at_f32(x: number, y: number, mask: number, n: number, p: number, seed: number, stream: number, first: number): void;
   dropout_bwd_f32(dy: number, mask: number, dx: number, n: number): void;
   batchnorm_fwd_train_f32(
     x: number, gamma: number, beta: number, y: number, mean: number, invstd: number,

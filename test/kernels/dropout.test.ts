@@ -37,6 +37,24 @@ for (const build of ['simd', 'relaxed-simd'] as const) {
       expect(Array.from(m.get(c, 17))).toEqual(Array.from(m.get(a, 17)));
     });
 
+    it('dropout_fwd_at_f32 on shards (awkward split points) reproduces the whole-tensor mask', () => {
+      const n = 255, x = rand(n, 4), px = m.f32(x);
+      const whole = m.f32(n), y = m.f32(n);
+      k.exports.dropout_fwd_f32(px, y, whole, n, 0.3, 77, 5);
+      const pieces = m.f32(n), ys = m.f32(n);
+      const cuts = [0, 1, 4, 21, 86, 255];
+      for (let s = 0; s + 1 < cuts.length; s++) {
+        const a = cuts[s], len = cuts[s + 1] - a;
+        k.exports.dropout_fwd_at_f32(px + 4 * a, ys + 4 * a, pieces + 4 * a, len, 0.3, 77, 5, a);
+      }
+      expect(Array.from(m.get(pieces, n))).toEqual(Array.from(m.get(whole, n)));
+      expect(Array.from(m.get(ys, n))).toEqual(Array.from(m.get(y, n)));
+      // and the reference agrees when started at an offset
+      const tail = m.f32(17);
+      k.exports.dropout_fwd_at_f32(px, m.f32(17), tail, 17, 0.3, 77, 5, 200);
+      expect(Array.from(m.get(tail, 17))).toEqual(Array.from(dropoutMaskRef(217, 0.3, 77, 5).slice(200)));
+    });
+
     it('different seeds and different streams give different masks', () => {
       const n = 255, px = m.f32(rand(n, 2)), y = m.f32(n);
       const masks = [[1, 0], [2, 0], [1, 1]].map(([seed, stream]) => {
