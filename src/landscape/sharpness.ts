@@ -1,0 +1,137 @@
+// The sharpness metric of Keskar et al. 2017, §2.2 (PAPER.md):
+//
+//   C_ε = { y ∈ Rᵖ : |y_i| ≤ ε(|(A⁺x)_i| + 1) }
+//   φ_{x,f}(ε, A) = ( max_{y ∈ C_ε} f(x + A·y) − f(x) ) / ( 1 + f(x) ) × 100
+//
+// Full space: A = Iₙ (y is a perturbation of x, half-widths ε(|x_i| + 1)). Random
+// subspace: A is the n×p matrix of RandomSubspace (entries uniform on (−√3, √3), variance
+// 1; generated from a seed, never stored), A⁺x by a Cholesky solve on AᵀA.
+// The inner maximization runs L-BFGS-B on −f(x + A·y) for maxIter iterations (the paper
+// uses 10), starting at y = 0 — the paper does not state its start; y = 0 is feasible,
+// deterministic and makes φ ≥ 0 since L-BFGS-B never increases the objective. A random
+// start inside the box is available (`start: { seed }`).
+// Precision: x + A·y is formed in f32, so the realized perturbation carries a relative
+// rounding error ≈ 2^-24·|x_i|/|y_i| (≈ 6e-5 at ε = 1e-3); f is evaluated exactly there.
+import type { Kernels } from '../kernels/index.js';
+import { KernelRangeError, KernelTypeError } from '../kernels/errors.js';
+import { Rng } from '../util/rng.js';
+import { minimizeLbfgsb, type LbfgsbStopReason } from './lbfgsb.js';
+import { checkObjective, checkPoint, type Objective } from './objective.js';
+import { RandomSubspace } from './randproj.js';
+import { VecOps, WVec, evaluate } from './vec.js';
+
+export interface SharpnessOptions {
+  /** Box radius ε (default 1e-3; the paper also uses 5e-4). */
+  eps?: number;
+  /** Random subspace A (n×p, default p = 100); omitted → full space A = I. */
+  subspace?: { p?: number; seed: number };
+  /** L-BFGS-B iterations for the inner maximization (default 10, as in the paper). */
+  maxIter?: number;
+  /** L-BFGS-B memory (default 10). */
+  m?: number;
+  /** Start of the inner maximization: 'zero' (default) or a uniform random point of C_ε. */
+  start?: 'zero' | { seed: number };
+}
+
+export interface SharpnessResult {
+  /** φ in percent. */
+  phi: number;
+  /** f(x). */
+  f0: number;
+  /** The largest f(x + A·y) found over C_ε. */
+  fmax: number;
+  /** The maximizing y (length n in full space, p in a subspace). */
+  y: Float32Array;
+  /** Half-widths of C_ε, ε(|(A⁺x)_i| + 1). */
+  halfWidths: Float32Array;
+  iterations: number;
+  /** Objective evaluations in total (one per f and ∇f pair). */
+  evaluations: number;
+  reason: LbfgsbStopReason;
+}
+
+export function sharpness(k: Kernels, obj: Objective, x: Float32Array, options: SharpnessOptions = {}): SharpnessResult {
+  checkObjective(obj);
+  const n = obj.n;
+  checkPoint('x', x, n);
+  const eps = options.eps ?? 1e-3;
+  if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) throw new KernelRangeError('eps', `must be a finite number > 0, got ${eps}`);
+  const maxIter = options.maxIter ?? 10;
+  if (!Number.isInteger(maxIter) || maxIter < 1) throw new KernelRangeError('maxIter', `must be an integer ≥ 1, got ${maxIter}`);
+  let sub: RandomSubspace | null = null;
+  if (options.subspace !== undefined) {
+    if (typeof options.subspace !== 'object' || options.subspace === null) throw new KernelTypeError('subspace', 'must be { p?, seed }');
+    const p = options.subspace.p ?? 100;
+    if (!Number.isInteger(p) || p < 1) throw new KernelRangeError('subspace.p', `must be an integer ≥ 1, got ${p}`);
+    if (p > n) throw new KernelRangeError('subspace.p', `must be ≤ n = ${n} (A⁺ needs full column rank), got ${p}`);
+    sub = new RandomSubspace(k, n, p, options.subspace.seed);
+  }
+  const dim = sub ? sub.p : n;
+
+  // Half-widths of C_ε.
+  const w = new Float32Array(dim);
+  const center: ArrayLike<number> = sub ? sub.pinv(x) : x;
+  for (let i = 0; i < dim; i++) w[i] = Math.fround(eps * (Math.abs(center[i]) + 1));
+  const lower = Float32Array.from(w, (v) => -v);
+
+  const ops = new VecOps(k);
+  try {
+    const xw = ops.from(x);
+    const z = ops.alloc(n);
+    const gz = sub ? ops.alloc(n) : null;
+    let evals = 0;
+    let firstF: number | null = null;
+    // h(y) = −f(x + A·y), ∇h = −Aᵀ∇f. y and g arrive as views of Wasm memory.
+    const inner: Objective = {
+      n: dim,
+      evalGrad(y, gy) {
+        const yPtr = wasmPtr(k, y), gPtr = wasmPtr(k, gy);
+        let f: number;
+        if (sub) {
+          ops.copy(z, xw);
+          k.exports.randproj_apply_f32(sub.seed, n, sub.p, yPtr, z.ptr, 1);
+          f = evaluate(ops, obj, z, gz!, evals + 1);
+          k.exports.randproj_apply_t_f32(sub.seed, n, sub.p, gz!.ptr, gPtr);
+        } else {
+          k.exports.add_scaled_f32(z.ptr, xw.ptr, 1, yPtr, n);
+          f = evaluate(ops, obj, z, new WVec(k, gPtr, n), evals + 1);
+        }
+        evals++;
+        k.exports.scale_f32(gPtr, -1, dim);
+        if (firstF === null) firstF = f;
+        return -f;
+      },
+    };
+    let y0 = new Float32Array(dim);
+    let f0: number;
+    if (options.start === undefined || options.start === 'zero') {
+      f0 = NaN; // taken from the first inner evaluation, which is at y = 0 (x + A·0 = x exactly)
+    } else {
+      if (typeof options.start !== 'object' || !Number.isInteger(options.start.seed)) throw new KernelTypeError('start', "must be 'zero' or { seed: integer }");
+      const rng = new Rng(options.start.seed);
+      y0 = Float32Array.from(w, (v) => Math.fround((2 * rng.uniform() - 1) * v));
+      const g = ops.alloc(n);
+      f0 = evaluate(ops, obj, xw, g, 1);
+      evals++;
+    }
+    const r = minimizeLbfgsb(k, inner, y0, { lower, upper: w, maxIter, m: options.m, pgtol: 0, ftol: 0 });
+    if (Number.isNaN(f0)) f0 = firstF!;
+    if (1 + f0 === 0) throw new KernelRangeError('obj', 'f(x) = −1 makes φ undefined (it divides by 1 + f(x))');
+    // y = 0 lies in C_ε, so the maximum is at least f(x) (matters only for a random start).
+    const atCenter = f0 > -r.f;
+    const fmax = atCenter ? f0 : -r.f;
+    return {
+      phi: ((fmax - f0) / (1 + f0)) * 100,
+      f0, fmax, y: atCenter ? new Float32Array(dim) : r.x, halfWidths: w,
+      iterations: r.iterations, evaluations: evals, reason: r.reason,
+    };
+  } finally {
+    ops.dispose();
+  }
+}
+
+/** Byte offset of a view into the kernels' memory (L-BFGS-B hands out such views). */
+function wasmPtr(k: Kernels, a: Float32Array): number {
+  if (a.buffer !== k.memory.buffer) throw new KernelRangeError('y', 'the inner objective expects views of Wasm memory');
+  return a.byteOffset;
+}
