@@ -3,7 +3,7 @@
 // column buffer stays within COL_BUDGET_BYTES whatever the batch; a 1×1, stride-1,
 // unpadded conv needs no column buffer (x already is the column matrix).
 // The caller passes `work` of conv2d_workspace_bytes(...) bytes: [col | gemm scratch].
-import { gemm_f32, gemm_f32_workspace_bytes } from './gemm';
+import { gemm_f32, gemm_f32_kc, gemm_f32_workspace_bytes } from './gemm';
 import { bias_add_f32 } from './bias';
 import { im2col_nhwc, col2im_nhwc } from './im2col';
 
@@ -14,33 +14,43 @@ const MIN_CHUNK_ROWS: i64 = 64;
   return KH == 1 && KW == 1 && SH == 1 && SW == 1 && padT == 0 && padL == 0 && OH == H && OW == W;
 }
 
-/** Rows (output pixels) per im2col chunk. */
-function chunkRows(total: i32, K: i32): i32 {
+/** Rows (output pixels) per im2col chunk for `total` pixels and K = KH·KW·C. */
+export function conv2d_chunk_rows(total: i32, K: i32): i32 {
   let r = COL_BUDGET_BYTES / (<i64>max(K, 1) * 4);
   if (r < MIN_CHUNK_ROWS) r = MIN_CHUNK_ROWS;
   if (r > <i64>total) r = <i64>total;
   return max(<i32>r, 1);
 }
 
+@inline function chunkRows(total: i32, K: i32): i32 { return conv2d_chunk_rows(total, K); }
+
 @inline function alignUp64(n: usize): usize { return (n + 63) & ~(<usize>63); }
 
 @inline function maxu(a: usize, b: usize): usize { return a > b ? a : b; }
 
-/** GEMM scratch for the three products of one chunk of M output pixels. */
-function gemmScratch(M: i32, K: i32, OC: i32): usize {
-  return maxu(gemm_f32_workspace_bytes(M, OC, K),
-    maxu(gemm_f32_workspace_bytes(M, K, OC), gemm_f32_workspace_bytes(K, OC, M)));
+/**
+ * GEMM scratch enough for the three products of ANY chunk of m ≤ R output pixels:
+ * fwd (m × OC, depth K), bwd_data (m × K, depth OC), bwd_filter (K × OC, depth m).
+ * The GEMM's scratch grows with M and N, but not monotonically with the depth (it
+ * splits depth into balanced blocks of ≤ gemm_f32_kc()), so the depth-m product is
+ * bounded by its value at depth min(R, kc), the largest block any m ≤ R can produce.
+ * test/kernels/conv2d.test.ts checks this bound against every chunk of every batch ≤ N.
+ */
+function gemmScratch(R: i32, K: i32, OC: i32): usize {
+  return maxu(gemm_f32_workspace_bytes(R, OC, K),
+    maxu(gemm_f32_workspace_bytes(R, K, OC), gemm_f32_workspace_bytes(K, OC, min(R, gemm_f32_kc()))));
 }
 
-/** Bytes of `work` needed by conv2d_fwd/bwd_data/bwd_filter_nhwc for these sizes (the same for all three). */
+/**
+ * Bytes of `work` needed by conv2d_fwd/bwd_data/bwd_filter_nhwc (the same for all three)
+ * for a batch of N — and for any smaller batch, so a layer can size it for its capacity.
+ */
 export function conv2d_workspace_bytes(N: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, OC: i32, OH: i32, OW: i32): usize {
   const total = N * OH * OW;
   if (total <= 0) return 0;
   const K = KH * KW * C;
-  const R = chunkRows(total, K), last = total % R;
-  let g = gemmScratch(R, K, OC);
-  if (last) g = maxu(g, gemmScratch(last, K, OC));
-  let bytes = alignUp64(<usize>R * K * 4) + g;
+  const R = chunkRows(total, K);
+  let bytes = alignUp64(<usize>R * K * 4) + gemmScratch(R, K, OC);
   // The pointwise path (1×1, stride 1, no padding) runs one GEMM over all pixels and no
   // column buffer; stride and padding are not arguments here, so cover it whenever possible.
   if (KH == 1 && KW == 1 && OH == H && OW == W) bytes = maxu(bytes, gemmScratch(total, K, OC));

@@ -72,6 +72,7 @@ export interface KernelExports {
     col: number, dx: number, H: number, W: number, C: number, KH: number, KW: number,
     SH: number, SW: number, padT: number, padL: number, OH: number, OW: number, row0: number, rows: number,
   ): void;
+  conv2d_chunk_rows(total: number, K: number): number;
   conv2d_workspace_bytes(N: number, H: number, W: number, C: number, KH: number, KW: number, OC: number, OH: number, OW: number): number;
   conv2d_fwd_nhwc(
     x: number, w: number, bias: number, y: number, N: number, H: number, W: number, C: number,

@@ -114,6 +114,31 @@ for (const build of ['simd', 'relaxed-simd'] as const) {
       expect(Math.abs(lhs - rhs)).toBeLessThanOrEqual(1e-5 * (Math.abs(lhs) + 1));
     });
 
+    it('conv2d_workspace_bytes(N) covers the column chunk and every GEMM of every batch ≤ N', () => {
+      const e = k.exports;
+      const align = (b: number) => Math.ceil(b / 64) * 64;
+      for (const c of [...CASES, [40, 32, 32, 3, 5, 1, 'same', 64], [9, 16, 16, 64, 5, 1, 'same', 64], [7, 8, 8, 512, 3, 1, 'same', 512], [300, 1, 1, 784, 1, 1, 'valid', 512]] as Case[]) {
+        const g = geom(c);
+        const K = g.KH * g.KW * g.C, have = e.conv2d_workspace_bytes(g.N, g.H, g.W, g.C, g.KH, g.KW, g.OC, g.OH, g.OW);
+        const pointwise = g.KH === 1 && g.KW === 1 && g.SH === 1 && g.SW === 1 && g.padT === 0 && g.padL === 0 && g.OH === g.H && g.OW === g.W;
+        for (let n = 1; n <= g.N; n++) {
+          const total = n * g.OH * g.OW;
+          let need = 0;
+          if (pointwise) {
+            need = Math.max(e.gemm_f32_workspace_bytes(total, g.OC, K), e.gemm_f32_workspace_bytes(total, K, g.OC), e.gemm_f32_workspace_bytes(K, g.OC, total));
+          } else {
+            const R = e.conv2d_chunk_rows(total, K);
+            for (let r0 = 0; r0 < total; r0 += R) {
+              const mm = Math.min(R, total - r0);
+              const gemm = Math.max(e.gemm_f32_workspace_bytes(mm, g.OC, K), e.gemm_f32_workspace_bytes(mm, K, g.OC), e.gemm_f32_workspace_bytes(K, g.OC, mm));
+              need = Math.max(need, align(R * K * 4) + gemm);
+            }
+          }
+          if (need > have) expect.fail(`${c.join(',')}: batch ${n} needs ${need} bytes, conv2d_workspace_bytes(${g.N}) gave ${have}`);
+        }
+      }
+    });
+
     it('conv2d_workspace_bytes is 0 for an empty batch; bwd_filter then zeroes dw and bwd_data leaves nothing to write', () => {
       const g = { ...geom([1, 3, 3, 2, 3, 1, 'same', 2]), N: 0 };
       expect(k.exports.conv2d_workspace_bytes(0, 3, 3, 2, 3, 3, 2, 3, 3)).toBe(0);
