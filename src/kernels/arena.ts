@@ -17,7 +17,16 @@ export class Arena {
   /** Bumped every time the memory grows; views made before are detached. */
   generation = 0;
 
-  constructor(readonly memory: WebAssembly.Memory, readonly base: number) {
+  /**
+   * Allocates from [base, limit) of `memory`. A limit restricts this arena to a byte range,
+   * e.g. one worker's share of a shared memory that several arenas carve up (default: the
+   * whole 4 GiB address space).
+   */
+  constructor(readonly memory: WebAssembly.Memory, readonly base: number, readonly limit = MAX_PAGES * PAGE) {
+    if (!Number.isInteger(base) || base < 0) throw new KernelRangeError('base', `must be a non-negative integer, got ${base}`);
+    if (!Number.isInteger(limit) || limit <= base || limit > MAX_PAGES * PAGE) {
+      throw new KernelRangeError('limit', `must be an integer in (${base}, ${MAX_PAGES * PAGE}], got ${limit}`);
+    }
     this.top = alignUp(base);
   }
 
@@ -80,6 +89,9 @@ export class Arena {
   }
 
   private ensure(end: number): void {
+    if (end > this.limit) {
+      throw new OutOfMemoryError(end - this.top, this.memory.buffer.byteLength, `this arena is restricted to bytes [${this.base}, ${this.limit})`);
+    }
     const have = this.memory.buffer.byteLength;
     if (end <= have) return;
     const pages = Math.ceil((end - have) / PAGE);

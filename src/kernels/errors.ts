@@ -20,8 +20,8 @@ export class KernelTypeError extends TypeError {
 /** Wasm linear memory could not grow to hold an allocation. */
 export class OutOfMemoryError extends RangeError {
   override name = 'OutOfMemoryError';
-  constructor(readonly requestedBytes: number, readonly memoryBytes: number) {
-    super(`out of memory: could not allocate ${requestedBytes} bytes (Wasm memory is ${memoryBytes} bytes, limit 4 GiB)`);
+  constructor(readonly requestedBytes: number, readonly memoryBytes: number, limit = 'limit 4 GiB') {
+    super(`out of memory: could not allocate ${requestedBytes} bytes (Wasm memory is ${memoryBytes} bytes, ${limit})`);
   }
 }
 

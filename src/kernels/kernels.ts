@@ -1,9 +1,9 @@
 // The embeddable kernel API: typed, validated, zero-copy calls on Float32Arrays that
 // live in Wasm memory.
 import { Arena } from './arena.js';
-import { KernelRangeError } from './errors.js';
+import { KernelRangeError, KernelTypeError } from './errors.js';
 import type { KernelExports } from './exports.js';
-import { compileKernels, instantiateKernels, type BuildChoice, type BuildName } from './load.js';
+import { compileKernels, instantiateKernels, type BuildChoice, type BuildName, type CompiledKernels } from './load.js';
 import { checkBool, checkF32, checkMatrix, checkNumber, checkSize } from './validate.js';
 
 export interface KernelInfo {
@@ -20,6 +20,16 @@ export interface LoadOptions {
   build?: BuildChoice;
   /** Initial memory in 64 KiB pages (default 256 = 16 MiB); it grows on demand. */
   initialPages?: number;
+  /**
+   * Use this memory instead of a fresh one. A shared memory (SharedArrayBuffer-backed, made
+   * with `shared: true` and a maximum) selects the threads build. Used by the worker pool:
+   * several instances, one per worker, over one shared memory.
+   */
+  memory?: WebAssembly.Memory;
+  /** Restrict this instance's arena to bytes [base, limit) of the memory (default: all after the static data). */
+  arena?: { base?: number; limit?: number };
+  /** An already compiled module (e.g. posted from the main thread to a worker); skips compilation. */
+  compiled?: CompiledKernels;
 }
 
 interface Region { ptr: number; length: number }
@@ -33,11 +43,14 @@ export class Kernels {
   private heap: Float32Array;
   private work = { ptr: 0, bytes: 0 };
 
-  constructor(exports: KernelExports, memory: WebAssembly.Memory, info: KernelInfo) {
+  constructor(exports: KernelExports, memory: WebAssembly.Memory, info: KernelInfo, range: { base?: number; limit?: number } = {}) {
     this.exports = exports;
     this.memory = memory;
     this.info = info;
-    this.arena = new Arena(memory, exports.heap_base());
+    const heapBase = exports.heap_base();
+    const base = range.base ?? heapBase;
+    if (base < heapBase) throw new KernelRangeError('arena.base', `${base} overlaps the module's static data (which ends at ${heapBase})`);
+    this.arena = new Arena(memory, base, range.limit);
     this.heap = new Float32Array(memory.buffer);
   }
 
@@ -168,12 +181,23 @@ export class Ptr {
 /** Loads and instantiates the kernels with a fresh memory. */
 export async function loadKernels(options: LoadOptions = {}): Promise<Kernels> {
   const initial = checkSize('initialPages', options.initialPages ?? 256, 1);
-  const compiled = await compileKernels(options.build ?? 'auto');
-  const memory = new WebAssembly.Memory({ initial });
+  let memory = options.memory;
+  if (memory !== undefined && !(memory instanceof WebAssembly.Memory)) throw new KernelTypeError('memory', 'must be a WebAssembly.Memory');
+  const shared = memory !== undefined && typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  let compiled = options.compiled;
+  if (compiled !== undefined) {
+    if (!(compiled.module instanceof WebAssembly.Module)) throw new KernelTypeError('compiled.module', 'must be a WebAssembly.Module');
+    if (compiled.threads !== shared) {
+      throw new KernelRangeError('compiled', `is the ${compiled.threads ? 'threads' : 'non-shared'} build but the memory is ${shared ? 'shared' : 'not shared'}`);
+    }
+  } else {
+    compiled = await compileKernels(options.build ?? 'auto', { threads: shared });
+  }
+  memory ??= new WebAssembly.Memory({ initial });
   const exports = instantiateKernels(compiled.module, memory);
   return new Kernels(exports, memory, {
     build: compiled.build,
     relaxedSupported: compiled.relaxedSupported,
     sharedMemorySupported: typeof SharedArrayBuffer !== 'undefined',
-  });
+  }, options.arena);
 }
