@@ -4,7 +4,6 @@
 // Activations are allocated once per batch capacity and reused every step.
 import type { Kernels } from '../kernels/kernels.js';
 import { Rng } from '../util/rng.js';
-import type { Dataset } from '../data/dataset.js';
 import { BatchNorm } from './batchnorm.js';
 import { Conv2d } from './conv2d.js';
 import { Dense } from './dense.js';
@@ -43,6 +42,19 @@ export interface EvaluateOptions {
 }
 
 export interface Metrics { loss: number; accuracy: number; n: number }
+
+/**
+ * A labelled sample set, structurally the `Dataset` of src/data (declared here so nn does not
+ * import from a sibling layer): n samples of `shape`, row-major in x, labels in [0, classes).
+ */
+export interface LabeledSet {
+  name: string;
+  x: Float32Array;
+  y: Int32Array;
+  n: number;
+  shape: number[];
+  classes: number;
+}
 
 export interface CreateOptions { seed?: number }
 
@@ -274,7 +286,7 @@ export class Model {
   }
 
   /** Mean loss and accuracy over a dataset in evaluation mode, in chunks. */
-  evaluate(ds: Dataset, opts: EvaluateOptions = {}): Metrics {
+  evaluate(ds: LabeledSet, opts: EvaluateOptions = {}): Metrics {
     this.alive();
     this.checkDataset(ds);
     const n = Math.min(ds.n, opts.limit ?? ds.n);
@@ -299,7 +311,7 @@ export class Model {
   }
 
   /** Throws if a dataset's sample shape or label count do not fit this model. */
-  checkDataset(ds: Dataset): void {
+  checkDataset(ds: LabeledSet): void {
     if (shapeSize(ds.shape) !== this.inputSize) {
       throw new ModelInputError('ds', `${ds.name} has samples of shape [${ds.shape}] (${shapeSize(ds.shape)} values) but the model takes [${this.inputShape}] (${this.inputSize})`);
     }
