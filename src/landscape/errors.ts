@@ -6,7 +6,8 @@
 export class NonFiniteObjectiveError extends Error {
   override name = 'NonFiniteObjectiveError';
   constructor(readonly argument: 'f' | 'g', readonly evaluation: number, value: number) {
-    super(`${argument}: the objective returned a non-finite ${argument === 'f' ? 'loss' : 'gradient entry'} (${value}) at evaluation ${evaluation}`);
+    super(`${argument}: the objective returned a non-finite ${argument === 'f' ? 'loss' : 'gradient entry'} (${value}) at evaluation ${evaluation}` +
+      (argument === 'g' ? ' (a NaN can also mean g was not fully written — if evalGrad grows Wasm memory, write g through a fresh view at g.byteOffset)' : ''));
   }
 }
 

@@ -136,7 +136,7 @@ export function measureNoiseScale(
       big.v.fill(0);
       let smallSq = 0;
       for (let p = 0; p < parts; p++) {
-        g.v.fill(0);
+        g.v.fill(NaN); // an entry the oracle does not write is an error, not a silent 0
         smallBatchGradient(d, p, g.v);
         const m = ops.maxAbs(g);
         if (!Number.isFinite(m)) throw new NonFiniteObjectiveError('g', d * parts + p + 1, m);

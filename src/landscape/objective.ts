@@ -5,7 +5,12 @@ import { KernelTypeError, KernelRangeError } from '../kernels/errors.js';
 export interface Objective {
   /** Number of parameters. */
   n: number;
-  /** Returns f(x) and writes ∇f(x) into g (both of length n). Must not keep x or g. */
+  /**
+   * Returns f(x) and writes ∇f(x) into g (both of length n). x and g may be views of
+   * Wasm memory, valid for this call only: an implementation that allocates (and may grow
+   * the memory, detaching views) must note x.byteOffset/g.byteOffset first and re-derive
+   * the views afterwards. Every entry of g must be written (it arrives filled with NaN).
+   */
   evalGrad(x: Float32Array, g: Float32Array): number;
   /** Optional exact Hessian-vector product: out = ∇²f(x)·v. */
   hvp?(x: Float32Array, v: Float32Array, out: Float32Array): void;

@@ -18,7 +18,8 @@ import { Rng } from '../util/rng.js';
 import { minimizeLbfgsb, type LbfgsbStopReason } from './lbfgsb.js';
 import { checkObjective, checkPoint, type Objective } from './objective.js';
 import { RandomSubspace } from './randproj.js';
-import { VecOps, WVec, evaluate } from './vec.js';
+import { PerturbedObjective } from './perturbation.js';
+import { VecOps } from './vec.js';
 
 export interface SharpnessOptions {
   /** Box radius ε (default 1e-3; the paper also uses 5e-4). */
@@ -76,32 +77,8 @@ export function sharpness(k: Kernels, obj: Objective, x: Float32Array, options: 
 
   const ops = new VecOps(k);
   try {
-    const xw = ops.from(x);
-    const z = ops.alloc(n);
-    const gz = sub ? ops.alloc(n) : null;
-    let evals = 0;
-    let firstF: number | null = null;
-    // h(y) = −f(x + A·y), ∇h = −Aᵀ∇f. y and g arrive as views of Wasm memory.
-    const inner: Objective = {
-      n: dim,
-      evalGrad(y, gy) {
-        const yPtr = wasmPtr(k, y), gPtr = wasmPtr(k, gy);
-        let f: number;
-        if (sub) {
-          ops.copy(z, xw);
-          k.exports.randproj_apply_f32(sub.seed, n, sub.p, yPtr, z.ptr, 1);
-          f = evaluate(ops, obj, z, gz!, evals + 1);
-          k.exports.randproj_apply_t_f32(sub.seed, n, sub.p, gz!.ptr, gPtr);
-        } else {
-          k.exports.add_scaled_f32(z.ptr, xw.ptr, 1, yPtr, n);
-          f = evaluate(ops, obj, z, new WVec(k, gPtr, n), evals + 1);
-        }
-        evals++;
-        k.exports.scale_f32(gPtr, -1, dim);
-        if (firstF === null) firstF = f;
-        return -f;
-      },
-    };
+    // h(y) = −f(x + A·y): L-BFGS-B minimizes it over C_ε.
+    const inner = new PerturbedObjective(k, ops, obj, x, sub, -1);
     let y0 = new Float32Array(dim);
     let f0: number;
     if (options.start === undefined || options.start === 'zero') {
@@ -110,12 +87,10 @@ export function sharpness(k: Kernels, obj: Objective, x: Float32Array, options: 
       if (typeof options.start !== 'object' || !Number.isInteger(options.start.seed)) throw new KernelTypeError('start', "must be 'zero' or { seed: integer }");
       const rng = new Rng(options.start.seed);
       y0 = Float32Array.from(w, (v) => Math.fround((2 * rng.uniform() - 1) * v));
-      const g = ops.alloc(n);
-      f0 = evaluate(ops, obj, xw, g, 1);
-      evals++;
+      f0 = -inner.evalGrad(new Float32Array(dim), new Float32Array(dim));
     }
     const r = minimizeLbfgsb(k, inner, y0, { lower, upper: w, maxIter, m: options.m, pgtol: 0, ftol: 0 });
-    if (Number.isNaN(f0)) f0 = firstF!;
+    if (Number.isNaN(f0)) f0 = inner.firstValue;
     if (1 + f0 === 0) throw new KernelRangeError('obj', 'f(x) = −1 makes φ undefined (it divides by 1 + f(x))');
     // y = 0 lies in C_ε, so the maximum is at least f(x) (matters only for a random start).
     const atCenter = f0 > -r.f;
@@ -123,15 +98,10 @@ export function sharpness(k: Kernels, obj: Objective, x: Float32Array, options: 
     return {
       phi: ((fmax - f0) / (1 + f0)) * 100,
       f0, fmax, y: atCenter ? new Float32Array(dim) : r.x, halfWidths: w,
-      iterations: r.iterations, evaluations: evals, reason: r.reason,
+      iterations: r.iterations, evaluations: inner.evaluations, reason: r.reason,
     };
   } finally {
     ops.dispose();
   }
 }
 
-/** Byte offset of a view into the kernels' memory (L-BFGS-B hands out such views). */
-function wasmPtr(k: Kernels, a: Float32Array): number {
-  if (a.buffer !== k.memory.buffer) throw new KernelRangeError('y', 'the inner objective expects views of Wasm memory');
-  return a.byteOffset;
-}

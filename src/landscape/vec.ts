@@ -76,9 +76,12 @@ export class VecOps {
 
 /**
  * Calls obj.evalGrad on Wasm-resident x and g and checks the result: a NaN/Infinity
- * loss or gradient is a NonFiniteObjectiveError, never a silent wrong answer.
+ * loss or gradient is a NonFiniteObjectiveError, never a silent wrong answer. g is
+ * pre-filled with NaN, so a gradient that was not written (e.g. through a view that a
+ * memory growth inside evalGrad detached) is reported instead of reusing stale values.
  */
 export function evaluate(ops: VecOps, obj: Objective, x: WVec, g: WVec, evaluation: number): number {
+  g.v.fill(NaN);
   const f = obj.evalGrad(x.v, g.v);
   if (typeof f !== 'number' || !Number.isFinite(f)) throw new NonFiniteObjectiveError('f', evaluation, f);
   const gm = ops.maxAbs(g);
