@@ -230,14 +230,17 @@ export class Model {
   }
 
   /**
-   * Backpropagates the gradient of the MEAN loss from the last training forward pass;
-   * `dlogits` defaults to the buffer lossForwardBackward wrote. Overwrites `grads`.
+   * Backpropagates d(loss)/d(logits) [batch, classes] from the last training forward pass;
+   * `dlogits` (a pointer, left unmodified) defaults to the buffer lossAndGrad's loss head
+   * wrote. Overwrites `grads`.
    */
   backward(dlogits: number = this.gA): void {
     this.alive();
     const batch = this.lastBatch;
     if (!batch) throw new ModelInputError('backward', 'needs a preceding training-mode forward pass');
-    let dy = dlogits, spare = dy === this.gA ? this.gB : this.gA;
+    // An outside gradient is copied in: backward ping-pongs between the model's own buffers.
+    if (dlogits !== this.gA) this.k.exports.copy_f32(batch * this.classes, dlogits, this.gA);
+    let dy = this.gA, spare = this.gB;
     for (let i = this.layers.length - 1; i >= 0; i--) {
       const dx = this.layers[i].backward(dy, spare, batch, i > 0);
       if (dx !== dy) { spare = dy; dy = dx; }

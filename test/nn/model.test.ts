@@ -146,6 +146,31 @@ for (const build of ['simd', 'relaxed-simd'] as const) {
       m.dispose();
     });
 
+    it('forward(ptr) + backward(external dlogits) gives the gradients of lossAndGrad and leaves dlogits intact', () => {
+      const m = Model.create(k, tiny(6, 4), { seed: 8 });
+      const B = 9, x = rand(B * 6, 4), y = Int32Array.from({ length: B }, (_, i) => i % 4);
+      m.lossAndGrad(x, y, B);
+      const g1 = m.grads.view().slice();
+      // Same batch again through the pointer API, with dlogits = (softmax − onehot)/B from JS.
+      const logitsPtr = m.forward(m.inputPointer, B, { train: true });
+      const logits = new Float32Array(k.memory.buffer, logitsPtr, B * 4).slice();
+      const d = k.f32(B * 4);
+      for (let r = 0; r < B; r++) {
+        const row = Array.from(logits.subarray(r * 4, r * 4 + 4));
+        const mx = Math.max(...row), ex = row.map((v) => Math.exp(v - mx)), s = ex.reduce((a, b) => a + b, 0);
+        for (let c = 0; c < 4; c++) d[r * 4 + c] = (ex[c] / s - (c === y[r] ? 1 : 0)) / B;
+      }
+      const before = k.view(d).slice();
+      m.backward(k.ptr(d)!);
+      expect(k.view(d)).toEqual(before);
+      const g2 = m.grads.view();
+      const scale = Math.max(...g1.map(Math.abs));
+      let worst = 0;
+      for (let i = 0; i < g1.length; i++) worst = Math.max(worst, Math.abs(g1[i] - g2[i]));
+      expect(worst).toBeLessThan(1e-5 * scale);
+      k.free(d); m.dispose();
+    });
+
     it('dropout draws a fresh mask every training step and none at evaluation', () => {
       const m = Model.create(k, { input: [6], layers: [{ type: 'dense', units: 64 }, { type: 'dropout', rate: 0.5 }, { type: 'dense', units: 3 }] }, { seed: 2 });
       const x = rand(8 * 6, 3), y = Int32Array.from({ length: 8 }, (_, i) => i % 3);
