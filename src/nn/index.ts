@@ -1,4 +1,4 @@
-export { Model, FlatVector, type ForwardOptions, type EvaluateOptions, type Metrics, type LabeledSet, type CreateOptions } from './model.js';
+export { Model, FlatVector, type ForwardOptions, type GradOptions, type EvaluateOptions, type Metrics, type LabeledSet, type CreateOptions } from './model.js';
 export { resolveSpec, shapeSize, type ModelSpec, type LayerSpec, type ResolvedLayer, type Padding } from './spec.js';
 export { f1, c1, c2, tiny, namedSpec, NET_NAMES, type NetName } from './specs.js';
 export { ModelSpecError, ModelInputError } from './errors.js';

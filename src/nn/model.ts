@@ -32,7 +32,17 @@ export interface ForwardOptions {
   train?: boolean;
   /** Dropout seed for this pass; by default a fresh one per training forward (from the model's counter). */
   seed?: number;
+  /** Training mode only: dropout active (default true). false makes the pass deterministic. */
+  dropout?: boolean;
+  /**
+   * Training mode only: update BN running statistics (default true). false leaves them as
+   * they were (for loss-landscape probes that must not disturb the model).
+   */
+  updateStats?: boolean;
 }
+
+/** Options of lossAndGrad: it always runs in training mode (batch statistics). */
+export type GradOptions = Pick<ForwardOptions, 'seed' | 'dropout' | 'updateStats'>;
 
 export interface EvaluateOptions {
   /** Samples per forward pass (default 1000, or the current capacity if larger). */
@@ -94,6 +104,7 @@ export class Model {
   private inputPtr = 0; private labelsPtr = 0;
   private gA = 0; private gB = 0;
   private workPtr = 0; private workBytes = 0;
+  private statsScratch = 0;
   private logits = 0;
   private lastBatch = 0;
   private disposed = false;
@@ -188,6 +199,7 @@ export class Model {
     if (this.cap) this.releaseActivations();
     const arena = this.k.arena;
     arena.release(this.params.ptr); arena.release(this.grads.ptr); arena.release(this.buffers.ptr);
+    if (this.statsScratch) arena.release(this.statsScratch);
     this.disposed = true;
   }
 
@@ -220,10 +232,18 @@ export class Model {
     checkBatch(batch);
     if (batch > this.cap) throw new ModelInputError('batch', `${batch} exceeds the allocated capacity ${this.cap}; call reserve(${batch}) first`);
     const train = opts.train ?? false;
+    const dropout = train && (opts.dropout ?? true);
+    const keepStats = train && opts.updateStats === false && this.numBuffers > 0;
     let seed = 0;
-    if (train) seed = opts.seed !== undefined ? opts.seed >>> 0 : mix32(this.dropoutBase, this.trainForwards++);
+    if (dropout) seed = opts.seed !== undefined ? opts.seed >>> 0 : mix32(this.dropoutBase, this.trainForwards++);
+    const e = this.k.exports;
+    if (keepStats) {
+      this.statsScratch ||= this.k.arena.alloc(this.numBuffers * 4);
+      e.copy_f32(this.numBuffers, this.buffers.ptr, this.statsScratch);
+    }
     let x = xPtr;
-    for (const l of this.layers) x = l.forward(x, batch, train, seed);
+    for (const l of this.layers) x = l.forward(x, batch, l instanceof Dropout ? dropout : train, seed);
+    if (keepStats) e.copy_f32(this.numBuffers, this.statsScratch, this.buffers.ptr);
     this.logits = x;
     this.lastBatch = train ? batch : 0;
     return x;
@@ -273,9 +293,9 @@ export class Model {
    * One training-mode forward and backward on a batch: returns the mean cross-entropy and
    * leaves its gradient in `grads`. x: batch × inputSize floats; y: batch labels.
    */
-  lossAndGrad(x: Float32Array, y: Int32Array, batch: number): number {
+  lossAndGrad(x: Float32Array, y: Int32Array, batch: number, opts: GradOptions = {}): number {
     this.load(x, y, batch);
-    const logits = this.forward(this.inputPtr, batch, { train: true });
+    const logits = this.forward(this.inputPtr, batch, { ...opts, train: true });
     const sum = this.head.forwardBackward(logits, this.labelsPtr, this.gA, batch);
     this.backward(this.gA);
     return sum / batch;

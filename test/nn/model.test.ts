@@ -171,6 +171,26 @@ for (const build of ['simd', 'relaxed-simd'] as const) {
       k.free(d); m.dispose();
     });
 
+    it('deterministic training-mode gradients ({dropout: false, updateStats: false}) equal the dropout-free network and leave the model state alone', () => {
+      const layers: ModelSpec['layers'] = [{ type: 'dense', units: 12 }, { type: 'batchnorm' }, { type: 'relu' }, { type: 'dropout', rate: 0.5 }, { type: 'dense', units: 3 }];
+      const withDrop = Model.create(k, { input: [5], layers }, { seed: 3 });
+      const without = Model.create(k, { input: [5], layers: layers.filter((l) => l.type !== 'dropout') }, { seed: 3 });
+      expect(withDrop.params.view()).toEqual(without.params.view());
+      const B = 7, x = rand(B * 5, 2), y = Int32Array.from({ length: B }, (_, i) => i % 3);
+      const stats = withDrop.buffers.view().slice();
+      const l1 = withDrop.lossAndGrad(x, y, B, { dropout: false, updateStats: false });
+      const g1 = withDrop.grads.view().slice();
+      const l2 = withDrop.lossAndGrad(x, y, B, { dropout: false, updateStats: false });
+      expect(l2).toBe(l1);
+      expect(withDrop.grads.view()).toEqual(g1);
+      expect(withDrop.buffers.view()).toEqual(stats);
+      expect(withDrop.trainForwards).toBe(0);
+      expect(without.lossAndGrad(x, y, B)).toBe(l1);
+      expect(without.grads.view()).toEqual(g1);
+      expect(without.buffers.view()).not.toEqual(stats); // the default pass does update them
+      withDrop.dispose(); without.dispose();
+    });
+
     it('dropout draws a fresh mask every training step and none at evaluation', () => {
       const m = Model.create(k, { input: [6], layers: [{ type: 'dense', units: 64 }, { type: 'dropout', rate: 0.5 }, { type: 'dense', units: 3 }] }, { seed: 2 });
       const x = rand(8 * 6, 3), y = Int32Array.from({ length: 8 }, (_, i) => i % 3);
