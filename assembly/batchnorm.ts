@@ -3,13 +3,17 @@
 //
 // Statistics are per channel, two-pass in f64: Σx (exact f32→f64 widening), then
 // Σ(x − mean)² around the f64 mean, so there is no catastrophic cancellation
-// (|err(var)| ≲ rows·2⁻⁵³·Σ(x−mean)²). The row scans walk tiles of 4 channels so the
-// accumulators stay in registers (no scratch memory). Elementwise passes are
-// row-major SIMD. Callers guarantee rows ≥ 1 (rows ≥ 2 for a meaningful unbiased var).
+// (|err(var)| ≲ rows·2⁻⁵³·Σ(x−mean)²). The row scans walk tiles of 8 channels (then 4,
+// then 1) so the accumulators stay in registers (no scratch memory). Elementwise passes
+// are row-major SIMD. Callers guarantee rows ≥ 1 (rows ≥ 2 for a meaningful unbiased var).
 import { madd } from './simd';
 
 @inline function lo64(v: v128): v128 { return f64x2.promote_low_f32x4(v); }
 @inline function hi64(v: v128): v128 { return f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 2, 3)); }
+/** Two f64x2 → one f32x4 (round to nearest), lanes in order. */
+@inline function pack(a: v128, b: v128): v128 {
+  return i32x4.shuffle(f32x4.demote_f64x2_zero(a), f32x4.demote_f64x2_zero(b), 0, 1, 4, 5);
+}
 
 /** Writes mean/invstd and updates the running stats for channel c from f64 Σ and Σ(x−mean)². */
 @inline function finishChannel(
@@ -40,6 +44,36 @@ export function batchnorm_fwd_train_f32(
   const rowBytes = <usize>C << 2;
   const invRows = 1.0 / <f64>rows;
   let c = 0;
+  for (; c + 8 <= C; c += 8) {
+    // 8 channels per row scan: half as many strided passes as 4-wide tiles.
+    const base = x + (<usize>c << 2);
+    let s0 = f64x2.splat(0), s1 = f64x2.splat(0), s2 = f64x2.splat(0), s3 = f64x2.splat(0);
+    let p = base;
+    for (let r = 0; r < rows; r++, p += rowBytes) {
+      const u = v128.load(p), w = v128.load(p, 16);
+      s0 = f64x2.add(s0, lo64(u)); s1 = f64x2.add(s1, hi64(u));
+      s2 = f64x2.add(s2, lo64(w)); s3 = f64x2.add(s3, hi64(w));
+    }
+    const inv = f64x2.splat(invRows);
+    const m0 = f64x2.mul(s0, inv), m1 = f64x2.mul(s1, inv), m2 = f64x2.mul(s2, inv), m3 = f64x2.mul(s3, inv);
+    let q0 = f64x2.splat(0), q1 = f64x2.splat(0), q2 = f64x2.splat(0), q3 = f64x2.splat(0);
+    p = base;
+    for (let r = 0; r < rows; r++, p += rowBytes) {
+      const u = v128.load(p), w = v128.load(p, 16);
+      const d0 = f64x2.sub(lo64(u), m0), d1 = f64x2.sub(hi64(u), m1);
+      const d2 = f64x2.sub(lo64(w), m2), d3 = f64x2.sub(hi64(w), m3);
+      q0 = f64x2.add(q0, f64x2.mul(d0, d0)); q1 = f64x2.add(q1, f64x2.mul(d1, d1));
+      q2 = f64x2.add(q2, f64x2.mul(d2, d2)); q3 = f64x2.add(q3, f64x2.mul(d3, d3));
+    }
+    finishChannel(c, f64x2.extract_lane(m0, 0), f64x2.extract_lane(q0, 0), rows, mean, invstd, running_mean, running_var, momentum, eps);
+    finishChannel(c + 1, f64x2.extract_lane(m0, 1), f64x2.extract_lane(q0, 1), rows, mean, invstd, running_mean, running_var, momentum, eps);
+    finishChannel(c + 2, f64x2.extract_lane(m1, 0), f64x2.extract_lane(q1, 0), rows, mean, invstd, running_mean, running_var, momentum, eps);
+    finishChannel(c + 3, f64x2.extract_lane(m1, 1), f64x2.extract_lane(q1, 1), rows, mean, invstd, running_mean, running_var, momentum, eps);
+    finishChannel(c + 4, f64x2.extract_lane(m2, 0), f64x2.extract_lane(q2, 0), rows, mean, invstd, running_mean, running_var, momentum, eps);
+    finishChannel(c + 5, f64x2.extract_lane(m2, 1), f64x2.extract_lane(q2, 1), rows, mean, invstd, running_mean, running_var, momentum, eps);
+    finishChannel(c + 6, f64x2.extract_lane(m3, 0), f64x2.extract_lane(q3, 0), rows, mean, invstd, running_mean, running_var, momentum, eps);
+    finishChannel(c + 7, f64x2.extract_lane(m3, 1), f64x2.extract_lane(q3, 1), rows, mean, invstd, running_mean, running_var, momentum, eps);
+  }
   for (; c + 4 <= C; c += 4) {
     const base = x + (<usize>c << 2);
     let s0 = f64x2.splat(0), s1 = f64x2.splat(0);
@@ -130,6 +164,28 @@ export function batchnorm_bwd_f32(
 ): void {
   const rowBytes = <usize>C << 2;
   let c = 0;
+  for (; c + 8 <= C; c += 8) {
+    const o = <usize>c << 2;
+    const mv = v128.load(mean + o), mw = v128.load(mean + o, 16);
+    const m0 = lo64(mv), m1 = hi64(mv), m2 = lo64(mw), m3 = hi64(mw);
+    let b0 = f64x2.splat(0), b1 = f64x2.splat(0), b2 = f64x2.splat(0), b3 = f64x2.splat(0);
+    let g0 = f64x2.splat(0), g1 = f64x2.splat(0), g2 = f64x2.splat(0), g3 = f64x2.splat(0);
+    let px = x + o, pd = dy + o;
+    for (let r = 0; r < rows; r++, px += rowBytes, pd += rowBytes) {
+      const u = v128.load(px), d = v128.load(pd), u2 = v128.load(px, 16), d2 = v128.load(pd, 16);
+      const e0 = lo64(d), e1 = hi64(d), e2 = lo64(d2), e3 = hi64(d2);
+      b0 = f64x2.add(b0, e0); b1 = f64x2.add(b1, e1); b2 = f64x2.add(b2, e2); b3 = f64x2.add(b3, e3);
+      g0 = f64x2.add(g0, f64x2.mul(e0, f64x2.sub(lo64(u), m0)));
+      g1 = f64x2.add(g1, f64x2.mul(e1, f64x2.sub(hi64(u), m1)));
+      g2 = f64x2.add(g2, f64x2.mul(e2, f64x2.sub(lo64(u2), m2)));
+      g3 = f64x2.add(g3, f64x2.mul(e3, f64x2.sub(hi64(u2), m3)));
+    }
+    const iv = v128.load(invstd + o), iw = v128.load(invstd + o, 16);
+    g0 = f64x2.mul(g0, lo64(iv)); g1 = f64x2.mul(g1, hi64(iv));
+    g2 = f64x2.mul(g2, lo64(iw)); g3 = f64x2.mul(g3, hi64(iw));
+    v128.store(dbeta + o, pack(b0, b1)); v128.store(dbeta + o, pack(b2, b3), 16);
+    v128.store(dgamma + o, pack(g0, g1)); v128.store(dgamma + o, pack(g2, g3), 16);
+  }
   for (; c + 4 <= C; c += 4) {
     const o = <usize>c << 2;
     const mv = v128.load(mean + o);
@@ -145,8 +201,8 @@ export function batchnorm_bwd_f32(
     }
     const iv = v128.load(invstd + o);
     g0 = f64x2.mul(g0, lo64(iv)); g1 = f64x2.mul(g1, hi64(iv));
-    v128.store(dbeta + o, i32x4.shuffle(f32x4.demote_f64x2_zero(b0), f32x4.demote_f64x2_zero(b1), 0, 1, 4, 5));
-    v128.store(dgamma + o, i32x4.shuffle(f32x4.demote_f64x2_zero(g0), f32x4.demote_f64x2_zero(g1), 0, 1, 4, 5));
+    v128.store(dbeta + o, pack(b0, b1));
+    v128.store(dgamma + o, pack(g0, g1));
   }
   for (; c < C; c++) {
     const o = <usize>c << 2;
