@@ -88,6 +88,33 @@ for (const build of ['simd', 'relaxed-simd'] as const) {
       expectClose(r.x, [(a + c) / 2, 1.5]);
     });
 
+    it('extended Rosenbrock (n = 20) in a box: ends at a KKT point (f64 projected gradient) with some bounds active', () => {
+      const n = 20;
+      const grad64 = (x: ArrayLike<number>) => {
+        const g = new Float64Array(n);
+        for (let i = 0; i < n - 1; i++) { const r = x[i + 1] - x[i] ** 2; g[i] += -400 * x[i] * r - 2 * (1 - x[i]); g[i + 1] += 200 * r; }
+        return g;
+      };
+      const obj: Objective = {
+        n,
+        evalGrad(x, g) {
+          let f = 0;
+          for (let i = 0; i < n - 1; i++) f += 100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2;
+          g.set(grad64(x));
+          return f;
+        },
+      };
+      const lo = Float32Array.from({ length: n }, (_, i) => (i % 2 === 0 ? -1.5 : -2));
+      const hi = Float32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 0.8 : 2));
+      const x0 = Float32Array.from({ length: n }, (_, i) => (i % 2 === 0 ? -1.2 : 1));
+      const r = minimizeLbfgsb(k, obj, x0, { lower: lo, upper: hi, pgtol: 1e-6, ftol: 0, maxIter: 2000 });
+      const g = grad64(r.x);
+      let pg = 0;
+      for (let i = 0; i < n; i++) pg = Math.max(pg, Math.abs(Math.min(Math.max(r.x[i] - g[i], lo[i]), hi[i]) - r.x[i]));
+      expect(pg).toBeLessThan(1e-4); // f32 iterate: ‖∇²f‖·ulp(x) ≈ 1e-4 is the floor here
+      expect(r.x[0]).toBe(Math.fround(0.8)); // the first coordinate's upper bound is active
+    });
+
     it('1-D: bound active, interior, unbounded, and a start outside the box', () => {
       const f = (c: number): Objective => ({ n: 1, evalGrad: (x, g) => { g[0] = 2 * (x[0] - c); return (x[0] - c) ** 2; } });
       expect(minimizeLbfgsb(k, f(3), Float32Array.of(1), { lower: 0, upper: 2 }).x[0]).toBe(2);
