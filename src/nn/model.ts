@@ -45,10 +45,16 @@ export interface ForwardOptions {
 export type GradOptions = Pick<ForwardOptions, 'seed' | 'dropout' | 'updateStats'>;
 
 export interface EvaluateOptions {
-  /** Samples per forward pass (default 1000, or the current capacity if larger). */
+  /** Samples per forward pass (default 1000, or the current capacity if larger — except with batchStats). */
   batchSize?: number;
   /** Evaluate only the first `limit` samples. */
   limit?: number;
+  /**
+   * Normalize BN with each chunk's own batch statistics instead of the running ones (Keras
+   * BN "mode 2", what the paper's parametric plots used, with chunks of 5000). Dropout stays
+   * off and the running statistics are not touched. Default false.
+   */
+  batchStats?: boolean;
 }
 
 export interface Metrics { loss: number; accuracy: number; n: number }
@@ -308,16 +314,20 @@ export class Model {
     return this.head.forward(logits, this.labelsPtr, batch) / batch;
   }
 
-  /** Mean loss and accuracy over a dataset in evaluation mode, in chunks. */
+  /** Mean loss and accuracy over a dataset (evaluation mode unless batchStats), in chunks. */
   evaluate(ds: LabeledSet, opts: EvaluateOptions = {}): Metrics {
     this.alive();
     this.checkDataset(ds);
     const n = Math.min(ds.n, opts.limit ?? ds.n);
     if (!Number.isInteger(n) || n < 0) throw new ModelInputError('limit', `must be a non-negative integer, got ${opts.limit}`);
     if (n === 0) throw new ModelInputError('ds', `${ds.name} has no samples to evaluate`);
-    const chunk = Math.min(n, Math.max(checkBatch(opts.batchSize ?? 1000), this.cap));
+    const want = checkBatch(opts.batchSize ?? 1000);
+    // With batch statistics the chunk size is part of the result, so it is used exactly;
+    // otherwise a larger existing capacity just means fewer passes.
+    const chunk = Math.min(n, opts.batchStats ? want : Math.max(want, this.cap));
     this.reserve(chunk);
     const d = this.inputSize;
+    const fwd: ForwardOptions = opts.batchStats ? { train: true, dropout: false, updateStats: false } : { train: false };
     let loss = 0, correct = 0;
     for (let off = 0; off < n; off += chunk) {
       const b = Math.min(chunk, n - off);
@@ -326,7 +336,7 @@ export class Model {
       const yv = new Int32Array(buf, this.labelsPtr, b);
       yv.set(ds.y.subarray(off, off + b));
       this.checkLabels(yv);
-      const logits = this.forward(this.inputPtr, b, { train: false });
+      const logits = this.forward(this.inputPtr, b, fwd);
       loss += this.head.forward(logits, this.labelsPtr, b);
       correct += this.head.correct(logits, this.labelsPtr, b);
     }

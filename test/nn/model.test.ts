@@ -216,6 +216,20 @@ for (const build of ['simd', 'relaxed-simd'] as const) {
       m.dispose();
     });
 
+    it('evaluate({batchStats}) normalizes with each chunk\'s statistics (Keras BN mode 2) and keeps the running stats', () => {
+      const ds = dataset(20, 8, 3, 9);
+      const m = Model.create(k, tiny(8, 3), { seed: 6 });
+      m.lossAndGrad(ds.x, ds.y, 20);
+      const stats = m.buffers.view().slice();
+      const a = m.evaluate(ds, { batchStats: true, batchSize: 10 });
+      expect(m.buffers.view()).toEqual(stats);
+      const first = m.loss(ds.x, ds.y, 10, { train: true, dropout: false, updateStats: false });
+      const second = m.loss(ds.x.subarray(80), ds.y.subarray(10), 10, { train: true, dropout: false, updateStats: false });
+      expect(a.loss).toBeCloseTo((first + second) / 2, 6);
+      expect(m.evaluate(ds).loss).not.toBeCloseTo(a.loss, 3); // running stats differ from batch stats
+      m.dispose();
+    });
+
     it('rejects bad inputs with typed errors naming the argument', () => {
       const m = Model.create(k, tiny(8, 3), { seed: 1 });
       const x = rand(4 * 8, 1);
