@@ -3,7 +3,7 @@ import { loadKernels, type Kernels } from '../../src/kernels/index.js';
 import { KernelRangeError, KernelTypeError } from '../../src/kernels/errors.js';
 import { convGeometry } from '../../src/nn/conv_geometry.js';
 import { Mem, dotRef, finiteDiff, worst } from '../ref/nn.js';
-import { conv2dBwdDataRef, conv2dBwdFilterRef, conv2dFwdRef, type ConvGeom } from '../ref/conv.js';
+import { conv2dBwdDataRef, conv2dBwdFilterRef, conv2dFwdRef, im2colRef, type ConvGeom } from '../ref/conv.js';
 import { biasGradRef } from '../ref/nn.js';
 import { rand } from '../ref/rng.js';
 
@@ -99,6 +99,19 @@ for (const build of ['simd', 'relaxed-simd'] as const) {
         r = worst(m.get(pdb, g.OC), finiteDiff((bb) => L(x, w, bb), b, 1e-3), 1e-5, 1e-5);
         expect(r.ratio, `dbias ${what}`).toBeLessThanOrEqual(1);
         expect(Array.from(m.get(pdb, g.OC))).toEqual(Array.from(biasGradRef(dy, g.N * g.OH * g.OW, g.OC), Math.fround));
+      }
+    });
+
+    it('im2col_nhwc equals the reference exactly on awkward shapes and row ranges', () => {
+      for (const c of CASES.slice(0, 9)) {
+        const g = geom(c);
+        const K = g.KH * g.KW * g.C, total = g.N * g.OH * g.OW;
+        const x = rand(g.N * g.H * g.W * g.C, 21), px = m.f32(x);
+        for (const [row0, rows] of [[0, total], [1, Math.max(0, total - 2)], [total - 1, 1]]) {
+          const pcol = m.f32(new Float32Array(rows * K).fill(NaN));
+          k.exports.im2col_nhwc(px, pcol, g.H, g.W, g.C, g.KH, g.KW, g.SH, g.SW, g.padT, g.padL, g.OH, g.OW, row0, rows);
+          expect(Array.from(m.get(pcol, rows * K)), `${c.join(',')} rows ${row0}+${rows}`).toEqual(Array.from(im2colRef(x, g, row0, rows)));
+        }
       }
     });
 

@@ -47,3 +47,18 @@ export function conv2dBwdFilterRef(x: ArrayLike<number>, dy: ArrayLike<number>, 
 export function conv2dAbsBound(x: ArrayLike<number>, w: ArrayLike<number>, g: ConvGeom): Float64Array {
   return conv2dFwdRef(Array.from(x, Math.abs), Array.from(w, Math.abs), null, g);
 }
+
+/** Column matrix rows [row0, row0 + rows) of the flattened (n, oh, ow) grid, [KH][KW][C] per row, 0 outside the image. */
+export function im2colRef(x: ArrayLike<number>, g: ConvGeom, row0: number, rows: number): Float64Array {
+  const { H, W, C, KH, KW, SH, SW, padT, padL, OH, OW } = g;
+  const K = KH * KW * C, col = new Float64Array(rows * K);
+  for (let i = 0; i < rows; i++) {
+    const r = row0 + i, n = Math.floor(r / (OH * OW)), oh = Math.floor(r / OW) % OH, ow = r % OW;
+    for (let kh = 0; kh < KH; kh++) for (let kw = 0; kw < KW; kw++) for (let c = 0; c < C; c++) {
+      const ih = oh * SH - padT + kh, iw = ow * SW - padL + kw;
+      const inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
+      col[i * K + (kh * KW + kw) * C + c] = inside ? x[((n * H + ih) * W + iw) * C + c] : 0;
+    }
+  }
+  return col;
+}
