@@ -9,6 +9,7 @@ import { Conv2d } from './conv2d.js';
 import { Dense } from './dense.js';
 import { Dropout } from './dropout.js';
 import { ModelInputError } from './errors.js';
+import { FlatVector } from './flat_vector.js';
 import { Flatten } from './flatten.js';
 import type { Layer, LayerContext } from './layer.js';
 import { MaxPool } from './maxpool.js';
@@ -16,16 +17,7 @@ import { Relu } from './relu.js';
 import { SoftmaxCrossEntropy } from './softmax_xent.js';
 import { resolveSpec, shapeSize, type ModelSpec } from './spec.js';
 
-/** A flat f32 vector in Wasm memory. `view()` is live (re-made after memory growth). */
-export class FlatVector {
-  private cached: Float32Array | null = null;
-  constructor(private readonly k: Kernels, readonly ptr: number, readonly length: number) {}
-  view(): Float32Array {
-    const buf = this.k.memory.buffer;
-    if (!this.cached || this.cached.buffer !== buf) this.cached = new Float32Array(buf, this.ptr, this.length);
-    return this.cached;
-  }
-}
+export { FlatVector };
 
 export interface ForwardOptions {
   /** Training mode: BN uses (and updates) batch statistics, dropout is active. Default false. */
