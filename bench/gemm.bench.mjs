@@ -1,0 +1,175 @@
+#!/usr/bin/env node
+// GEMM throughput: lbgap's two Wasm builds (plain SIMD, relaxed SIMD) against TensorFlow.js's
+// Wasm backend (XNNPACK, SIMD binary, 1 thread), all in the same process so they see the same
+// machine load. Prints a Markdown table and writes bench/results/gemm.json.
+//
+//   npm run build && npm run bench:gemm [-- --quick] [-- --rounds 3] [-- --only 512]
+//
+// Options: --quick (square 128..1024 only), --rounds N (default 2; each round runs every
+// task once per shape, samples are pooled so noise hits all three alike), --only SUBSTR
+// (shapes whose name contains it), --out FILE, --wasm-dir DIR (load lbgap.simd.wasm and
+// lbgap.relaxed.wasm from DIR instead of build/, to compare candidate kernels).
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from './lib/args.mjs';
+import { randomFill, maxRelDiff } from './lib/data.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const FLAG = '--experimental-wasm-relaxed-simd';
+
+// Node 20 needs a V8 flag for relaxed SIMD; re-run this script under it once.
+const relaxedBytes = path.join(root, 'build', 'lbgap.relaxed.wasm');
+if (!existsSync(relaxedBytes) || !existsSync(path.join(root, 'dist', 'kernels', 'index.js'))) {
+  console.error('bench:gemm needs the built package: run `npm run build` first (build/*.wasm and dist/).');
+  process.exit(2);
+}
+if (!WebAssembly.validate(readFileSync(relaxedBytes))) {
+  if (process.env.LBGAP_BENCH_CHILD) {
+    console.error(`this Node (${process.version}) rejects relaxed SIMD even with ${FLAG}`);
+    process.exit(2);
+  }
+  const r = spawnSync(process.execPath, [FLAG, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+    { stdio: 'inherit', env: { ...process.env, LBGAP_BENCH_CHILD: '1' } });
+  process.exit(r.status ?? 1);
+}
+
+const opts = parseArgs(process.argv.slice(2), {
+  quick: false, rounds: 2, only: '', out: path.join(root, 'bench', 'results', 'gemm.json'), 'wasm-dir': '',
+});
+if (!Number.isInteger(opts.rounds) || opts.rounds < 1) throw new RangeError(`--rounds: must be an integer ≥ 1, got ${opts.rounds}`);
+
+const { Bench } = await import('tinybench');
+const kernelsApi = await import(pathToFileURL(path.join(root, 'dist', 'kernels', 'index.js')).href);
+const tf = await import('@tensorflow/tfjs-core');
+const tfwasm = await import('@tensorflow/tfjs-backend-wasm');
+
+async function loadLbgap(build) {
+  if (!opts['wasm-dir']) return kernelsApi.loadKernels({ build });
+  const { instantiateKernels } = await import(pathToFileURL(path.join(root, 'dist', 'kernels', 'load.js')).href);
+  const file = path.join(opts['wasm-dir'], build === 'simd' ? 'lbgap.simd.wasm' : 'lbgap.relaxed.wasm');
+  const memory = new WebAssembly.Memory({ initial: 256 });
+  const exports = instantiateKernels(new WebAssembly.Module(readFileSync(file)), memory);
+  return new kernelsApi.Kernels(exports, memory, { build, relaxedSupported: true, sharedMemorySupported: true });
+}
+
+// --- TF.js: Wasm backend, SIMD binary without threads, one thread.
+const tfDist = path.join(root, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist') + path.sep;
+tfwasm.setWasmPaths({
+  'tfjs-backend-wasm.wasm': tfDist + 'tfjs-backend-wasm.wasm',
+  'tfjs-backend-wasm-simd.wasm': tfDist + 'tfjs-backend-wasm-simd.wasm',
+  'tfjs-backend-wasm-threaded-simd.wasm': tfDist + 'tfjs-backend-wasm-threaded-simd.wasm',
+});
+tf.env().set('WASM_HAS_SIMD_SUPPORT', true);
+tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+tfwasm.setThreadsCount(1);
+if (!(await tf.setBackend('wasm'))) throw new Error('TF.js wasm backend failed to initialize');
+await tf.ready();
+
+const builds = [await loadLbgap('simd'), await loadLbgap('relaxed-simd')];
+for (const [k, want] of [[builds[0], 'simd'], [builds[1], 'relaxed-simd']]) {
+  if (k.info.build !== want) throw new Error(`expected the ${want} build, got ${k.info.build}`);
+}
+
+// --- Shapes. The dense layer is F1's 784 → 512 layer; W is stored out x in (512 x 784).
+const shapes = [];
+for (const n of opts.quick ? [128, 256, 512, 1024] : [64, 128, 256, 512, 1024, 2048]) {
+  shapes.push({ name: `square ${n}`, M: n, N: n, K: n, tA: false, tB: false });
+}
+if (!opts.quick) {
+  for (const B of [256, 6000]) {
+    shapes.push({ name: `dense fwd X·Wᵀ B=${B}`, M: B, N: 512, K: 784, tA: false, tB: true });
+    shapes.push({ name: `dense dX=dY·W B=${B}`, M: B, N: 784, K: 512, tA: false, tB: false });
+    shapes.push({ name: `dense dW=dYᵀ·X B=${B}`, M: 512, N: 784, K: B, tA: true, tB: false });
+  }
+}
+const selected = shapes.filter((s) => s.name.includes(opts.only));
+if (!selected.length) throw new RangeError(`--only: no shape name contains ${JSON.stringify(opts.only)}`);
+
+const gflop = (s) => (2 * s.M * s.N * s.K) / 1e9;
+// About 0.4 s of work per task and round at ~40 GFLOP/s; at least 3 samples, at most 200.
+const iterationsFor = (s) => Math.max(3, Math.min(200, Math.round(16 / gflop(s))));
+
+function median(xs) {
+  const a = [...xs].sort((x, y) => x - y);
+  const m = a.length >> 1;
+  return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2;
+}
+
+const loadBefore = os.loadavg();
+const rows = [];
+for (const s of selected) {
+  const { M, N, K, tA, tB } = s;
+  const rowsA = tA ? K : M, colsA = tA ? M : K, rowsB = tB ? N : K, colsB = tB ? K : N;
+  const hostA = randomFill(new Float32Array(rowsA * colsA), 1);
+  const hostB = randomFill(new Float32Array(rowsB * colsB), 2);
+
+  // Inputs stay resident in each module's memory; only the GEMM call is timed.
+  const lb = builds.map((k) => {
+    const A = k.f32(hostA.length), B = k.f32(hostB.length), C = k.f32(M * N);
+    k.view(A).set(hostA); k.view(B).set(hostB);
+    return { k, A, B, C, run: () => k.sgemm(tA, tB, M, N, K, 1, A, colsA, B, colsB, 0, C, N) };
+  });
+  const a = tf.tensor2d(hostA, [rowsA, colsA]), b = tf.tensor2d(hostB, [rowsB, colsB]);
+  // dataSync() makes the timing include the finished product being readable from JS.
+  const tfRun = () => { const c = tf.matMul(a, b, tA, tB); c.dataSync(); c.dispose(); };
+
+  // Same answer from all three (a silent wrong result would make any speed meaningless).
+  for (const x of lb) x.run();
+  const ref = (() => { const c = tf.matMul(a, b, tA, tB); const d = c.dataSync().slice(); c.dispose(); return d; })();
+  const diffs = lb.map((x) => maxRelDiff(x.k.view(x.C), ref));
+  if (diffs.some((d) => !(d < 1e-4))) throw new Error(`${s.name}: lbgap and TF.js disagree (max rel diff ${diffs.join(', ')})`);
+
+  const samples = { simd: [], relaxed: [], tfjs: [] };
+  const iterations = iterationsFor(s);
+  for (let round = 0; round < opts.rounds; round++) {
+    const bench = new Bench({ name: s.name, iterations, time: 0, warmupIterations: Math.min(3, iterations), warmupTime: 0, retainSamples: true, throws: true });
+    bench.add('simd', lb[0].run).add('relaxed', lb[1].run).add('tfjs', tfRun);
+    await bench.run();
+    for (const t of bench.tasks) samples[t.name].push(...t.result.latency.samples);
+  }
+  for (const x of lb) { x.k.free(x.A); x.k.free(x.B); x.k.free(x.C); }
+  a.dispose(); b.dispose();
+
+  const g = Object.fromEntries(Object.entries(samples).map(([name, ms]) => [name, gflop(s) / (median(ms) / 1e3)]));
+  const row = {
+    shape: s.name, M, N, K, transA: tA, transB: tB, samples: samples.simd.length,
+    gflops: { simd: g.simd, relaxed: g.relaxed, tfjs: g.tfjs },
+    medianMs: Object.fromEntries(Object.entries(samples).map(([name, ms]) => [name, median(ms)])),
+    ratio: { simd: g.simd / g.tfjs, relaxed: g.relaxed / g.tfjs },
+    maxRelDiffVsTfjs: { simd: diffs[0], relaxed: diffs[1] },
+  };
+  rows.push(row);
+  console.error(`${s.name.padEnd(24)} simd ${g.simd.toFixed(1).padStart(5)}  relaxed ${g.relaxed.toFixed(1).padStart(5)}  tfjs ${g.tfjs.toFixed(1).padStart(5)} GFLOP/s`);
+}
+const loadAfter = os.loadavg();
+
+const k0 = builds[0].exports;
+const result = {
+  date: new Date().toISOString(),
+  machine: {
+    cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, platform: `${os.platform()} ${os.arch()}`,
+    node: process.version, v8: process.versions.v8, loadavgBefore: loadBefore, loadavgAfter: loadAfter,
+  },
+  builds: builds.map((k) => k.info.build),
+  lbgapTiles: typeof k0.gemm_f32_mr === 'function'
+    ? { MR: k0.gemm_f32_mr(), NR: k0.gemm_f32_nr(), KC: k0.gemm_f32_kc(), MC: k0.gemm_f32_mc(), NC: k0.gemm_f32_nc() } : null,
+  tfjs: { version: tf.version_core, backend: tf.getBackend(), binary: 'tfjs-backend-wasm-simd.wasm', threads: tfwasm.getThreadsCount() },
+  method: `median of pooled per-call latencies over ${opts.rounds} round(s); inputs resident; TF.js timing includes dataSync()`,
+  rows,
+};
+if (!opts.only && !opts.quick) {
+  mkdirSync(path.dirname(opts.out), { recursive: true });
+  writeFileSync(opts.out, JSON.stringify(result, null, 2) + '\n');
+}
+
+const f = (x) => x.toFixed(1);
+console.log(`\nGEMM GFLOP/s (median), ${result.machine.cpu}, Node ${process.version}, ${result.date.slice(0, 16)}Z, load ${loadBefore[0].toFixed(2)}→${loadAfter[0].toFixed(2)}`);
+console.log('| shape | M×N×K | lbgap simd | lbgap relaxed | tfjs wasm | simd/tfjs | relaxed/tfjs |');
+console.log('|---|---|---:|---:|---:|---:|---:|');
+for (const r of rows) {
+  console.log(`| ${r.shape} | ${r.M}×${r.N}×${r.K} | ${f(r.gflops.simd)} | ${f(r.gflops.relaxed)} | ${f(r.gflops.tfjs)} | ${r.ratio.simd.toFixed(2)} | ${r.ratio.relaxed.toFixed(2)} |`);
+}
+if (!opts.only && !opts.quick) console.log(`\nwrote ${path.relative(process.cwd(), opts.out)}`);
