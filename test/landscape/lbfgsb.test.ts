@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadKernels, type Kernels, KernelRangeError } from '../../src/kernels/index.js';
 import { minimizeLbfgsb } from '../../src/landscape/lbfgsb.js';
 import { NonFiniteObjectiveError } from '../../src/landscape/errors.js';
-import type { Objective } from '../../src/landscape/objective.js';
+import { negate, type Objective } from '../../src/landscape/objective.js';
 import { quadratic, rosenbrock, withSpectrum } from './objectives.js';
 
 // x within 1e-6 relative: |x_i − x*_i| ≤ 1e-6·max(1, |x*_i|).
@@ -146,6 +146,21 @@ for (const build of ['simd', 'relaxed-simd'] as const) {
       const r = minimizeLbfgsb(k, sep, new Float32Array(n), { lower: lo, upper: hi, pgtol: 1e-7, ftol: 0, maxIter: 500 });
       const want = Float64Array.from(c, (ci, i) => Math.min(Math.max(ci, lo[i]), hi[i]));
       expectClose(r.x, want);
+    });
+
+    it('maximization through negate(): max of −(x − 1)² − 2(y + 3)² over [0, 5] × [−1, 1] is at (1, −1)', () => {
+      const f: Objective = {
+        n: 2,
+        evalGrad(x, g) { g[0] = -2 * (x[0] - 1); g[1] = -4 * (x[1] + 3); return -((x[0] - 1) ** 2) - 2 * (x[1] + 3) ** 2; },
+        hvp(_x, v, out) { out[0] = -2 * v[0]; out[1] = -4 * v[1]; },
+      };
+      const neg = negate(f);
+      const out = new Float32Array(2);
+      neg.hvp!(new Float32Array(2), Float32Array.of(1, 1), out);
+      expect(Array.from(out)).toEqual([2, 4]);
+      const r = minimizeLbfgsb(k, neg, Float32Array.of(4, 0), { lower: Float32Array.of(0, -1), upper: Float32Array.of(5, 1), ...tight });
+      expectClose(r.x, [1, -1]);
+      expect(-r.f).toBeCloseTo(-8, 10); // −0 − 2·(−1 + 3)²
     });
 
     it('maxIter and maxEval are respected', () => {
