@@ -10,6 +10,12 @@ export interface KernelExports {
     alpha: number, A: number, lda: number, B: number, ldb: number,
     beta: number, C: number, ldc: number, work: number,
   ): void;
+  // gemm.ts blocking constants (register tile MR x NR, cache blocks KC, MC, NC), for tests and benches
+  gemm_f32_mr(): number;
+  gemm_f32_nr(): number;
+  gemm_f32_kc(): number;
+  gemm_f32_mc(): number;
+  gemm_f32_nc(): number;
   // landscape_vec.ts — vectors for L-BFGS-B and the Hessian tools (src/landscape)
   box_project_f32(x: number, lo: number, hi: number, n: number): void;
   dot_f32_f64acc(a: number, b: number, n: number): number;
