@@ -96,7 +96,7 @@ export async function trainCommand(f: ParsedFlags, io: Io, use: string, netGiven
     onEpoch: (m) => io.out(formatEpoch(m, epochs)),
   });
   const last = history[history.length - 1];
-  if (last) io.out(`final: train accuracy ${pct(last.trainAcc).trim()}, test accuracy ${pct(last.testAcc).trim()} after ${last.epoch} epochs (${last.steps} steps)`);
+  if (last) io.out(`final: train accuracy ${pct(last.trainAcc).trim()}, test accuracy ${pct(last.testAcc).trim()} after ${last.epoch} epoch${last.epoch === 1 ? "" : "s"} (${last.steps} steps)`);
   if (f.json) {
     const fs = await import('node:fs/promises');
     const result = {
