@@ -1,0 +1,103 @@
+// What the main thread and a training worker say to each other. The worker's methods are
+// called through a typed Comlink proxy; per-step traffic never goes through Comlink: in the
+// shared-memory mode workers meet at Atomics barriers, in the transfer fallback gradients
+// travel over a dedicated MessagePort, and progress events over another.
+import type { CompiledKernels } from '../kernels/load.js';
+import type { ModelSpec } from '../nn/spec.js';
+import type { Metrics } from '../nn/model.js';
+import type { OptimizerOptions, OptimizerState } from '../optim/index.js';
+
+/** A dataset as posted to a worker (x and y over SharedArrayBuffers, or copies). */
+export interface DatasetPayload { name: string; x: Float32Array; y: Int32Array; n: number; shape: number[]; classes: number }
+
+/** Test hook: make worker `rank` fail at global step `step` (1-based), before its forward pass. */
+export interface FaultPlan {
+  rank: number;
+  step: number;
+  /** 'throw': an exception; 'exit': the worker ends itself (process.exit(3) in Node, self.close() in a browser); 'oom': an allocation beyond its memory. */
+  kind: 'throw' | 'exit' | 'oom';
+}
+
+export interface SharedSetup {
+  memory: WebAssembly.Memory;
+  /** This worker's arena range in the shared memory. */
+  arena: { base: number; limit: number };
+  /** Barrier and step counters (Int32 over a SharedArrayBuffer, see barrier.ts). */
+  ctl: Int32Array;
+  /** One mean mini-batch loss per shard, written before the first barrier of a step. */
+  losses: Float64Array;
+  /** The epoch's sample order, written by the main thread before each epoch. */
+  order: Int32Array;
+  /** Byte offsets in the shared memory: parameters, reduced gradient, and every worker's shard gradient. */
+  paramsPtr: number;
+  sumPtr: number;
+  shardGradPtrs: number[];
+  barrierTimeoutMs: number;
+}
+
+export interface InitConfig {
+  rank: number;
+  workers: number;
+  compiled: CompiledKernels;
+  spec: ModelSpec;
+  /** Initial parameters (transfer mode; in the shared mode they are already in memory). */
+  params: Float32Array | null;
+  buffers: Float32Array;
+  dropoutBase: number;
+  trainForwards: number;
+  /** Samples this worker's activations hold (its largest shard, or the evaluation chunk for rank 0). */
+  capacity: number;
+  optimizer: OptimizerOptions;
+  train: DatasetPayload;
+  test: DatasetPayload | null;
+  faults: FaultPlan[];
+  shared: SharedSetup | null;
+  /** Transfer mode: the port gradients go out on and reduced gradients come back on. */
+  gradPort: MessagePort | null;
+  /** Rank 0: where step events go (when the caller listens). */
+  progressPort: MessagePort | null;
+}
+
+export interface EpochPlan {
+  epoch: number;
+  steps: number;
+  batchSize: number;
+  /** Optimizer steps taken before this epoch. */
+  globalStep: number;
+  lr: number;
+  /** Transfer mode: the epoch's sample order (shared mode reads it from SharedSetup.order). */
+  order: Int32Array | null;
+  /** Post a step event on the progress port after every step. */
+  progress: boolean;
+}
+
+export interface NonFiniteReport { epoch: number; step: number; globalStep: number; loss: number }
+
+export interface EpochResult {
+  /** Σ over steps of (batch loss × batch size), and the samples seen. */
+  lossSum: number;
+  samples: number;
+  steps: number;
+  seconds: number;
+  /** Set when a batch loss was NaN/±Inf: training stopped before that step's update. */
+  nonFinite: NonFiniteReport | null;
+}
+
+export interface StepEvent { type: 'step'; epoch: number; step: number; globalStep: number; loss: number }
+
+/** Transfer mode, worker → main: one shard's gradient (null for an empty shard). */
+export interface GradMessage { globalStep: number; loss: number; n: number; grad: Float32Array | null }
+/** Transfer mode, main → worker: the reduced gradient and the batch loss, or stop. */
+export type ReducedMessage = { globalStep: number; loss: number; grad: Float32Array | null; stop: false } | { stop: true; reason: string };
+
+/** The methods a training worker exposes over Comlink. */
+export interface TrainerWorkerApi {
+  init(cfg: InitConfig): Promise<{ build: string; numParams: number; shared: boolean }>;
+  trainEpoch(plan: EpochPlan): Promise<EpochResult>;
+  evaluate(which: 'train' | 'test', limit: number, batchSize: number): Metrics;
+  /** The optimizer state of this worker (its parameter slice in the shared mode). */
+  optimizerState(): OptimizerState;
+  buffers(): Float32Array;
+  params(): Float32Array;
+  trainForwards(): number;
+}
