@@ -92,22 +92,25 @@ export function max_abs_f32(x: usize, n: i32): f32 {
 
 /**
  * ‖P(x − g) − x‖∞, the projected-gradient norm L-BFGS-B stops on: P clips to [lo, hi].
- * It is 0 exactly at a KKT point of the box-constrained problem.
+ * It is 0 exactly at a KKT point of the box-constrained problem. Computed in f64 so a
+ * gradient below ulp(x) still counts (in f32, x − g would round back to x).
  */
-export function proj_grad_norm_inf_f32(x: usize, g: usize, lo: usize, hi: usize, n: i32): f32 {
-  let m = f32x4.splat(0);
+export function proj_grad_norm_inf_f32(x: usize, g: usize, lo: usize, hi: usize, n: i32): f64 {
+  let m = f64x2.splat(0);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    const vx = v128.load(x + o);
-    const p = f32x4.min(f32x4.max(f32x4.sub(vx, v128.load(g + o)), v128.load(lo + o)), v128.load(hi + o));
-    m = f32x4.max(m, f32x4.abs(f32x4.sub(p, vx)));
+    const vx = v128.load(x + o), vg = v128.load(g + o), vl = v128.load(lo + o), vh = v128.load(hi + o);
+    const x0 = f64x2.promote_low_f32x4(vx), x1 = f64x2.promote_low_f32x4(hi_half(vx));
+    const p0 = f64x2.min(f64x2.max(f64x2.sub(x0, f64x2.promote_low_f32x4(vg)), f64x2.promote_low_f32x4(vl)), f64x2.promote_low_f32x4(vh));
+    const p1 = f64x2.min(f64x2.max(f64x2.sub(x1, f64x2.promote_low_f32x4(hi_half(vg))), f64x2.promote_low_f32x4(hi_half(vl))), f64x2.promote_low_f32x4(hi_half(vh)));
+    m = f64x2.max(m, f64x2.max(f64x2.abs(f64x2.sub(p0, x0)), f64x2.abs(f64x2.sub(p1, x1))));
   }
-  let r = max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
+  let r = max(f64x2.extract_lane(m, 0), f64x2.extract_lane(m, 1));
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    const vx = load<f32>(x + o);
-    const p = min(max(vx - load<f32>(g + o), load<f32>(lo + o)), load<f32>(hi + o));
+    const vx = <f64>load<f32>(x + o);
+    const p = min(max(vx - <f64>load<f32>(g + o), <f64>load<f32>(lo + o)), <f64>load<f32>(hi + o));
     r = max(r, abs(p - vx));
   }
   return r;
