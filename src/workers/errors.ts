@@ -3,8 +3,9 @@
 /** A worker threw, exited, crashed or stopped answering; `rank` says which one. */
 export class WorkerFailedError extends Error {
   override name = 'WorkerFailedError';
+  /** rank −1: the main thread's side of the protocol failed. */
   constructor(readonly rank: number, message: string, options?: { cause?: unknown }) {
-    super(`worker ${rank}: ${message}`, options);
+    super(`${rank < 0 ? 'main thread' : `worker ${rank}`}: ${message}`, options);
   }
 }
 

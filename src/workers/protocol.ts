@@ -14,8 +14,13 @@ export interface DatasetPayload { name: string; x: Float32Array; y: Int32Array; 
 export interface FaultPlan {
   rank: number;
   step: number;
-  /** 'throw': an exception; 'exit': the worker ends itself (process.exit(3) in Node, self.close() in a browser); 'oom': an allocation beyond its memory. */
-  kind: 'throw' | 'exit' | 'oom';
+  /**
+   * 'throw': an exception; 'exit': the worker ends itself (process.exit(3) in Node, self.close()
+   * in a browser); 'oom': an allocation beyond its memory; 'hang': the worker stops responding
+   * (busy for `ms`, default 60 s) — the others' barrier timeout must catch it.
+   */
+  kind: 'throw' | 'exit' | 'oom' | 'hang';
+  ms?: number;
 }
 
 export interface SharedSetup {

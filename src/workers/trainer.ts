@@ -294,7 +294,7 @@ export class ParallelTrainer {
       return await this.driveTransferSteps(plan);
     } catch (e) {
       // Unblocks the workers waiting for a reduced gradient (their calls then reject).
-      this.pool.fail(e instanceof WorkerFailedError ? e : new WorkerFailedError(-1, `main thread: ${(e as Error).message}`, { cause: e }));
+      this.pool.fail(e instanceof WorkerFailedError ? e : new WorkerFailedError(-1, (e as Error).message, { cause: e }));
       throw e;
     }
   }

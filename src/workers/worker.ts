@@ -91,6 +91,10 @@ export class TrainerWorker implements TrainerWorkerApi {
         (globalThis as unknown as { close(): void }).close();
       }
       if (f.kind === 'oom') this.k.arena.alloc(2 ** 32);
+      if (f.kind === 'hang') {
+        const until = performance.now() + (f.ms ?? 60_000);
+        while (performance.now() < until) { /* not answering */ }
+      }
     }
   }
 
