@@ -23,3 +23,17 @@ export function reduceShardGradients(
     }
   }
 }
+
+/**
+ * The shard whose gradient IS the reduced gradient (the only non-empty shard, weight 1), or
+ * -1. The optimizer then reads it in place: N = 1 costs no reduction pass at all.
+ */
+export function soleShard(weights: Float32Array): number {
+  let found = -1;
+  for (let s = 0; s < weights.length; s++) {
+    if (weights[s] === 0) continue;
+    if (found >= 0 || weights[s] !== 1) return -1;
+    found = s;
+  }
+  return found;
+}

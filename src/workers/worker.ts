@@ -12,7 +12,7 @@ import { CTL, SharedBarrier } from './barrier.js';
 import { BarrierAbortedError, InjectedFailureError } from './errors.js';
 import type { DatasetPayload, EpochPlan, EpochResult, GradMessage, InitConfig, ReducedMessage, StepEvent, TrainerWorkerApi } from './protocol.js';
 import { PortQueue } from './port_queue.js';
-import { reduceShardGradients } from './reduce.js';
+import { reduceShardGradients, soleShard } from './reduce.js';
 import { shardRanges, shardWeights, sliceRanges, type Range } from './shards.js';
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
@@ -140,9 +140,12 @@ export class TrainerWorker implements TrainerWorkerApi {
       }
       // Reduce-scatter: this worker sums ITS slice of all shard gradients, in shard order,
       // then applies the optimizer to its slice of the shared parameters.
-      reduceShardGradients(ex, sh.sumPtr, sh.shardGradPtrs, shardWeights(Bb, N), lo, hi);
+      const weights = shardWeights(Bb, N), sole = soleShard(weights);
+      let grad = sh.sumPtr;
+      if (sole >= 0) grad = sh.shardGradPtrs[sole]; // exact: Σ = 1·g_sole
+      else reduceShardGradients(ex, sh.sumPtr, sh.shardGradPtrs, weights, lo, hi);
       Atomics.store(sh.ctl, started, globalStep);
-      this.opt.step(sh.paramsPtr + lo * 4, sh.sumPtr + lo * 4);
+      this.opt.step(sh.paramsPtr + lo * 4, grad + lo * 4);
       Atomics.store(sh.ctl, applied, globalStep);
       barrier.arrive(globalStep); // every slice is updated: the next forward sees the new parameters
       lossSum += loss * Bb; samples += Bb;
