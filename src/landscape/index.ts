@@ -13,3 +13,19 @@ export {
   noiseScaleFromNorms, estimateNoiseScale, measureNoiseScale,
   type GradNormPair, type NoiseScale, type NoiseScaleEstimate, type MeasureOptions,
 } from './noise_scale.js';
+// Networks (a Model on a data set).
+export { ModelObjective, sampleIndices, type ModelObjectiveOptions, type ModelObjectiveInfo } from './model_objective.js';
+export { paramLayout, describeParam, checkFiniteParams, type ParamSegment, type ParamRole } from './param_layout.js';
+export {
+  networkSharpness, networkHessian, networkNoiseScale,
+  type NetworkSharpnessOptions, type NetworkSharpnessResult, type SharpnessEntry,
+  type NetworkHessianOptions, type NetworkHessianResult, type NetworkNoiseScaleOptions,
+} from './network.js';
+export {
+  interpolate, evaluateParams, recomputeBnStats, lerpParams, linspace,
+  type BnMode, type EvalAtOptions, type PointMetrics, type BnReport, type InterpolateOptions, type InterpolationPoint, type InterpolationResult,
+} from './interpolate.js';
+export {
+  filterNormalizedDirection, unitNorms, surface1d, surface2d,
+  type DirectionOptions, type Surface1dOptions, type SurfacePoint, type Surface2dOptions, type Surface2dResult,
+} from './surface.js';

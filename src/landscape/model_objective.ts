@@ -1,0 +1,157 @@
+// A network's training loss as an Objective of its flat parameter vector, for sharpness,
+// Hessian and noise-scale probes:
+//
+//   f(x) = mean cross-entropy over a fixed sample of the data set,
+//   ∇f(x) = Σ_c (b_c/N)·∇f_c(x)  over fixed consecutive chunks c of b_c samples.
+//
+// Batch norm: every chunk is normalized with ITS OWN batch statistics (training-mode BN,
+// like Keras BN "mode 2" that the paper's code evaluates with), and the running statistics
+// are NOT updated; dropout is OFF. So f is a deterministic function of x (the same x gives
+// the same bits), and ∇f is its exact gradient — the model's backward pass differentiates
+// through the batch statistics, which a running-statistics loss could not offer (the model
+// only has a backward for training-mode forwards). The chunking is part of the definition
+// of f: change `chunk` and f changes slightly.
+//
+// evalGrad copies the candidate x into model.params, runs the chunks, and restores the
+// model's own parameters afterwards (also on error), so a probe leaves the model as it was
+// (BN running statistics and the dropout counter included).
+import type { Kernels } from '../kernels/index.js';
+import { KernelRangeError, KernelTypeError } from '../kernels/errors.js';
+import type { LabeledSet, Model } from '../nn/model.js';
+import { Rng } from '../util/rng.js';
+import type { Objective } from './objective.js';
+
+export interface ModelObjectiveOptions {
+  /** Samples of the data set the loss is averaged over (default: all). */
+  sample?: number;
+  /** Samples per chunk (BN batch statistics are per chunk); default min(sample, 1000). */
+  chunk?: number;
+  /**
+   * Seed of the sample: with a sample smaller than the set, `sample` distinct indices are
+   * drawn without replacement (Fisher–Yates prefix) and kept in ascending order. Default 0.
+   */
+  seed?: number;
+}
+
+/** What a ModelObjective computes, for results and printed output. */
+export interface ModelObjectiveInfo {
+  dataset: string;
+  sample: number;
+  datasetSize: number;
+  chunk: number;
+  seed: number;
+  batchNorm: 'batch statistics per chunk (running statistics untouched)';
+  dropout: 'off';
+}
+
+function positiveInt(name: string, v: unknown, max?: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new KernelRangeError(name, `must be an integer ≥ 1, got ${v}`);
+  if (max !== undefined && v > max) throw new KernelRangeError(name, `must be ≤ ${max}, got ${v}`);
+  return v;
+}
+
+/** `count` distinct indices of [0, n) drawn with a seeded partial Fisher–Yates shuffle, ascending. */
+export function sampleIndices(n: number, count: number, seed: number): Int32Array {
+  const perm = new Int32Array(n);
+  for (let i = 0; i < n; i++) perm[i] = i;
+  const rng = new Rng(seed);
+  for (let i = 0; i < count; i++) {
+    const j = i + rng.int(n - i);
+    const t = perm[i]; perm[i] = perm[j]; perm[j] = t;
+  }
+  return perm.slice(0, count).sort();
+}
+
+export class ModelObjective implements Objective {
+  readonly n: number;
+  readonly k: Kernels;
+  readonly info: ModelObjectiveInfo;
+  /** Calls of evalGrad so far. */
+  evaluations = 0;
+  private readonly xs: Float32Array;
+  private readonly ys: Int32Array;
+  private acc: number; private saved: number;
+  private disposed = false;
+
+  constructor(readonly model: Model, ds: LabeledSet, options: ModelObjectiveOptions = {}) {
+    if (typeof model !== 'object' || model === null || typeof model.lossAndGrad !== 'function') throw new KernelTypeError('model', 'must be a Model');
+    if (typeof ds !== 'object' || ds === null) throw new KernelTypeError('ds', 'must be a labelled data set { x, y, n, shape, classes }');
+    model.checkDataset(ds);
+    if (ds.n < 1) throw new KernelRangeError('ds', `${ds.name} is empty`);
+    const sample = options.sample === undefined ? ds.n : positiveInt('sample', options.sample, ds.n);
+    const chunk = options.chunk === undefined ? Math.min(sample, 1000) : positiveInt('chunk', options.chunk, sample);
+    const seed = options.seed ?? 0;
+    if (!Number.isInteger(seed) || seed < 0) throw new KernelRangeError('seed', `must be a non-negative integer, got ${seed}`);
+    const d = model.inputSize;
+    if (sample === ds.n) {
+      this.xs = ds.x.subarray(0, ds.n * d); this.ys = ds.y.subarray(0, ds.n);
+    } else {
+      const idx = sampleIndices(ds.n, sample, seed);
+      this.xs = new Float32Array(sample * d); this.ys = new Int32Array(sample);
+      for (let j = 0; j < sample; j++) {
+        const i = idx[j];
+        this.xs.set(ds.x.subarray(i * d, (i + 1) * d), j * d);
+        this.ys[j] = ds.y[i];
+      }
+    }
+    this.k = model.k;
+    this.n = model.numParams;
+    this.info = {
+      dataset: ds.name, sample, datasetSize: ds.n, chunk, seed,
+      batchNorm: 'batch statistics per chunk (running statistics untouched)', dropout: 'off',
+    };
+    // Everything evalGrad needs is allocated now, so evaluations do not grow the memory.
+    model.reserve(chunk);
+    this.acc = this.k.arena.alloc(this.n * 4);
+    this.saved = this.k.arena.alloc(this.n * 4);
+  }
+
+  /** A copy of the model's current parameters (the usual point to probe). */
+  point(): Float32Array {
+    return Float32Array.from(this.model.params.view());
+  }
+
+  evalGrad(x: Float32Array, g: Float32Array): number {
+    if (this.disposed) throw new KernelRangeError('objective', 'was disposed');
+    const { k, model, n } = this;
+    if (!(x instanceof Float32Array) || x.length !== n) throw new KernelRangeError('x', `must be a Float32Array of length ${n}`);
+    if (!(g instanceof Float32Array) || g.length !== n) throw new KernelRangeError('g', `must be a Float32Array of length ${n}`);
+    const e = k.exports;
+    // Views of Wasm memory are remembered by offset: the first lossAndGrad may allocate.
+    const mem = k.memory.buffer;
+    const xPtr = x.buffer === mem ? x.byteOffset : -1;
+    const gPtr = g.buffer === mem ? g.byteOffset : -1;
+    const params = model.params.ptr;
+    e.copy_f32(n, params, this.saved);
+    try {
+      if (xPtr >= 0) e.copy_f32(n, xPtr, params); else model.params.view().set(x);
+      const N = this.info.sample, chunk = this.info.chunk, d = model.inputSize;
+      let loss = 0;
+      for (let off = 0; off < N; off += chunk) {
+        const b = Math.min(chunk, N - off);
+        const l = model.lossAndGrad(this.xs.subarray(off * d, (off + b) * d), this.ys.subarray(off, off + b), b, { dropout: false, updateStats: false });
+        loss += l * b;
+        if (off === 0) { e.copy_f32(n, model.grads.ptr, this.acc); e.scale_f32(this.acc, b / N, n); }
+        else e.add_scaled_f32(this.acc, this.acc, b / N, model.grads.ptr, n);
+      }
+      if (gPtr >= 0) e.copy_f32(n, this.acc, gPtr);
+      else g.set(new Float32Array(k.memory.buffer, this.acc, n));
+      this.evaluations++;
+      return loss / N;
+    } finally {
+      e.copy_f32(n, this.saved, params);
+    }
+  }
+
+  /** Loss only (same definition as evalGrad's f). */
+  value(x: Float32Array): number {
+    return this.evalGrad(x, new Float32Array(this.n));
+  }
+
+  /** Returns the two scratch vectors to the arena. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.k.arena.release(this.acc); this.k.arena.release(this.saved);
+    this.disposed = true;
+  }
+}

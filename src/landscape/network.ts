@@ -1,0 +1,205 @@
+// The landscape numerics applied to a network: the paper's sharpness φ, the Hessian's top
+// eigenvalues and trace, and the gradient noise scale, each of a Model at its current
+// parameters on (a sample of) a data set. The loss is ModelObjective's (batch-norm batch
+// statistics per fixed chunk, dropout off: deterministic; see model_objective.ts).
+import { KernelRangeError, KernelTypeError } from '../kernels/errors.js';
+import type { LabeledSet, Model } from '../nn/model.js';
+import { Rng } from '../util/rng.js';
+import { hessianTopEigenvalues, hessianTrace, type EigenResult, type TraceResult } from './hessian.js';
+import { ModelObjective, type ModelObjectiveInfo } from './model_objective.js';
+import { measureNoiseScale, type NoiseScaleEstimate } from './noise_scale.js';
+import { checkFiniteParams } from './param_layout.js';
+import { sharpness, type SharpnessResult } from './sharpness.js';
+import type { LbfgsbStopReason } from './lbfgsb.js';
+
+export interface NetworkSharpnessOptions {
+  /** Box radii (default [1e-3, 5e-4], the paper's). */
+  eps?: number[];
+  /** Measure in the full space A = I (default true). */
+  full?: boolean;
+  /** Also measure in a random subspace of this dimension p (the paper: 100); omitted → no subspace. */
+  subspace?: number;
+  /** Seed of the random subspace (default 0). */
+  seed?: number;
+  /** L-BFGS-B iterations (default 10). */
+  maxIter?: number;
+  /** Training samples the loss is averaged over (default all). */
+  sample?: number;
+  /** Samples per BN chunk (default min(sample, 1000)). */
+  chunk?: number;
+  /** Seed of the sample (default 0). */
+  sampleSeed?: number;
+}
+
+export interface SharpnessEntry {
+  eps: number;
+  space: 'full' | 'random';
+  /** Dimension of y: n (full) or p. */
+  dim: number;
+  /** φ in percent. */
+  phi: number;
+  f0: number;
+  fmax: number;
+  iterations: number;
+  evaluations: number;
+  reason: LbfgsbStopReason;
+  seconds: number;
+}
+
+export interface NetworkSharpnessResult {
+  n: number;
+  loss: ModelObjectiveInfo;
+  maxIter: number;
+  subspaceSeed: number | null;
+  results: SharpnessEntry[];
+}
+
+function checkModel(model: unknown): Model {
+  const m = model as Model;
+  if (typeof m !== 'object' || m === null || typeof m.lossAndGrad !== 'function' || !m.params) throw new KernelTypeError('model', 'must be a Model');
+  return m;
+}
+
+/** φ(ε, A) of the model at its current parameters, for each ε, full space and/or a random subspace. */
+export function networkSharpness(model: Model, ds: LabeledSet, options: NetworkSharpnessOptions = {}): NetworkSharpnessResult {
+  checkModel(model);
+  const epsList = options.eps ?? [1e-3, 5e-4];
+  if (!Array.isArray(epsList) || epsList.length === 0) throw new KernelRangeError('eps', 'must be a non-empty array of radii');
+  epsList.forEach((e, i) => {
+    if (typeof e !== 'number' || !Number.isFinite(e) || !(e > 0)) throw new KernelRangeError(`eps[${i}]`, `must be a finite number > 0, got ${e}`);
+  });
+  const n = model.numParams;
+  const full = options.full ?? true;
+  const p = options.subspace;
+  if (p !== undefined) {
+    if (!Number.isInteger(p) || p < 1) throw new KernelRangeError('subspace', `must be an integer ≥ 1, got ${p}`);
+    if (p > n) throw new KernelRangeError('subspace', `p = ${p} exceeds the parameter count n = ${n} (A⁺ needs p ≤ n)`);
+  }
+  if (!full && p === undefined) throw new KernelRangeError('full', 'nothing to measure: full space off and no subspace given');
+  const maxIter = options.maxIter ?? 10;
+  if (!Number.isInteger(maxIter) || maxIter < 1) throw new KernelRangeError('maxIter', `must be an integer ≥ 1, got ${maxIter}`);
+  const seed = options.seed ?? 0;
+  const x = Float32Array.from(model.params.view());
+  checkFiniteParams(model, x);
+  const obj = new ModelObjective(model, ds, { sample: options.sample, chunk: options.chunk, seed: options.sampleSeed });
+  try {
+    const results: SharpnessEntry[] = [];
+    const spaces: ('full' | 'random')[] = [];
+    if (full) spaces.push('full');
+    if (p !== undefined) spaces.push('random');
+    for (const space of spaces) {
+      for (const eps of epsList) {
+        const t0 = performance.now();
+        const r: SharpnessResult = sharpness(model.k, obj, x, { eps, maxIter, subspace: space === 'random' ? { p, seed } : undefined });
+        results.push({
+          eps, space, dim: space === 'full' ? n : p!, phi: r.phi, f0: r.f0, fmax: r.fmax,
+          iterations: r.iterations, evaluations: r.evaluations, reason: r.reason, seconds: (performance.now() - t0) / 1000,
+        });
+      }
+    }
+    return { n, loss: obj.info, maxIter, subspaceSeed: p !== undefined ? seed : null, results };
+  } finally {
+    obj.dispose();
+  }
+}
+
+export interface NetworkHessianOptions {
+  /** Top eigenvalues wanted (default 1). */
+  top?: number;
+  /** Also estimate the trace by Hutchinson (default false). */
+  trace?: boolean;
+  /** Lanczos steps at most (default min(n, max(30, 4·top))). */
+  maxIter?: number;
+  /** Lanczos residual tolerance (default 1e-3). */
+  tol?: number;
+  /** Hutchinson samples at most (default 50) and relative standard-error target (default 0.05). */
+  traceSamples?: number;
+  traceRtol?: number;
+  seed?: number;
+  sample?: number;
+  chunk?: number;
+  sampleSeed?: number;
+}
+
+export interface NetworkHessianResult {
+  n: number;
+  loss: ModelObjectiveInfo;
+  /** Hessian-vector products by central differences of ∇f (see hessian.ts for the step and error). */
+  hvp: 'central differences of gradients';
+  eigen: Omit<EigenResult, 'vectors'> & { seconds: number };
+  trace: (TraceResult & { seconds: number }) | null;
+}
+
+/** Top eigenvalues (Lanczos) and optionally the trace (Hutchinson) of the loss Hessian at the model's parameters. */
+export function networkHessian(model: Model, ds: LabeledSet, options: NetworkHessianOptions = {}): NetworkHessianResult {
+  checkModel(model);
+  const n = model.numParams;
+  const top = options.top ?? 1;
+  if (!Number.isInteger(top) || top < 1 || top > n) throw new KernelRangeError('top', `must be an integer in [1, n = ${n}], got ${top}`);
+  const x = Float32Array.from(model.params.view());
+  checkFiniteParams(model, x);
+  const obj = new ModelObjective(model, ds, { sample: options.sample, chunk: options.chunk, seed: options.sampleSeed });
+  try {
+    const maxIter = options.maxIter ?? Math.min(n, Math.max(30, 4 * top));
+    let t0 = performance.now();
+    const eig = hessianTopEigenvalues(model.k, obj, x, { count: top, maxIter, tol: options.tol ?? 1e-3, seed: options.seed ?? 0, vectors: false });
+    const eigen = { ...eig, seconds: (performance.now() - t0) / 1000 };
+    let trace: NetworkHessianResult['trace'] = null;
+    if (options.trace) {
+      t0 = performance.now();
+      const tr = hessianTrace(model.k, obj, x, { maxSamples: options.traceSamples ?? 50, rtol: options.traceRtol ?? 0.05, seed: options.seed ?? 0 });
+      trace = { ...tr, seconds: (performance.now() - t0) / 1000 };
+    }
+    return { n, loss: obj.info, hvp: 'central differences of gradients', eigen, trace };
+  } finally {
+    obj.dispose();
+  }
+}
+
+export interface NetworkNoiseScaleOptions {
+  /** Small and big batch sizes (bBig a multiple of bSmall, ≥ 2×). */
+  bSmall: number;
+  bBig: number;
+  /** Independent big batches (default 8). */
+  draws?: number;
+  seed?: number;
+}
+
+/**
+ * Gradient noise scale B_simple (McCandlish et al. 2018) of the model at its parameters:
+ * per draw, bBig distinct random training samples split into bBig/bSmall small batches;
+ * each small batch's gradient comes from lossAndGrad (BN batch statistics of that small
+ * batch, dropout off, running statistics untouched).
+ */
+export function networkNoiseScale(model: Model, ds: LabeledSet, options: NetworkNoiseScaleOptions): NoiseScaleEstimate & { n: number; dataset: string } {
+  checkModel(model);
+  model.checkDataset(ds);
+  if (typeof options !== 'object' || options === null) throw new KernelTypeError('options', 'must be { bSmall, bBig, draws?, seed? }');
+  const { bSmall, bBig } = options;
+  if (!Number.isInteger(bSmall) || bSmall < 1) throw new KernelRangeError('bSmall', `must be an integer ≥ 1, got ${bSmall}`);
+  if (Number.isInteger(bBig) && bBig > ds.n) throw new KernelRangeError('bBig', `must be ≤ the data set size ${ds.n}, got ${bBig}`);
+  checkFiniteParams(model, Float32Array.from(model.params.view()));
+  const rng = new Rng(options.seed ?? 0);
+  const d = model.inputSize;
+  let batchIdx: Int32Array | null = null, drawOf = -1;
+  const xb = new Float32Array(Math.max(1, bSmall) * d), yb = new Int32Array(Math.max(1, bSmall));
+  const est = measureNoiseScale(model.k, (draw, part, g) => {
+    if (draw !== drawOf) {
+      // bBig distinct indices for this draw (partial Fisher–Yates on a fresh permutation).
+      const perm = new Int32Array(ds.n);
+      for (let i = 0; i < ds.n; i++) perm[i] = i;
+      for (let i = 0; i < bBig; i++) { const j = i + rng.int(ds.n - i); const t = perm[i]; perm[i] = perm[j]; perm[j] = t; }
+      batchIdx = perm.subarray(0, bBig); drawOf = draw;
+    }
+    for (let s = 0; s < bSmall; s++) {
+      const i = batchIdx![part * bSmall + s];
+      xb.set(ds.x.subarray(i * d, (i + 1) * d), s * d);
+      yb[s] = ds.y[i];
+    }
+    const gOff = g.byteOffset, inWasm = g.buffer === model.k.memory.buffer;
+    model.lossAndGrad(xb, yb, bSmall, { dropout: false, updateStats: false });
+    const src = model.grads.view();
+    if (inWasm) new Float32Array(model.k.memory.buffer, gOff, g.length).set(src); else g.set(src);
+  }, { n: model.numParams, bSmall, bBig, draws: options.draws ?? 8 });
+  return { ...est, n: model.numParams, dataset: ds.name };
+}
