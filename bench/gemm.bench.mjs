@@ -89,8 +89,10 @@ const selected = shapes.filter((s) => s.name.includes(opts.only));
 if (!selected.length) throw new RangeError(`--only: no shape name contains ${JSON.stringify(opts.only)}`);
 
 const gflop = (s) => (2 * s.M * s.N * s.K) / 1e9;
-// About 0.4 s of work per task and round at ~40 GFLOP/s; at least 3 samples, at most 200.
-const iterationsFor = (s) => Math.max(3, Math.min(200, Math.round(16 / gflop(s))));
+// Per task and round about BUDGET_MS of calls (at least 1, at most 200): a slow TF.js path
+// (its transposed cases run at ~1 GFLOP/s) gets fewer samples instead of minutes of runtime.
+const BUDGET_MS = 400;
+const timeOnce = (fn) => { const t0 = performance.now(); fn(); return performance.now() - t0; };
 
 function median(xs) {
   const a = [...xs].sort((x, y) => x - y);
@@ -117,25 +119,34 @@ for (const s of selected) {
   const tfRun = () => { const c = tf.matMul(a, b, tA, tB); c.dataSync(); c.dispose(); };
 
   // Same answer from all three (a silent wrong result would make any speed meaningless).
-  for (const x of lb) x.run();
-  const ref = (() => { const c = tf.matMul(a, b, tA, tB); const d = c.dataSync().slice(); c.dispose(); return d; })();
+  // These first calls also warm up and give each task's per-call time estimate.
+  const once = { simd: timeOnce(lb[0].run), relaxed: timeOnce(lb[1].run) };
+  let ref;
+  once.tfjs = timeOnce(() => { const c = tf.matMul(a, b, tA, tB); ref = c.dataSync().slice(); c.dispose(); });
   const diffs = lb.map((x) => maxRelDiff(x.k.view(x.C), ref));
   if (diffs.some((d) => !(d < 1e-4))) throw new Error(`${s.name}: lbgap and TF.js disagree (max rel diff ${diffs.join(', ')})`);
 
   const samples = { simd: [], relaxed: [], tfjs: [] };
-  const iterations = iterationsFor(s);
+  const tasks = [['simd', lb[0].run], ['relaxed', lb[1].run], ['tfjs', tfRun]];
   for (let round = 0; round < opts.rounds; round++) {
-    const bench = new Bench({ name: s.name, iterations, time: 0, warmupIterations: Math.min(3, iterations), warmupTime: 0, retainSamples: true, throws: true });
-    bench.add('simd', lb[0].run).add('relaxed', lb[1].run).add('tfjs', tfRun);
-    await bench.run();
-    for (const t of bench.tasks) samples[t.name].push(...t.result.latency.samples);
+    // Rotate the order each round so slow drifts in machine load hit every task alike.
+    for (let t = 0; t < tasks.length; t++) {
+      const [name, fn] = tasks[(t + round) % tasks.length];
+      const iterations = Math.max(1, Math.min(200, Math.round(BUDGET_MS / Math.max(once[name], 1e-3))));
+      const warmupIterations = once[name] < 100 ? Math.min(3, iterations) : 0;
+      const bench = new Bench({ name: s.name, iterations, time: 0, warmup: warmupIterations > 0, warmupIterations, warmupTime: 0, retainSamples: true, throws: true });
+      bench.add(name, fn);
+      await bench.run();
+      samples[name].push(...bench.tasks[0].result.latency.samples);
+    }
   }
   for (const x of lb) { x.k.free(x.A); x.k.free(x.B); x.k.free(x.C); }
   a.dispose(); b.dispose();
 
   const g = Object.fromEntries(Object.entries(samples).map(([name, ms]) => [name, gflop(s) / (median(ms) / 1e3)]));
   const row = {
-    shape: s.name, M, N, K, transA: tA, transB: tB, samples: samples.simd.length,
+    shape: s.name, M, N, K, transA: tA, transB: tB,
+    samples: { simd: samples.simd.length, relaxed: samples.relaxed.length, tfjs: samples.tfjs.length },
     gflops: { simd: g.simd, relaxed: g.relaxed, tfjs: g.tfjs },
     medianMs: Object.fromEntries(Object.entries(samples).map(([name, ms]) => [name, median(ms)])),
     ratio: { simd: g.simd / g.tfjs, relaxed: g.relaxed / g.tfjs },
@@ -157,7 +168,7 @@ const result = {
   lbgapTiles: typeof k0.gemm_f32_mr === 'function'
     ? { MR: k0.gemm_f32_mr(), NR: k0.gemm_f32_nr(), KC: k0.gemm_f32_kc(), MC: k0.gemm_f32_mc(), NC: k0.gemm_f32_nc() } : null,
   tfjs: { version: tf.version_core, backend: tf.getBackend(), binary: 'tfjs-backend-wasm-simd.wasm', threads: tfwasm.getThreadsCount() },
-  method: `median of pooled per-call latencies over ${opts.rounds} round(s); inputs resident; TF.js timing includes dataSync()`,
+  method: `median of pooled per-call latencies over ${opts.rounds} round(s) (task order rotated per round, ~${BUDGET_MS} ms of calls per task and round); inputs resident in each module's memory; TF.js timing includes matMul + dataSync()`,
   rows,
 };
 if (!opts.only && !opts.quick) {
