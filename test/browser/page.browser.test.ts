@@ -12,7 +12,8 @@ import { defaultPageRoot, startServe, type ServeHandle } from '../../src/cli/ser
 import type { Io } from '../../src/cli/io.js';
 import { launchChromium } from './chromium.js';
 
-const docs = fileURLToPath(new URL('../../docs/', import.meta.url));
+// The e2e run's screenshot (docs/page.png, in the README, is made by `npm run screenshot:web`).
+const shots = fileURLToPath(new URL('../../test-results/', import.meta.url));
 const quiet: Io = { out: () => {}, err: () => {} };
 
 interface PageState {
@@ -92,8 +93,8 @@ describe('the page in headless Chromium', () => {
     expect(b.gemm.length).toBeGreaterThanOrEqual(4);
     for (const g of b.gemm) expect(g.gflops).toBeGreaterThan(0.1);
     for (const st of b.steps) expect(st.samplesPerSecond).toBeGreaterThan(0);
-    mkdirSync(docs, { recursive: true });
-    await page.screenshot({ path: docs + 'page.png', fullPage: true });
+    mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: shots + 'page.png', fullPage: true });
 
     const fresh = await ctx.newPage();
     await fresh.goto(isolated.server.url);
