@@ -250,11 +250,14 @@ export class ParallelTrainer {
     }
   }
 
-  /** One epoch of training steps (no evaluation). Rejects with the first worker failure. */
-  async trainEpoch(): Promise<EpochSteps> {
+  /**
+   * One epoch of training steps (no evaluation). Rejects with the first worker failure.
+   * `maxSteps` stops the epoch early (benchmark warm-up); the next epoch draws a fresh order.
+   */
+  async trainEpoch(opts: { maxSteps?: number } = {}): Promise<EpochSteps> {
     const epoch = this.epochCount + 1;
     const order = this.batcher.epochOrder();
-    const steps = this.batcher.batchesPerEpoch;
+    const steps = Math.min(this.batcher.batchesPerEpoch, opts.maxSteps === undefined ? Infinity : posInt('maxSteps', opts.maxSteps));
     if (this.sh) this.sh.order.set(order);
     const plan: EpochPlan = {
       epoch, steps, batchSize: this.batchSize, globalStep: this.globalStep, lr: this.lr,
