@@ -53,7 +53,7 @@ export class WorkerPool {
   static async create(opts: PoolOptions = {}): Promise<WorkerPool> {
     const size = opts.workers ?? await defaultWorkerCount();
     if (!Number.isInteger(size) || size < 1 || size > 256) throw new ParallelOptionError('workers', `must be an integer in [1, 256], got ${size}`);
-    const url = opts.workerUrl ?? new URL('./worker.js', import.meta.url);
+    const url = opts.workerUrl;
     const pool = new WorkerPool(size);
     try {
       for (let rank = 0; rank < size; rank++) pool.handles.push(await pool.spawn(rank, url));
@@ -64,19 +64,23 @@ export class WorkerPool {
     return pool;
   }
 
-  private async spawn(rank: number, url: URL | string): Promise<Handle> {
+  private async spawn(rank: number, url: URL | string | undefined): Promise<Handle> {
     if (isNode) {
       const wt = 'node:worker_threads';
       const { Worker } = (await import(/* @vite-ignore */ wt)) as typeof import('node:worker_threads');
       const { default: nodeEndpoint } = await import('comlink/dist/esm/node-adapter.mjs');
-      const w = new Worker(url instanceof URL ? url : new URL(url));
+      const w = new Worker(url === undefined ? new URL('./worker.js', import.meta.url) : url instanceof URL ? url : new URL(url));
       w.on('error', (e) => this.fail(new WorkerFailedError(rank, `crashed: ${errorText(e)}`, { cause: e })));
       w.on('exit', (code) => { if (!this.closed) this.fail(new WorkerFailedError(rank, `exited with code ${code}`)); });
       w.on('messageerror', (e) => this.fail(new WorkerFailedError(rank, `could not deserialize a message: ${errorText(e)}`, { cause: e })));
       const proxy = Comlink.wrap<TrainerWorkerApi>(nodeEndpoint(w as never));
       return { proxy, terminate: async () => { await w.terminate(); } };
     }
-    const w = new Worker(url, { type: 'module', name: `lbgap-trainer-${rank}` });
+    // The literal `new Worker(new URL('./worker.js', import.meta.url), …)` form lets bundlers
+    // (Vite, webpack, rolldown) find and bundle the worker entry.
+    const w = url === undefined
+      ? new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: `lbgap-trainer-${rank}` })
+      : new Worker(url, { type: 'module', name: `lbgap-trainer-${rank}` });
     w.addEventListener('error', (ev: ErrorEvent) => {
       ev.preventDefault();
       this.fail(new WorkerFailedError(rank, `crashed: ${ev.message || 'uncaught error (or the script failed to load)'}`, { cause: ev.error }));
