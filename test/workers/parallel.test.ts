@@ -77,6 +77,38 @@ describe.each(BUILDS)('parallel training, %s', (build) => {
   });
 });
 
+describe('conv + max-pool + dropout net', () => {
+  // Dropout seeds: worker 0 uses the model's own sequence (so N = 1 matches train()), other
+  // workers derived ones; conv layers use the shared kernel workspace.
+  const spec = {
+    name: 'conv-tiny', input: [6, 6, 1],
+    layers: [
+      { type: 'conv2d', filters: 4, kernel: 3, padding: 'same' }, { type: 'batchnorm' }, { type: 'relu' },
+      { type: 'maxpool', size: 2, stride: 2 }, { type: 'flatten' },
+      { type: 'dense', units: 8 }, { type: 'relu' }, { type: 'dropout', rate: 0.5 }, { type: 'dense', units: 3 },
+    ],
+  } as const;
+  const imgs = syntheticClassification({ n: 65, shape: [6, 6, 1], classes: 3, seed: 4, name: 'img' });
+
+  it.each(BUILDS)('%s: one worker == train() bit for bit; two workers shared == transfer', async (build) => {
+    const k = await loadKernels({ build });
+    const o = { epochs: 2, batchSize: 17, seed: 1, lr: 0.01 };
+    const ref = Model.create(k, spec as never, { seed: 3 });
+    const refHist = await train(ref, { train: imgs }, o);
+    const one = Model.create(k, spec as never, { seed: 3 });
+    const hist = await trainParallel(one, { train: imgs }, { ...o, workers: 1, workerUrl });
+    expect(bitsEqual(one.params.view(), ref.params.view())).toBe(true);
+    expect(noTimes(hist)).toEqual(noTimes(refHist));
+    const two = [true, false].map(async (sharedMemory) => {
+      const m = Model.create(k, spec as never, { seed: 3 });
+      await trainParallel(m, { train: imgs }, { ...o, workers: 2, sharedMemory, workerUrl });
+      return m.params.view().slice();
+    });
+    const [a, b] = await Promise.all(two);
+    expect(bitsEqual(a, b)).toBe(true);
+  });
+});
+
 describe('ParallelTrainer API', () => {
   it('three workers with a batch that does not divide (and one smaller than the worker count) agree across transports', async () => {
     const k = await loadKernels({ build: 'simd' });
