@@ -30,6 +30,9 @@ const NR: i32 = 8;
 const KC: i32 = 512;
 const MC: i32 = 64;
 const NC: i32 = 1024;
+// The packing fast paths and the micro-kernel below are written for exactly this tile.
+// @ts-ignore: compile-time check
+if (MR != 4 || NR != 8) ERROR('gemm.ts: pack_a/pack_b fast paths and micro_kernel_f32 assume MR = 4, NR = 8');
 
 /** Rows of the register tile (rows of C per micro-kernel call). */
 export function gemm_f32_mr(): i32 { return MR; }
@@ -74,7 +77,7 @@ function pack_a(transA: i32, A: usize, lda: i32, i0: i32, p0: i32, mc: i32, kc: 
       let src = A + ((<usize>p0 * lda + i0 + ir) << 2);
       if (mr == MR) {
         for (let k = 0; k < kc; k++) {
-          v128.store(dst, v128.load(src, 0), 0);
+          v128.store(dst, v128.load(src)); // MR == 4 floats
           src += ldab; dst += MR << 2;
         }
       } else {
@@ -91,17 +94,15 @@ function pack_a(transA: i32, A: usize, lda: i32, i0: i32, p0: i32, mc: i32, kc: 
       if (mr == MR) {
         let k = 0;
         for (; k + 4 <= kc; k += 4) {
+          // MR == 4: one 4x4 transpose turns 4 rows x 4 k into 4 k x 4 rows.
           const s = src + (<usize>k << 2);
-          {
-            const s0 = s + <usize>0 * ldab;
-            const r0 = v128.load(s0), r1 = v128.load(s0 + ldab), r2 = v128.load(s0 + 2 * ldab), r3 = v128.load(s0 + 3 * ldab);
-            const t0 = v128.shuffle<u32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<u32>(r2, r3, 0, 4, 1, 5);
-            const t2 = v128.shuffle<u32>(r0, r1, 2, 6, 3, 7), t3 = v128.shuffle<u32>(r2, r3, 2, 6, 3, 7);
-            v128.store(dst, v128.shuffle<u64>(t0, t1, 0, 2), 0);
-            v128.store(dst, v128.shuffle<u64>(t0, t1, 1, 3), 16);
-            v128.store(dst, v128.shuffle<u64>(t2, t3, 0, 2), 32);
-            v128.store(dst, v128.shuffle<u64>(t2, t3, 1, 3), 48);
-          }
+          const r0 = v128.load(s), r1 = v128.load(s + ldab), r2 = v128.load(s + 2 * ldab), r3 = v128.load(s + 3 * ldab);
+          const t0 = v128.shuffle<u32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<u32>(r2, r3, 0, 4, 1, 5);
+          const t2 = v128.shuffle<u32>(r0, r1, 2, 6, 3, 7), t3 = v128.shuffle<u32>(r2, r3, 2, 6, 3, 7);
+          v128.store(dst, v128.shuffle<u64>(t0, t1, 0, 2), 0);
+          v128.store(dst, v128.shuffle<u64>(t0, t1, 1, 3), 16);
+          v128.store(dst, v128.shuffle<u64>(t2, t3, 0, 2), 32);
+          v128.store(dst, v128.shuffle<u64>(t2, t3, 1, 3), 48);
           dst += (4 * MR) << 2;
         }
         for (; k < kc; k++) {
