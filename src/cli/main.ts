@@ -8,6 +8,7 @@ import { REPRODUCE_COMMAND, reproduceCommand } from './reproduce_command.js';
 import { SWEEP_COMMAND, sweepCommand, WARMSTART_COMMAND, warmstartCommand } from './sweep_command.js';
 import { REPORT_COMMAND, reportCommand, splitPositional } from './report_command.js';
 import { MERGE_COMMAND, mergeCommand } from './merge_command.js';
+import { LANDSCAPE_COMMANDS } from './landscape_commands.js';
 
 const PROGRAM = 'lbgap';
 
@@ -59,6 +60,7 @@ const COMMANDS: Command[] = [
       return go(f, positional, io, use);
     },
   })),
+  ...LANDSCAPE_COMMANDS,
 ];
 
 export function topUsage(): string {

