@@ -1,7 +1,7 @@
 // REPORT.md from a results file alone: tables shaped like the paper's Tables 2–4 (mean ±
 // std over seeds) beside the paper's numbers, the deviations from the paper's protocol, and
 // links to the figures. Deterministic: the same results.json renders the same bytes.
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { figures } from './charts.js';
 import { PAPER_NUMBERS, type PaperValue } from './paper_numbers.js';
@@ -118,6 +118,7 @@ export function renderReport(res: ResultsFile): string {
 /** Writes REPORT.md and every figure's SVG into `dir`; returns the files written. */
 export async function writeReport(res: ResultsFile, dir: string): Promise<string[]> {
   const files: string[] = [];
+  await mkdir(dir, { recursive: true });
   const md = join(dir, 'REPORT.md');
   await writeFile(md, renderReport(res));
   files.push(md);

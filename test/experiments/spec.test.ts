@@ -1,0 +1,72 @@
+// Experiment specs: defaults, presets, and validation errors that name the bad field.
+import { describe, expect, it } from 'vitest';
+import { allJobs, parseShard, shardJobs } from '../../src/experiments/jobs.js';
+import { defaultSpec, deviationsFromPaper, parseSpec, presetSpec, resolveSpec, SpecError } from '../../src/experiments/spec.js';
+
+function specError(input: unknown): SpecError {
+  try { resolveSpec(input); } catch (e) { if (e instanceof SpecError) return e; throw e; }
+  throw new Error('accepted');
+}
+
+describe('experiment spec', () => {
+  it('fills defaults: the paper protocol (F1, MNIST, 5 seeds, SB 256, LB 10%, both ε, p = 100)', () => {
+    const s = resolveSpec({});
+    expect(s).toEqual(defaultSpec('reproduce'));
+    expect(s).toMatchObject({ net: 'F1', seeds: [0, 1, 2, 3, 4], sb: 256, lb: null, sharpness: { eps: [1e-3, 5e-4], subspace: 100, maxIter: 10 } });
+    expect(resolveSpec({ kind: 'sweep', seeds: [3] })).toMatchObject({ kind: 'sweep', seeds: [3], batches: [64, 256, 1024, 4096, 6000] });
+  });
+
+  it('round-trips: a dumped spec resolves to itself', () => {
+    for (const kind of ['reproduce', 'sweep', 'warmstart'] as const) {
+      const q = presetSpec('quick', kind);
+      expect(parseSpec(JSON.stringify(q))).toEqual(q);
+    }
+  });
+
+  it('names the bad field path', () => {
+    expect(specError({ runs: 1 }).message).toMatch(/^runs: unknown field/);
+    expect(specError({ seeds: [0, 1.5] }).message).toBe('seeds[1]: must be an integer ≥ 0 and ≤ 4294967294, got 1.5');
+    expect(specError({ seeds: [2, 2] }).message).toBe('seeds[1]: 2 appears twice');
+    expect(specError({ seeds: [] }).path).toBe('seeds');
+    expect(specError({ kind: 'sweep', batches: [64, 0] }).message).toBe('batches[1]: must be an integer ≥ 1, got 0');
+    expect(specError({ sharpness: { eps: [1e-3, -1] } }).message).toBe('sharpness.eps[1]: must be a finite number > 0, got -1');
+    expect(specError({ sharpness: { epss: [1] } }).path).toBe('sharpness.epss');
+    expect(specError({ data: { name: 'imagenet' } }).message).toMatch(/^data\.name: must be one of "mnist"/);
+    expect(specError({ net: 'F9' }).path).toBe('net');
+    expect(specError({ lr: 0 }).path).toBe('lr');
+    expect(specError({ epochs: '3' }).message).toBe('epochs: must be an integer ≥ 1, got "3"');
+    expect(specError({ interpolation: { range: [2, -1] } }).path).toBe('interpolation.range');
+    expect(specError({ interpolation: { points: 1 } }).path).toBe('interpolation.points');
+    expect(specError({ version: 2 }).path).toBe('version');
+    expect(specError({ kind: 'train' }).path).toBe('kind');
+    expect(specError({ sharpness: { fullSpace: false, subspace: 0 } }).path).toBe('sharpness');
+    expect(specError({ hessian: { top: 3, maxIter: 2 } }).path).toBe('hessian.maxIter');
+    expect(specError([1]).path).toBe('(spec)');
+    expect(() => parseSpec('{"net": ', 'x.json')).toThrow(/x\.json is not valid JSON/);
+  });
+
+  it('lists the quick preset\'s deviations from the paper, none for the paper preset', () => {
+    expect(deviationsFromPaper(presetSpec('paper'))).toEqual([]);
+    const d = deviationsFromPaper(presetSpec('quick')).join('\n');
+    expect(d).toMatch(/2 seeds/);
+    expect(d).toMatch(/2 epochs/);
+    expect(d).toMatch(/1000-sample training subset/);
+  });
+});
+
+describe('jobs and shards', () => {
+  it('orders jobs settings-outer, seeds-inner; shards take every n-th', () => {
+    const s = resolveSpec({ kind: 'sweep', batches: [64, 256, 1024], seeds: [0, 1] });
+    const jobs = allJobs(s, 60000);
+    expect(jobs.map((j) => j.label)).toEqual(['B=64, seed 0', 'B=64, seed 1', 'B=256, seed 0', 'B=256, seed 1', 'B=1024, seed 0', 'B=1024, seed 1']);
+    expect(shardJobs(jobs, { index: 1, count: 4 }).map((j) => j.index)).toEqual([1, 5]);
+    expect(allJobs(resolveSpec({ seeds: [7] }), 60000)[0].setting).toEqual({ type: 'pair', sb: 256, lb: 6000 });
+  });
+
+  it('parses i/n and rejects bad shards', () => {
+    expect(parseShard('2/5')).toEqual({ index: 2, count: 5 });
+    expect(() => parseShard('5/5')).toThrow('--shard: the index i must be in [0, 4], got 5');
+    expect(() => parseShard('0/0')).toThrow(/shard count n must be ≥ 1/);
+    expect(() => parseShard('1-2')).toThrow(/must look like i\/n/);
+  });
+});
