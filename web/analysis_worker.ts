@@ -6,37 +6,44 @@ import { loadKernels, type Kernels } from '../src/kernels/index.js';
 import { Model } from '../src/nn/model.js';
 import type { ModelSpec } from '../src/nn/spec.js';
 import { createOptimizer } from '../src/optim/index.js';
-import { networkSharpness, type SharpnessEntry } from '../src/landscape/network.js';
+import { networkSharpness } from '../src/landscape/network.js';
 import type { LabeledSet } from '../src/nn/model.js';
-import type { ParametricPoint } from './results.js';
+import { parametricCurve, type ParametricCurve } from '../src/experiments/parametric.js';
+import type { SharpnessRecord } from '../src/experiments/results.js';
 import { gemmGflops, type GemmCase, type GemmFigure } from './gemm_timing.js';
 
 export interface ParametricJob {
   spec: ModelSpec;
   xSB: Float32Array;
   xLB: Float32Array;
-  train: LabeledSet;
-  test: LabeledSet;
   alphas: number[];
+  trainSample: number | null;
+  testSample: number | null;
   /** BN batch statistics per chunk of this size (the paper's code: 5000). */
   chunk: number;
 }
 
+/** One φ measurement, exactly as `lbgap reproduce` makes it (src/experiments/runner.ts). */
 export interface SharpnessJob {
   spec: ModelSpec;
   x: Float32Array;
-  train: LabeledSet;
-  eps: number[];
-  /** Random-subspace dimension (the paper: 100), or 0 for full space only. */
+  eps: number;
+  space: 'full' | 'random';
+  /** Random-subspace dimension p (the paper: 100). */
   subspace: number;
-  sample: number;
   maxIter: number;
+  sample: number;
+  chunk: number;
+  /** The job's seed: the random subspace's. */
   seed: number;
 }
 
 export interface StepFigure { net: string; batch: number; msPerStep: number; samplesPerSecond: number; steps: number }
 
 let kernels: Promise<Kernels> | null = null;
+/** The experiment's data, posted once (setData) rather than with every job. */
+let data: { train: LabeledSet; test: LabeledSet } | null = null;
+const needData = () => { if (!data) throw new Error('setData: the analysis worker has no data yet'); return data; };
 const k = () => (kernels ??= loadKernels());
 
 /** The model with parameters x (BN running statistics stay at their initial values; only batch statistics are used here). */
@@ -52,35 +59,33 @@ const api = {
     return (await k()).info.build;
   },
 
-  /** f(α·x_LB + (1 − α)·x_SB) on train and test, BN with per-chunk batch statistics; onPoint after each α. */
-  async parametric(job: ParametricJob, onPoint: (p: ParametricPoint, i: number) => void): Promise<ParametricPoint[]> {
+  setData(train: LabeledSet, test: LabeledSet): void {
+    data = { train, test };
+  },
+
+  /** The paper's parametric plot: f(α·x_LB + (1 − α)·x_SB) on train and test, BN with per-chunk batch statistics. */
+  async parametric(job: ParametricJob): Promise<ParametricCurve> {
     const kk = await k();
     const m = modelAt(kk, job.spec, job.xSB);
     try {
-      const n = m.numParams, x = new Float32Array(n), out: ParametricPoint[] = [];
-      for (let i = 0; i < job.alphas.length; i++) {
-        const a = job.alphas[i];
-        for (let j = 0; j < n; j++) x[j] = a * job.xLB[j] + (1 - a) * job.xSB[j];
-        m.params.view().set(x);
-        const tr = m.evaluate(job.train, { batchStats: true, batchSize: Math.min(job.chunk, job.train.n) });
-        const te = m.evaluate(job.test, { batchStats: true, batchSize: Math.min(job.chunk, job.test.n) });
-        const p = { alpha: a, trainLoss: tr.loss, trainAcc: tr.accuracy, testLoss: te.loss, testAcc: te.accuracy };
-        out.push(p);
-        await onPoint(p, i);
-      }
-      return out;
+      const d = needData();
+      return parametricCurve(m, job.xSB, job.xLB, d.train, d.test, { alphas: job.alphas, trainSample: job.trainSample, testSample: job.testSample, chunk: job.chunk });
     } finally {
       m.dispose();
     }
   },
 
-  /** The paper's φ at each ε, full space and (optionally) a random p-dimensional subspace. */
-  async sharpness(job: SharpnessJob): Promise<SharpnessEntry[]> {
+  /** φ at one ε in the full space or a random p-dimensional subspace, on a seeded training sample. */
+  async sharpness(job: SharpnessJob): Promise<SharpnessRecord> {
     const kk = await k();
     const m = modelAt(kk, job.spec, job.x);
     try {
-      const p = job.subspace > 0 ? Math.min(job.subspace, m.numParams) : undefined;
-      return networkSharpness(m, job.train, { eps: job.eps, subspace: p, seed: job.seed, maxIter: job.maxIter, sample: job.sample }).results;
+      const train = needData().train, sample = Math.min(job.sample, train.n);
+      const r = networkSharpness(m, train, {
+        eps: [job.eps], full: job.space === 'full', subspace: job.space === 'random' ? Math.min(job.subspace, m.numParams) : undefined,
+        seed: job.seed, maxIter: job.maxIter, sample, chunk: Math.min(job.chunk, sample), sampleSeed: 0,
+      }).results[0];
+      return { space: job.space, dim: r.dim, eps: job.eps, phi: r.phi, f0: r.f0, fmax: r.fmax, iterations: r.iterations, evaluations: r.evaluations, seconds: r.seconds };
     } finally {
       m.dispose();
     }

@@ -4,7 +4,9 @@
 // otherwise). Stop pauses at the next epoch boundary with the workers kept; resume continues.
 // Then the analysis worker computes the parametric plot and the sharpness of both minimizers.
 import * as Comlink from 'comlink';
-import { sampleSize } from '../src/data/dataset.js';
+import type { ExperimentSpec } from '../src/experiments/spec.js';
+import type { RunRecord } from '../src/experiments/results.js';
+import { linspace } from '../src/experiments/parametric.js';
 import type { Kernels } from '../src/kernels/index.js';
 import { Model } from '../src/nn/model.js';
 import type { ModelSpec } from '../src/nn/spec.js';
@@ -13,15 +15,15 @@ import type { EpochMetrics } from '../src/train/metrics.js';
 import { ParallelTrainer, sharedMemoryAvailable } from '../src/workers/index.js';
 import type { AnalysisApi } from './analysis_worker.js';
 import type { PageData } from './page_data.js';
-import { RESULTS_VERSION, type PageResults, type PageSpec, type ParametricPoint, type RunResult } from './results.js';
+import { experimentSpec, newResults, refreshSummary, type PageResults, type PageSpec } from './results.js';
 
 export interface ExperimentHooks {
   /** After every epoch of either run (results.runs is live). */
   onEpoch(results: PageResults): void;
   onStep(label: 'SB' | 'LB', seed: number, epoch: number, step: number, steps: number, loss: number): void;
   onStatus(text: string): void;
-  onParametric(results: PageResults): void;
-  onSharpness(results: PageResults): void;
+  /** After the parametric plot or a sharpness measurement was added. */
+  onAnalysis(results: PageResults): void;
 }
 
 export class ExperimentOptionError extends Error {
@@ -31,13 +33,12 @@ export class ExperimentOptionError extends Error {
   }
 }
 
+/** The architectures the page offers (the CLI's 'tiny' on MNIST is the same tiny(784, 10)). */
 export function netSpec(net: PageSpec['net']): ModelSpec {
   return net === 'F1' ? f1() : tiny(784, 10);
 }
 
-/** The paper's α grid: 25 evenly spaced points of [−1, 2]. */
-export const ALPHAS = Array.from({ length: 25 }, (_, i) => -1 + (3 * i) / 24);
-
+/** The form's values, checked (with the names of the form fields) before anything starts. */
 export function checkSpec(s: PageSpec): void {
   const int = (name: keyof PageSpec, v: number, min: number, max = Infinity) => {
     if (!Number.isInteger(v) || v < min || v > max) throw new ExperimentOptionError(name, `must be an integer in [${min}, ${max}], got ${v}`);
@@ -52,14 +53,15 @@ export function checkSpec(s: PageSpec): void {
   int('sharpnessIterations', s.sharpnessIterations, 1, 100);
   if (!(s.lr > 0 && Number.isFinite(s.lr))) throw new ExperimentOptionError('lr', `must be a positive number, got ${s.lr}`);
   if (s.seeds.length === 0) throw new ExperimentOptionError('seeds', 'give at least one seed');
-  s.seeds.forEach((v) => int('seeds', v, 0, 2 ** 32 - 1));
+  s.seeds.forEach((v) => int('seeds', v, 0, 2 ** 32 - 2));
   if (new Set(s.seeds).size !== s.seeds.length) throw new ExperimentOptionError('seeds', `must be distinct, got ${s.seeds.join(', ')}`);
 }
 
-interface Side { label: 'SB' | 'LB'; trainer: ParallelTrainer; model: Model; run: RunResult }
+interface Side { label: 'SB' | 'LB'; trainer: ParallelTrainer; model: Model; run: RunRecord; t0: number }
 
 export class Experiment {
   readonly results: PageResults;
+  readonly spec: ExperimentSpec;
   readonly transport: 'shared' | 'transfer';
   private paused = false;
   private resumeGate: (() => void) | null = null;
@@ -68,20 +70,14 @@ export class Experiment {
   private closed = false;
   private live: Side[] = [];
 
-  constructor(private readonly k: Kernels, readonly spec: PageSpec, private readonly data: PageData, private readonly hooks: ExperimentHooks) {
-    checkSpec(spec);
+  constructor(private readonly k: Kernels, readonly form: PageSpec, private readonly data: PageData, private readonly hooks: ExperimentHooks) {
+    checkSpec(form);
+    this.spec = experimentSpec(form);
     this.transport = sharedMemoryAvailable() ? 'shared' : 'transfer';
-    this.results = {
-      version: RESULTS_VERSION, command: 'web', started: new Date().toISOString(), finished: null, spec,
-      environment: {
-        userAgent: navigator.userAgent, kernels: k.info.build, crossOriginIsolated: self.crossOriginIsolated === true,
-        transport: this.transport, cores: navigator.hardwareConcurrency ?? 1,
-      },
-      seeds: spec.seeds.slice(), runs: [], parametric: [], sharpness: [],
-      timings: { trainingSeconds: 0, analysisSeconds: 0 },
-    };
+    this.results = newResults(this.spec,
+      { train: data.train.name, trainSamples: data.train.n, test: data.test.name, testSamples: data.test.n }, k.info.build,
+      { form, userAgent: navigator.userAgent, crossOriginIsolated: self.crossOriginIsolated === true, transport: this.transport, workersPerRun: form.workersPerRun });
   }
-
   get isPaused(): boolean { return this.paused; }
 
   /** Pause after the current epoch of both runs (the workers stay up). */
@@ -100,16 +96,21 @@ export class Experiment {
     await new Promise<void>((ok) => { this.resumeGate = ok; });
   }
 
-  private async side(label: 'SB' | 'LB', seed: number, batchSize: number): Promise<Side> {
-    const model = Model.create(this.k, netSpec(this.spec.net), { seed });
+  private async side(job: number, label: 'SB' | 'LB', seed: number, batch: number): Promise<Side> {
+    const model = Model.create(this.k, netSpec(this.form.net), { seed });
     const trainer = await ParallelTrainer.create(model, this.data, {
-      batchSize, optimizer: 'adam', lr: this.spec.lr, seed: seed + 1, workers: this.spec.workersPerRun,
+      batchSize: batch, optimizer: 'adam', lr: this.spec.lr, seed: seed + 1, workers: this.form.workersPerRun,
       sharedMemory: this.transport === 'shared', workerUrl: new URL('./worker.js', import.meta.url),
-      onStep: (s) => this.hooks.onStep(label, seed, s.epoch, s.step, Math.ceil(this.data.train.n / batchSize), s.loss),
+      onStep: (s) => this.hooks.onStep(label, seed, s.epoch, s.step, Math.ceil(this.data.train.n / batch), s.loss),
     });
-    const run: RunResult = { seed, label, batchSize, history: [], final: null };
+    const run: RunRecord = {
+      job, seed, setting: label, batch, k: null,
+      phases: [{ name: label, batch, epochs: this.spec.epochs, history: [], track: [] }],
+      final: { trainLoss: NaN, trainAcc: NaN, testLoss: null, testAcc: null, sharpness: [], hessian: null },
+      seconds: 0,
+    };
     this.results.runs.push(run);
-    return { label, trainer, model, run };
+    return { label, trainer, model, run, t0: performance.now() };
   }
 
   private async epoch(s: Side): Promise<void> {
@@ -122,8 +123,9 @@ export class Experiment {
       batchLoss: st.batchLoss, seconds: st.seconds, evalSeconds: (performance.now() - e0) / 1000,
       steps: s.trainer.steps, samplesPerSecond: st.samplesPerSecond,
     };
-    s.run.history.push(m);
-    s.run.final = { trainAccuracy: m.trainAcc, testAccuracy: m.testAcc, trainLoss: m.trainLoss, testLoss: m.testLoss };
+    s.run.phases[0].history.push(m);
+    s.run.final = { ...s.run.final, trainLoss: m.trainLoss, trainAcc: m.trainAcc, testLoss: m.testLoss, testAcc: m.testAcc };
+    s.run.seconds = (performance.now() - s.t0) / 1000;
     this.hooks.onEpoch(this.results);
   }
 
@@ -135,13 +137,14 @@ export class Experiment {
     return this.analysis;
   }
 
-  /** Trains every seed's SB/LB pair, then analyses it. Resolves with the finished results. */
+  /** Trains every seed's SB/LB pair (one job each, as in `lbgap reproduce`), then analyses it. */
   async run(): Promise<PageResults> {
+    const t00 = performance.now();
     try {
-      for (const seed of this.spec.seeds) {
+      for (const [job, seed] of this.spec.seeds.entries()) {
         const t0 = performance.now();
-        this.hooks.onStatus(`seed ${seed}: starting ${this.spec.workersPerRun} worker(s) per run (${this.transport === 'shared' ? 'shared memory' : 'transfer fallback'})…`);
-        this.live = [await this.side('SB', seed, this.spec.sbBatch), await this.side('LB', seed, this.spec.lbBatch)];
+        this.hooks.onStatus(`seed ${seed}: starting ${this.form.workersPerRun} worker(s) per run (${this.transport === 'shared' ? 'shared memory' : 'transfer fallback'})…`);
+        this.live = [await this.side(job, 'SB', seed, this.spec.sb), await this.side(job, 'LB', seed, this.spec.lb!)];
         for (let e = 1; e <= this.spec.epochs; e++) {
           await this.gate();
           if (this.closed) throw new Error('experiment closed');
@@ -150,10 +153,14 @@ export class Experiment {
         }
         const [xSB, xLB] = this.live.map((s) => s.trainer.parameters());
         await this.closeLive();
-        this.results.timings.trainingSeconds += (performance.now() - t0) / 1000;
-        await this.analyse(seed, xSB, xLB);
+        await this.analyse(job, seed, xSB, xLB);
+        this.results.done.push(job);
+        this.results.timings.jobs.push({ job, seconds: (performance.now() - t0) / 1000 });
+        refreshSummary(this.results);
       }
-      this.results.finished = new Date().toISOString();
+      this.results.status = 'complete';
+      this.results.timings.finished = new Date().toISOString();
+      this.results.timings.seconds = (performance.now() - t00) / 1000;
       this.hooks.onStatus('done');
       return this.results;
     } finally {
@@ -161,28 +168,28 @@ export class Experiment {
     }
   }
 
-  private async analyse(seed: number, xSB: Float32Array, xLB: Float32Array): Promise<void> {
-    const a = this.analysisApi(), t0 = performance.now();
-    const spec = netSpec(this.spec.net);
-    const n = this.spec.analysisSamples;
-    const sample = { ...this.data.train, n, x: this.data.train.x.subarray(0, n * sampleSize(this.data.train)), y: this.data.train.y.subarray(0, n), name: `${this.data.train.name}[0:${n}]` };
-    const curve = { seed, bn: 'batch-stats' as const, points: [] as ParametricPoint[] };
-    this.results.parametric.push(curve);
-    this.hooks.onStatus(`seed ${seed}: parametric plot (25 points of α ∈ [−1, 2])…`);
-    await a.parametric({ spec, xSB, xLB, train: sample, test: this.data.test, alphas: ALPHAS, chunk: 5000 },
-      Comlink.proxy((p: ParametricPoint) => { curve.points.push(p); this.hooks.onParametric(this.results); }));
+  private async analyse(job: number, seed: number, xSB: Float32Array, xLB: Float32Array): Promise<void> {
+    const a = this.analysisApi();
+    const spec = netSpec(this.form.net), ip = this.spec.interpolation, sh = this.spec.sharpness;
+    this.hooks.onStatus(`seed ${seed}: parametric plot (${ip.points} points of α ∈ [${ip.range.join(', ')}])…`);
+    await a.setData(this.data.train, this.data.test);
+    const t0 = performance.now();
+    const curve = await a.parametric({
+      spec, xSB, xLB,
+      alphas: linspace(ip.range[0], ip.range[1], ip.points), trainSample: ip.trainSample, testSample: ip.testSample, chunk: ip.chunk,
+    });
+    this.results.interpolations.push({ job, seed, ...curve, seconds: (performance.now() - t0) / 1000 });
+    this.hooks.onAnalysis(this.results);
     for (const [label, x] of [['SB', xSB], ['LB', xLB]] as const) {
-      this.hooks.onStatus(`seed ${seed}: sharpness of the ${label} minimizer (L-BFGS-B, ${this.spec.sharpnessIterations} iterations)…`);
-      const rows = await a.sharpness({ spec, x, train: sample, eps: [1e-3, 5e-4], subspace: 100, sample: n, maxIter: this.spec.sharpnessIterations, seed });
-      for (const r of rows) {
-        this.results.sharpness.push({
-          seed, label, eps: r.eps, space: r.space === 'full' ? 'full' : `random-${r.dim}`, phi: r.phi, f0: r.f0, fmax: r.fmax,
-          iterations: r.iterations, seconds: r.seconds,
-        });
+      const run = this.results.runs.find((r) => r.job === job && r.setting === label)!;
+      for (const space of ['full', 'random'] as const) {
+        for (const eps of sh.eps) {
+          this.hooks.onStatus(`seed ${seed}: sharpness of the ${label} minimizer, ${space === 'full' ? 'full space' : `random p=${sh.subspace}`}, ε=${eps} (L-BFGS-B, ${sh.maxIter} iterations)…`);
+          run.final.sharpness.push(await a.sharpness({ spec, x, eps, space, subspace: sh.subspace, maxIter: sh.maxIter, sample: sh.sample, chunk: sh.chunk, seed }));
+          this.hooks.onAnalysis(this.results);
+        }
       }
-      this.hooks.onSharpness(this.results);
     }
-    this.results.timings.analysisSeconds += (performance.now() - t0) / 1000;
   }
 
   private async closeLive(): Promise<void> {

@@ -8,7 +8,7 @@ import { Experiment } from './experiment.js';
 import { PLAYGROUND_GEMMS } from './gemm_timing.js';
 import { loadMnistSubsets, syntheticSubsets } from './page_data.js';
 import { curveSpecs, parametricSpecs, renderInto } from './plots.js';
-import { parseResults, type PageResults, type PageSpec } from './results.js';
+import { loadResults, type PageResults, type PageSpec } from './results.js';
 import { netSpec } from './experiment.js';
 
 type Status = 'loading' | 'idle' | 'training' | 'stopped' | 'done' | 'loaded' | 'error';
@@ -55,7 +55,7 @@ function readSpec(): PageSpec {
   return {
     net: v('net') as PageSpec['net'], data: v('data') as PageSpec['data'],
     trainSamples: n('trainSamples'), testSamples: n('testSamples'), sbBatch: n('sbBatch'), lbBatch: n('lbBatch'),
-    epochs: n('epochs'), seeds, optimizer: 'adam', lr: n('lr'), workersPerRun: n('workersPerRun'),
+    epochs: n('epochs'), seeds, lr: n('lr'), workersPerRun: n('workersPerRun'),
     analysisSamples: Math.min(n('analysisSamples'), n('trainSamples')), sharpnessIterations: n('sharpnessIterations'),
   };
 }
@@ -68,8 +68,8 @@ async function renderCurves(r: PageResults): Promise<void> {
 }
 
 async function renderParametric(r: PageResults): Promise<void> {
-  if (!r.parametric.some((c) => c.points.length)) return;
-  const p = parametricSpecs(r.parametric);
+  const p = parametricSpecs(r);
+  if (!p) return;
   await Promise.all([renderInto($('plot-param-loss'), p.loss), renderInto($('plot-param-acc'), p.acc)]);
   state.renders++;
 }
@@ -81,12 +81,12 @@ function renderTable(r: PageResults): void {
   const body = $('summary').querySelector('tbody')!;
   body.replaceChildren();
   for (const run of r.runs) {
-    const phi = (eps: number, random: boolean) => r.sharpness.find((s) => s.seed === run.seed && s.label === run.label && s.eps === eps && (s.space !== 'full') === random)?.phi;
+    const phi = (eps: number, random: boolean) => run.final.sharpness.find((s) => s.eps === eps && (s.space === 'random') === random)?.phi;
     const tr = document.createElement('tr');
-    const cells = [`${run.label} seed ${run.seed}`, String(run.batchSize), pct(run.final?.trainAccuracy), pct(run.final?.testAccuracy),
+    const cells = [`${run.setting} seed ${run.seed}`, String(run.batch), pct(run.final.trainAcc), pct(run.final.testAcc),
       phiText(phi(1e-3, false)), phiText(phi(5e-4, false)), phiText(phi(1e-3, true)), phiText(phi(5e-4, true))];
     for (const c of cells) { const td = document.createElement('td'); td.textContent = c; tr.append(td); }
-    tr.dataset.label = run.label;
+    tr.dataset.setting = run.setting;
     body.append(tr);
   }
 }
@@ -121,8 +121,7 @@ async function start(): Promise<void> {
       const stopped = text.startsWith('stopped');
       setStatus(stopped ? 'stopped' : 'training', text);
     },
-    onParametric: (r) => schedule(() => renderParametric(r)),
-    onSharpness: (r) => schedule(() => renderTable(r)),
+    onAnalysis: (r) => schedule(() => { renderTable(r); return renderParametric(r); }),
   });
   current = exp;
   state.results = exp.results;
@@ -130,7 +129,7 @@ async function start(): Promise<void> {
     const r = await exp.run();
     await pending;
     state.results = r;
-    setStatus('done', `done: ${r.runs.length} runs in ${r.timings.trainingSeconds.toFixed(1)} s of training and ${r.timings.analysisSeconds.toFixed(1)} s of analysis`);
+    setStatus('done', `done: ${r.runs.length} runs, training and analysis in ${r.timings.seconds.toFixed(1)} s`);
   } finally {
     current = null;
   }
@@ -141,7 +140,7 @@ function download(): void {
   const blob = new Blob([JSON.stringify(state.results, null, 2) + '\n'], { type: 'application/json' });
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob);
-  a.download = `lbgap-${state.results.spec.net}-results.json`;
+  a.download = `lbgap-${state.results.spec.net}-results.json`; // the format of `lbgap reproduce`'s results.json
   document.body.append(a);
   a.click();
   a.remove();
@@ -149,11 +148,12 @@ function download(): void {
 }
 
 async function load(file: File): Promise<void> {
-  const r = parseResults(await file.text());
+  const r = loadResults(await file.text(), file.name);
   state.results = r;
   for (const id of ['plot-loss', 'plot-acc', 'plot-param-loss', 'plot-param-acc']) $(id).replaceChildren();
   await renderAll(r);
-  setStatus('loaded', `loaded ${file.name}: ${r.spec.net}, SB ${r.spec.sbBatch} vs LB ${r.spec.lbBatch}, ${r.runs.length} runs (${r.environment.transport} transport, ${r.environment.kernels})`);
+  const where = r.page ? `this page, ${r.page.transport} transport` : `lbgap ${r.kind} in Node ${r.environment.node}`;
+  setStatus('loaded', `loaded ${file.name}: ${r.spec.net} on ${r.data.train}, ${r.runs.length} runs, ${r.status} (${where}, ${r.environment.kernels} kernels)`);
 }
 
 // --- kernel playground

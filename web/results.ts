@@ -1,10 +1,12 @@
-// The page's results document: what it downloads and what it loads back to re-render. It is
-// shaped like `lbgap reproduce`'s results.json (version, spec, environment, seeds, runs with
-// per-epoch metrics, final metrics, timings) plus the page's parametric curves and sharpness.
-import type { EpochMetrics } from '../src/train/metrics.js';
+// The page writes and reads the same results.json as `lbgap reproduce` (src/experiments/
+// results.ts, version 1, kind 'reproduce'): a page download feeds `lbgap report`, and a CLI
+// results file loads into the page. The browser-only facts (transport, isolation, workers,
+// user agent, the form) ride along in an extra top-level `page` field the CLI ignores.
+import { resolveSpec, type ExperimentSpec } from '../src/experiments/spec.js';
+import { parseResults, summarize, RESULTS_VERSION, type ResultsFile } from '../src/experiments/results.js';
+import { allJobs, largeBatch } from '../src/experiments/jobs.js';
 
-export const RESULTS_VERSION = 1;
-
+/** What the form holds. */
 export interface PageSpec {
   net: 'tiny' | 'F1';
   data: 'mnist' | 'synthetic';
@@ -14,130 +16,105 @@ export interface PageSpec {
   lbBatch: number;
   epochs: number;
   seeds: number[];
-  optimizer: 'adam';
   lr: number;
   workersPerRun: number;
-  /** Samples of the training set the sharpness objective and parametric train curve use. */
+  /** Training samples the sharpness loss and the parametric plot's training curve use. */
   analysisSamples: number;
   sharpnessIterations: number;
 }
 
-export interface RunResult {
-  seed: number;
-  /** 'SB' or 'LB'. */
-  label: 'SB' | 'LB';
-  batchSize: number;
-  history: EpochMetrics[];
-  final: { trainAccuracy: number; testAccuracy: number | null; trainLoss: number; testLoss: number | null } | null;
+export interface PageInfo {
+  form: PageSpec | null;
+  userAgent: string;
+  crossOriginIsolated: boolean;
+  transport: 'shared' | 'transfer';
+  workersPerRun: number;
 }
 
-export interface ParametricPoint { alpha: number; trainLoss: number; trainAcc: number; testLoss: number; testAcc: number }
-export interface ParametricCurve { seed: number; bn: 'batch-stats'; points: ParametricPoint[] }
+export type PageResults = ResultsFile & { page?: PageInfo };
 
-export interface SharpnessRow {
-  seed: number;
-  label: 'SB' | 'LB';
-  eps: number;
-  /** 'full' (A = I) or 'random-p' (A is n×p, p columns). */
-  space: 'full' | `random-${number}`;
-  phi: number;
-  f0: number;
-  fmax: number;
-  iterations: number;
-  seconds: number;
+/** The experiment spec of a page run: the paper's protocol shrunk to the form's sizes. */
+export function experimentSpec(p: PageSpec): ExperimentSpec {
+  return resolveSpec({
+    kind: 'reproduce', net: p.net,
+    data: { name: p.data, dir: null, trainLimit: p.trainSamples, testLimit: p.testSamples },
+    seeds: p.seeds, epochs: p.epochs, lr: p.lr, sb: p.sbBatch, lb: p.lbBatch, trainEvalSamples: null,
+    sharpness: { eps: [1e-3, 5e-4], fullSpace: true, subspace: 100, maxIter: p.sharpnessIterations, sample: p.analysisSamples, chunk: 1000 },
+    hessian: { top: 0, maxIter: 20, sample: p.analysisSamples },
+    interpolation: { points: 25, range: [-1, 2], trainSample: p.analysisSamples, testSample: null, chunk: 5000 },
+    track: { enabled: false, eps: 1e-3, sample: p.analysisSamples },
+    build: 'auto',
+  });
 }
 
-export interface PageResults {
-  version: typeof RESULTS_VERSION;
-  command: 'web';
-  started: string;
-  finished: string | null;
-  spec: PageSpec;
-  environment: { userAgent: string; kernels: string; crossOriginIsolated: boolean; transport: 'shared' | 'transfer'; cores: number };
-  seeds: number[];
-  runs: RunResult[];
-  parametric: ParametricCurve[];
-  sharpness: SharpnessRow[];
-  timings: { trainingSeconds: number; analysisSeconds: number };
+export function newResults(spec: ExperimentSpec, data: { train: string; trainSamples: number; test: string; testSamples: number }, kernels: string, page: PageInfo): PageResults {
+  const jobs = allJobs(spec, data.trainSamples);
+  if (largeBatch(spec, data.trainSamples) > data.trainSamples) throw new RangeError(`lb: ${spec.lb} is larger than the ${data.trainSamples} training samples`);
+  const nav = globalThis.navigator as Navigator | undefined;
+  return {
+    version: RESULTS_VERSION, kind: 'reproduce', status: 'running', spec,
+    environment: {
+      lbgap: 'web', node: 'none (browser)', platform: nav?.platform ?? 'unknown', cpus: nav?.hardwareConcurrency ?? 1,
+      cpuModel: 'unknown (browser)', kernels,
+    },
+    seeds: spec.seeds.slice(), data,
+    totalJobs: jobs.length, shard: null, jobs: jobs.map((j) => j.index), done: [],
+    runs: [], interpolations: [], final: [],
+    timings: { started: new Date().toISOString(), finished: null, seconds: 0, jobs: [] },
+    page,
+  };
 }
 
-/** A results file that cannot be re-rendered: names the field and what is wrong with it. */
+/** Recomputes the summary rows (mean ± std over seeds) from the runs. */
+export function refreshSummary(r: ResultsFile): void {
+  r.final = summarize(r.runs.filter((x) => r.done.includes(x.job)));
+}
+
+/** A results file the page cannot draw: names the file and the field. */
 export class ResultsFormatError extends Error {
   override name = 'ResultsFormatError';
-  constructor(readonly field: string, message: string) {
-    super(`${field}: ${message}`);
+  constructor(readonly file: string, readonly field: string, message: string) {
+    super(`${file}: ${field}: ${message}`);
   }
 }
 
-type Obj = Record<string, unknown>;
+const finiteOrNull = (v: unknown) => v === null || (typeof v === 'number' && Number.isFinite(v));
+const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
 
-function obj(v: unknown, field: string): Obj {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ResultsFormatError(field, `must be an object, got ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}`);
-  return v as Obj;
-}
-function arr(v: unknown, field: string): unknown[] {
-  if (!Array.isArray(v)) throw new ResultsFormatError(field, `must be an array, got ${typeof v}`);
-  return v;
-}
-function num(v: unknown, field: string, nullable = false): number | null {
-  if (nullable && v === null) return null;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ResultsFormatError(field, `must be a finite number${nullable ? ' or null' : ''}, got ${JSON.stringify(v)}`);
-  return v;
-}
-function int(v: unknown, field: string, min: number): number {
-  const n = num(v, field)!;
-  if (!Number.isInteger(n) || n < min) throw new ResultsFormatError(field, `must be an integer ≥ ${min}, got ${n}`);
-  return n;
-}
-function oneOf<T extends string>(v: unknown, field: string, choices: readonly T[]): T {
-  if (!choices.includes(v as T)) throw new ResultsFormatError(field, `must be one of ${choices.join(', ')}, got ${JSON.stringify(v)}`);
-  return v as T;
-}
-
-/** Parses and validates a results document (text of a downloaded file). */
-export function parseResults(text: string): PageResults {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new ResultsFormatError('(file)', `is not JSON: ${(e as Error).message}`);
-  }
-  const r = obj(raw, '(root)');
-  if (r.version !== RESULTS_VERSION) throw new ResultsFormatError('version', `must be ${RESULTS_VERSION}, got ${JSON.stringify(r.version)}`);
-  if (r.command !== 'web') throw new ResultsFormatError('command', `must be "web" (a results file of this page), got ${JSON.stringify(r.command)}`);
-  const s = obj(r.spec, 'spec');
-  oneOf(s.net, 'spec.net', ['tiny', 'F1'] as const);
-  int(s.epochs, 'spec.epochs', 1);
-  int(s.sbBatch, 'spec.sbBatch', 1);
-  int(s.lbBatch, 'spec.lbBatch', 1);
-  arr(s.seeds, 'spec.seeds').forEach((v, i) => int(v, `spec.seeds[${i}]`, 0));
-  obj(r.environment, 'environment');
-  arr(r.runs, 'runs').forEach((run, i) => {
-    const o = obj(run, `runs[${i}]`);
-    oneOf(o.label, `runs[${i}].label`, ['SB', 'LB'] as const);
-    int(o.seed, `runs[${i}].seed`, 0);
-    int(o.batchSize, `runs[${i}].batchSize`, 1);
-    arr(o.history, `runs[${i}].history`).forEach((m, j) => {
-      const e = obj(m, `runs[${i}].history[${j}]`);
-      const f = `runs[${i}].history[${j}]`;
-      int(e.epoch, `${f}.epoch`, 1);
-      num(e.trainLoss, `${f}.trainLoss`); num(e.trainAcc, `${f}.trainAcc`);
-      num(e.testLoss, `${f}.testLoss`, true); num(e.testAcc, `${f}.testAcc`, true);
+/**
+ * Parses a results file (the page's or the CLI's) with the CLI's parser, then checks every
+ * field the page draws, so a corrupt file fails here with its path instead of drawing nonsense.
+ */
+export function loadResults(text: string, file: string): PageResults {
+  const r = parseResults(text, file) as PageResults;
+  const bad = (field: string, msg: string): never => { throw new ResultsFormatError(file, field, msg); };
+  r.runs.forEach((run, i) => {
+    if (!Number.isInteger(run.seed)) bad(`runs[${i}].seed`, `must be an integer, got ${JSON.stringify(run.seed)}`);
+    if (!Number.isInteger(run.batch) || run.batch < 1) bad(`runs[${i}].batch`, `must be an integer ≥ 1, got ${JSON.stringify(run.batch)}`);
+    run.phases.forEach((ph, j) => {
+      if (!Array.isArray(ph?.history)) bad(`runs[${i}].phases[${j}].history`, 'must be a list of epoch metrics');
+      ph.history.forEach((m, e) => {
+        const f = `runs[${i}].phases[${j}].history[${e}]`;
+        if (!Number.isInteger(m?.epoch) || m.epoch < 1) bad(`${f}.epoch`, `must be an integer ≥ 1, got ${JSON.stringify(m?.epoch)}`);
+        for (const key of ['trainLoss', 'trainAcc'] as const) if (!finite(m[key])) bad(`${f}.${key}`, `must be a finite number, got ${JSON.stringify(m[key])}`);
+        for (const key of ['testLoss', 'testAcc'] as const) if (!finiteOrNull(m[key])) bad(`${f}.${key}`, `must be a finite number or null, got ${JSON.stringify(m[key])}`);
+      });
+    });
+    if (!Array.isArray(run.final.sharpness)) bad(`runs[${i}].final.sharpness`, 'must be a list');
+    run.final.sharpness.forEach((s, j) => {
+      const f = `runs[${i}].final.sharpness[${j}]`;
+      if (s?.space !== 'full' && s?.space !== 'random') bad(`${f}.space`, `must be "full" or "random", got ${JSON.stringify(s?.space)}`);
+      if (!finite(s.eps) || !(s.eps > 0)) bad(`${f}.eps`, `must be a number > 0, got ${JSON.stringify(s.eps)}`);
+      if (!finite(s.phi)) bad(`${f}.phi`, `must be a finite number, got ${JSON.stringify(s.phi)}`);
     });
   });
-  arr(r.parametric, 'parametric').forEach((c, i) => {
-    const o = obj(c, `parametric[${i}]`);
-    int(o.seed, `parametric[${i}].seed`, 0);
-    arr(o.points, `parametric[${i}].points`).forEach((p, j) => {
-      const q = obj(p, `parametric[${i}].points[${j}]`);
-      for (const k of ['alpha', 'trainLoss', 'trainAcc', 'testLoss', 'testAcc']) num(q[k], `parametric[${i}].points[${j}].${k}`);
-    });
+  r.interpolations.forEach((ip, i) => {
+    const n = Array.isArray(ip?.alphas) ? ip.alphas.length : bad(`interpolations[${i}].alphas`, 'must be a list');
+    for (const key of ['alphas', 'trainLoss', 'trainAcc', 'testLoss', 'testAcc'] as const) {
+      const a = ip[key];
+      if (!Array.isArray(a) || a.length !== n) bad(`interpolations[${i}].${key}`, `must be a list of ${n} numbers (one per α)`);
+      a.forEach((v, j) => { if (!finite(v)) bad(`interpolations[${i}].${key}[${j}]`, `must be a finite number, got ${JSON.stringify(v)}`); });
+    }
   });
-  arr(r.sharpness, 'sharpness').forEach((row, i) => {
-    const o = obj(row, `sharpness[${i}]`);
-    oneOf(o.label, `sharpness[${i}].label`, ['SB', 'LB'] as const);
-    num(o.eps, `sharpness[${i}].eps`); num(o.phi, `sharpness[${i}].phi`);
-    if (typeof o.space !== 'string' || !/^(full|random-\d+)$/.test(o.space)) throw new ResultsFormatError(`sharpness[${i}].space`, `must be "full" or "random-<p>", got ${JSON.stringify(o.space)}`);
-  });
-  return r as unknown as PageResults;
+  return r;
 }

@@ -11,6 +11,8 @@ import type { Browser, Page } from 'playwright-core';
 import { defaultPageRoot, startServe, type ServeHandle } from '../../src/cli/serve_command.js';
 import type { Io } from '../../src/cli/io.js';
 import { launchChromium } from './chromium.js';
+import { parseResults, type ResultsFile } from '../../src/experiments/results.js';
+import { renderReport } from '../../src/experiments/report.js';
 
 // The e2e run's screenshot (docs/page.png, in the README, is made by `npm run screenshot:web`).
 const shots = fileURLToPath(new URL('../../test-results/', import.meta.url));
@@ -18,7 +20,7 @@ const quiet: Io = { out: () => {}, err: () => {} };
 
 interface PageState {
   status: string; error: string | null; mode: string | null; renders: number;
-  results: { environment: { transport: string; crossOriginIsolated: boolean }; runs: { label: string; history: unknown[] }[]; parametric: { points: unknown[] }[]; sharpness: { label: string; phi: number; space: string }[] } | null;
+  results: ResultsFile & { page: { transport: string; crossOriginIsolated: boolean } } | null;
   bench: { gemm: { gflops: number }[]; steps: { samplesPerSecond: number }[] } | null;
 }
 
@@ -67,13 +69,18 @@ describe('the page in headless Chromium', () => {
     const s = await waitStatus(page, ['done']).catch((e) => { throw new Error(`${e.message}\n${logs.join('\n')}`); });
     expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
     expect(s.mode).toBe('shared');
-    expect(s.results!.environment).toMatchObject({ transport: 'shared', crossOriginIsolated: true });
+    expect(s.results!.page).toMatchObject({ transport: 'shared', crossOriginIsolated: true });
     expect(await page.textContent('#env')).toContain('cross-origin isolated: workers share one WebAssembly.Memory');
-    expect(s.results!.runs.map((r) => [r.label, r.history.length])).toEqual([['SB', 2], ['LB', 2]]);
-    expect(s.results!.parametric[0].points).toHaveLength(25);
-    const phis = s.results!.sharpness;
-    expect(phis).toHaveLength(8); // {SB, LB} × {1e-3, 5e-4} × {full, random-100}
-    for (const p of phis) expect(p.phi).toBeGreaterThanOrEqual(0);
+    expect(s.results!.runs.map((r) => [r.setting, r.batch, r.phases[0].history.length])).toEqual([['SB', 64, 2], ['LB', 256, 2]]);
+    expect(s.results!.interpolations[0].alphas).toHaveLength(25);
+    expect(s.results!.interpolations[0].trainSamples).toBe(256);
+    for (const run of s.results!.runs) {
+      // {1e-3, 5e-4} × {full (n = 784·32+32 + 2·32 + 32·32+32 + 32·10+10), random p=100}, as `lbgap reproduce` measures.
+      expect(run.final.sharpness.map((x) => [x.space, x.eps, x.dim])).toEqual([['full', 1e-3, 26570], ['full', 5e-4, 26570], ['random', 1e-3, 100], ['random', 5e-4, 100]]);
+      for (const x of run.final.sharpness) expect(x.phi).toBeGreaterThanOrEqual(0);
+    }
+    expect(s.results!.status).toBe('complete');
+    expect(s.results!.final.map((r) => r.setting)).toEqual(['SB', 'LB']);
     for (const id of ['plot-loss', 'plot-acc', 'plot-param-loss', 'plot-param-acc']) expect(await svgMarks(page, id), id).toBeGreaterThan(4);
     const rows = await page.$$eval('#summary tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
     expect(rows).toHaveLength(2);
@@ -83,8 +90,13 @@ describe('the page in headless Chromium', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
     const file = await download.path();
     const json = JSON.parse(readFileSync(file, 'utf8'));
-    expect(json).toMatchObject({ version: 1, command: 'web', spec: { net: 'tiny', sbBatch: 64, lbBatch: 256, epochs: 2 } });
+    expect(json).toMatchObject({ version: 1, kind: 'reproduce', status: 'complete', spec: { net: 'tiny', sb: 64, lb: 256, epochs: 2 } });
     expect(json.runs).toEqual(s.results!.runs);
+    // …and it is the CLI's format: `lbgap report` renders it.
+    const report = renderReport(parseResults(readFileSync(file, 'utf8'), 'page.json'));
+    expect(report).toContain('# lbgap — SB vs LB reproduction: tiny on mnist/train');
+    const [sb, lb] = s.results!.runs.map((r) => (100 * r.final.trainAcc).toFixed(2));
+    expect(report).toContain(`| tiny (this run) | ${sb} ± 0.00 | ${lb} ± 0.00 |`);
 
     // The kernel playground: GEMM GFLOP/s of both builds, and step costs.
     await page.click('#bench');
@@ -107,9 +119,14 @@ describe('the page in headless Chromium', () => {
     expect(await fresh.$$eval('#summary tbody tr', (trs) => trs.length)).toBe(2);
 
     // A corrupt file gives a clear error naming the field.
-    await fresh.setInputFiles('#load', { name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ ...json, runs: [{ ...json.runs[0], label: 'XB' }] })) });
+    const bad = structuredClone(json);
+    bad.runs[1].phases[0].history[1].trainAcc = 'NaN';
+    await fresh.setInputFiles('#load', { name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(bad)) });
     await fresh.waitForFunction(() => (window as unknown as { __lbgapPage: PageState }).__lbgapPage.status === 'error');
-    expect(await fresh.textContent('#status')).toContain('ResultsFormatError: runs[0].label: must be one of SB, LB');
+    expect(await fresh.textContent('#status')).toContain('ResultsFormatError: bad.json: runs[1].phases[0].history[1].trainAcc: must be a finite number, got "NaN"');
+    await fresh.setInputFiles('#load', { name: 'other.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ ...json, version: 2 })) });
+    await fresh.waitForFunction(() => (window as unknown as { __lbgapPage: PageState }).__lbgapPage.error?.includes('other.json'));
+    expect(await fresh.textContent('#status')).toContain('ResultsError: other.json: version: must be 1, got 2');
     await ctx.close();
   });
 
@@ -124,14 +141,14 @@ describe('the page in headless Chromium', () => {
     await page.waitForFunction(() => document.querySelector('#progress')!.textContent !== '');
     await page.click('#stop');
     const stopped = await waitStatus(page, ['stopped']);
-    const epochsAtStop = stopped.results!.runs.map((r) => r.history.length);
+    const epochsAtStop = stopped.results!.runs.map((r) => r.phases[0].history.length);
     expect(Math.max(...epochsAtStop)).toBeLessThan(3);
     await page.waitForTimeout(300);
-    expect((await state(page)).results!.runs.map((r) => r.history.length)).toEqual(epochsAtStop); // paused means paused
+    expect((await state(page)).results!.runs.map((r) => r.phases[0].history.length)).toEqual(epochsAtStop); // paused means paused
     await page.click('#resume');
     const done = await waitStatus(page, ['done']);
-    expect(done.results!.environment).toMatchObject({ transport: 'transfer', crossOriginIsolated: false });
-    expect(done.results!.runs.map((r) => [r.label, r.history.length])).toEqual([['SB', 3], ['LB', 3]]);
+    expect(done.results!.page).toMatchObject({ transport: 'transfer', crossOriginIsolated: false });
+    expect(done.results!.runs.map((r) => [r.setting, r.phases[0].history.length])).toEqual([['SB', 3], ['LB', 3]]);
     expect(await svgMarks(page, 'plot-param-loss')).toBeGreaterThan(4);
     await page.close();
   });
