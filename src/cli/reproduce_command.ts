@@ -90,7 +90,9 @@ export async function runExperimentCommand(kind: ExperimentKind, f: ParsedFlags,
     if (signals === 1) { stop.requested = true; io.err('\nlbgap: stopping after the current step (Ctrl-C again to abort at once)…'); }
     else process.exit(130);
   };
+  // SIGTERM (a scheduler's eviction or time limit) stops the same way.
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
   try {
     const { results, stopped, file } = await runExperiment(spec, {
       outDir, shard, resume: Boolean(f.resume), stop,
@@ -110,6 +112,7 @@ export async function runExperimentCommand(kind: ExperimentKind, f: ParsedFlags,
     return 0;
   } finally {
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
   }
 }
 

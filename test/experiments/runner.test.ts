@@ -121,7 +121,7 @@ describe('warm start', () => {
 describe('SIGINT and --resume', () => {
   it('a run stopped by SIGINT and resumed equals an uninterrupted run', async () => {
     // Long enough (many small-batch epochs) that the signal lands mid-run.
-    const spec = tinySpec({ data: { name: 'synthetic', trainLimit: 2000, testLimit: 200 }, seeds: [0, 1], epochs: 8, sb: 8, lb: 200, hessian: { top: 0 }, sharpness: { subspace: 0, eps: [1e-3], sample: 100, chunk: 50, maxIter: 3 } });
+    const spec = tinySpec({ data: { name: 'synthetic', trainLimit: 1000, testLimit: 200 }, seeds: [0, 1], epochs: 6, sb: 8, lb: 100, hessian: { top: 0 }, sharpness: { subspace: 0, eps: [1e-3], sample: 100, chunk: 50, maxIter: 3 } });
     const specFile = dir('sigint-spec.json');
     writeFileSync(specFile, JSON.stringify(spec));
     const out = dir('sigint');
@@ -132,7 +132,7 @@ describe('SIGINT and --resume', () => {
     child.stderr.on('data', (b) => {
       stderr += b;
       // After the first completed epoch (its checkpoint is written right after this line).
-      if (!sent && /epoch 2\/8/.test(stderr)) { sent = true; child.kill('SIGINT'); }
+      if (!sent && /epoch 2\/6/.test(stderr)) { sent = true; child.kill('SIGINT'); }
     });
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     expect(sent, stderr).toBe(true);
