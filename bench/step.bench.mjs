@@ -10,8 +10,10 @@
 //   npm run build && npm run bench:step [-- --quick] [-- --workers 2] [-- --nets F1]
 //
 // Options: --quick (fewer sizes, shorter timings), --workers N (default: core count),
-// --nets LIST (comma separated, default F1,C1-mnist), --target-ms T (time per measurement,
-// default 600), --out FILE, --svg FILE.
+// --nets LIST (comma separated, default F1,C1-mnist), --sizes LIST (batch sizes for every
+// net), --skip-tfjs, --target-ms T (time per measurement, default 600), --out FILE, --svg FILE.
+// Each row also records `cores`: CPU time of all the process's threads / wall time, i.e. how
+// many cores the measurement actually got (on a shared machine, less than the workers asked for).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
@@ -39,7 +41,7 @@ if (!WebAssembly.validate(readFileSync(relaxedBytes))) {
 }
 
 const opts = parseArgs(process.argv.slice(2), {
-  quick: false, workers: os.availableParallelism(), nets: 'F1,C1-mnist', 'target-ms': 600,
+  quick: false, workers: os.availableParallelism(), nets: 'F1,C1-mnist', sizes: '', 'skip-tfjs': false, 'target-ms': 600,
   out: path.join(root, 'bench', 'results', 'step.json'), svg: path.join(root, 'bench', 'results', 'step.svg'),
 });
 if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new RangeError(`--workers: must be an integer ≥ 1, got ${opts.workers}`);
@@ -81,15 +83,17 @@ function threadSteps(spec, B) {
   };
   step(); // warm-up: allocation, first touch, JIT
   const times = [];
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   while (times.length < 2 || (performance.now() - t0 < targetMs && times.length < 400)) {
     const s = performance.now();
     if (!Number.isFinite(step())) throw new Error(`in-thread ${spec.name} B=${B}: non-finite loss`);
     times.push(performance.now() - s);
   }
+  const cores = cpuCores(c0, performance.now() - t0);
   opt.dispose(); m.dispose();
   k.reset();
-  return summarize(times, B);
+  return { ...summarize(times, B), cores };
 }
 
 /** Steps over a pool: one epoch of `steps` batches to warm up, one timed. */
@@ -100,15 +104,23 @@ async function poolSteps(spec, B, workers, msHint) {
     { batchSize: B, workers, sharedMemory: true, trainEvalSamples: 1, seed: 1 });
   try {
     await t.trainEpoch({ maxSteps: 1 }); // warm-up: first touch of the activations, JIT
+    const c0 = process.cpuUsage(), w0 = performance.now();
     const e = await t.trainEpoch();
+    const cores = cpuCores(c0, performance.now() - w0);
     if (!Number.isFinite(e.batchLoss)) throw new Error(`pool ${spec.name} B=${B}: non-finite loss`);
     const ms = (e.seconds * 1000) / e.steps;
-    return { msPerStep: ms, samplesPerSecond: (B * 1000) / ms, steps: e.steps, transport: t.mode };
+    return { msPerStep: ms, samplesPerSecond: (B * 1000) / ms, steps: e.steps, transport: t.mode, cores };
   } finally {
     await t.close();
     m.dispose();
     k.reset();
   }
+}
+
+/** Average cores this process (all its threads) got while measuring: CPU time / wall time. */
+function cpuCores(c0, wallMs) {
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000 / wallMs;
 }
 
 function summarize(times, B) {
@@ -209,7 +221,10 @@ async function tfF1Steps(B) {
   return summarize(times, B);
 }
 
+const sizesOverride = opts.sizes ? opts.sizes.split(',').map(Number) : null;
+if (sizesOverride && !sizesOverride.every((b) => Number.isInteger(b) && b >= 1)) throw new RangeError(`--sizes: expected a comma-separated list of batch sizes, got ${JSON.stringify(opts.sizes)}`);
 const sizesFor = (net) => {
+  if (sizesOverride) return sizesOverride;
   if (net === 'F1') return opts.quick ? [32, 256, 2048, 6000] : [32, 64, 128, 256, 512, 1024, 2048, 4096, 6000, 8192];
   return opts.quick ? [32, 128] : [32, 128, 512];
 };
@@ -217,7 +232,7 @@ const sizesFor = (net) => {
 const rows = [];
 const log = (r) => {
   rows.push(r);
-  console.log(`${r.net.padEnd(8)} B=${String(r.batch).padStart(5)} ${r.impl.padEnd(14)} ${r.msPerStep.toFixed(2).padStart(9)} ms/step ${r.samplesPerSecond.toFixed(0).padStart(7)} samples/s (${r.steps} steps)`);
+  console.log(`${r.net.padEnd(8)} B=${String(r.batch).padStart(5)} ${r.impl.padEnd(14)} ${r.msPerStep.toFixed(2).padStart(9)} ms/step ${r.samplesPerSecond.toFixed(0).padStart(7)} samples/s (${r.steps} steps${r.cores !== undefined ? `, ${r.cores.toFixed(2)} cores` : ''})`);
 };
 const N = opts.workers;
 for (const net of nets) {
@@ -227,22 +242,24 @@ for (const net of nets) {
     log({ net, batch: B, impl: 'in-thread', ...th });
     log({ net, batch: B, impl: 'pool ×1', workers: 1, ...(await poolSteps(spec, B, 1, th.msPerStep)) });
     if (N > 1) log({ net, batch: B, impl: `pool ×${N}`, workers: N, ...(await poolSteps(spec, B, N, th.msPerStep / N)) });
-    if (net === 'F1' && (B === 256 || B === 6000)) log({ net, batch: B, impl: 'tfjs-wasm', ...(await tfF1Steps(B)) });
+    if (net === 'F1' && (B === 256 || B === 6000) && !opts['skip-tfjs']) log({ net, batch: B, impl: 'tfjs-wasm', ...(await tfF1Steps(B)) });
   }
 }
 
-// --- Pool overhead at batch 32: pool of 1 minus in-thread, alternating runs to share the noise.
+// --- Pool overhead at batch 32: pool of 1 minus in-thread, alternating runs to share the noise;
+// the best (minimum) of 5 runs each, since load from other processes only ever adds time.
 const overhead = [];
 for (const [name, spec] of [['tiny', tiny(8, 3)], ['F1', namedSpec('F1')]]) {
   if (name === 'F1' && !nets.includes('F1')) continue;
   const d = [];
-  for (let rep = 0; rep < 3; rep++) {
+  for (let rep = 0; rep < 5; rep++) {
     const th = threadSteps(spec, 32);
     const po = await poolSteps(spec, 32, 1, th.msPerStep);
     d.push({ thread: th.msPerStep, pool: po.msPerStep });
   }
-  const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-  const o = { net: name, batch: 32, inThreadMs: med(d.map((x) => x.thread)), poolMs: med(d.map((x) => x.pool)), overheadMs: med(d.map((x) => x.pool - x.thread)) };
+  const best = (xs) => Math.min(...xs);
+  const o = { net: name, batch: 32, inThreadMs: best(d.map((x) => x.thread)), poolMs: best(d.map((x) => x.pool)) };
+  o.overheadMs = o.poolMs - o.inThreadMs;
   overhead.push(o);
   console.log(`overhead ${name} B=32: in-thread ${o.inThreadMs.toFixed(3)} ms, pool ×1 ${o.poolMs.toFixed(3)} ms → ${o.overheadMs.toFixed(3)} ms/step`);
 }
@@ -272,4 +289,16 @@ const plot = lineChart({
   x: 'batch size', y: 'samples / s', logX: true, logY: true, colorTitle: 'network, implementation', width: 560, height: 340,
 });
 writeFileSync(opts.svg, await renderSvg(plot));
+// Markdown table for bench/RESULTS.md: samples/s (ms/step) per batch size and implementation.
+const impls = [...new Set(rows.map((r) => r.impl))];
+for (const net of nets) {
+  console.log(`\n| ${net} batch | ${impls.join(' | ')} |\n|---:|${impls.map(() => '---:').join('|')}|`);
+  for (const B of sizesFor(net)) {
+    const cells = impls.map((im) => {
+      const r = rows.find((x) => x.net === net && x.batch === B && x.impl === im);
+      return r ? `${r.samplesPerSecond.toFixed(0)} (${r.msPerStep >= 100 ? r.msPerStep.toFixed(0) : r.msPerStep.toFixed(1)} ms)` : '—';
+    });
+    console.log(`| ${B} | ${cells.join(' | ')} |`);
+  }
+}
 console.log(`wrote ${path.relative(root, opts.out)} and ${path.relative(root, opts.svg)} in ${result.seconds.toFixed(0)} s`);

@@ -84,7 +84,9 @@ function posInt(name: string, v: unknown, min = 1): number {
   return v;
 }
 
+/** `a` itself if it already lives in a SharedArrayBuffer (no second copy of a big dataset), else a shared copy. */
 function sharedCopy<T extends Float32Array | Int32Array>(a: T): T {
+  if (a.buffer instanceof SharedArrayBuffer) return a;
   const C = a.constructor as { new (b: SharedArrayBuffer): T };
   const out = new C(new SharedArrayBuffer(a.byteLength));
   out.set(a as never);
