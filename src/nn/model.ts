@@ -258,11 +258,29 @@ export class Model {
     if (!batch) throw new ModelInputError('backward', 'needs a preceding training-mode forward pass');
     // An outside gradient is copied in: backward ping-pongs between the model's own buffers.
     if (dlogits !== this.gA) this.k.exports.copy_f32(batch * this.classes, dlogits, this.gA);
+    this.backpropagate(batch, false);
+  }
+
+  /** Runs the layers' backward from gA; with `inputDx` also the first layer's, returning where d(loss)/d(input) is. */
+  private backpropagate(batch: number, inputDx: boolean): number {
     let dy = this.gA, spare = this.gB;
     for (let i = this.layers.length - 1; i >= 0; i--) {
-      const dx = this.layers[i].backward(dy, spare, batch, i > 0);
+      const dx = this.layers[i].backward(dy, spare, batch, i > 0 || inputDx);
       if (dx !== dy) { spare = dy; dy = dx; }
     }
+    return dy;
+  }
+
+  /**
+   * lossAndGrad that also returns d(mean loss)/d(input) of the batch (a copy, batch ×
+   * inputSize floats), e.g. for adversarial (FGSM) examples. Overwrites `grads` as well.
+   */
+  lossAndInputGrad(x: Float32Array, y: Int32Array, batch: number, opts: GradOptions = {}): { loss: number; dx: Float32Array } {
+    this.load(x, y, batch);
+    const logits = this.forward(this.inputPtr, batch, { ...opts, train: true });
+    const sum = this.head.forwardBackward(logits, this.labelsPtr, this.gA, batch);
+    const at = this.backpropagate(batch, true);
+    return { loss: sum / batch, dx: new Float32Array(this.k.memory.buffer, at, batch * this.inputSize).slice() };
   }
 
   /** Copies x (unless it already is the input buffer) and validated labels into Wasm memory. */

@@ -4,21 +4,29 @@ import { Batcher } from '../data/batcher.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Model } from '../nn/model.js';
 import { createOptimizer, type OptimizerName } from '../optim/index.js';
+import { Lamb } from '../optim/lamb.js';
+import { Lars } from '../optim/lars.js';
+import { layerSlices } from '../optim/segments.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { Rng } from '../util/rng.js';
 import { loadCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint.js';
 import { CheckpointError, NonFiniteLossError, TrainOptionError } from './errors.js';
 import type { EpochMetrics } from './metrics.js';
+import { checkRemedies, epochBatchSize, RemedyStepper, type RemedyOptions } from './remedies.js';
 
 export interface StepInfo { epoch: number; step: number; globalStep: number; loss: number }
 
-export interface TrainOptions {
+/** Training options; the remedy fields (augment, sam, …) are described in remedies.ts. */
+export interface TrainOptions extends RemedyOptions {
   /** Total epochs (a resumed run continues up to this count). */
   epochs: number;
   batchSize: number;
-  /** 'adam' (default; Keras defaults) or 'sgd' (momentum 0.9), or a ready optimizer. */
-  optimizer?: OptimizerName | Optimizer;
-  /** Learning rate for a named optimizer (default: adam 1e-3, sgd 0.01). */
+  /**
+   * 'adam' (default; Keras defaults), 'sgd' (momentum 0.9), 'lars' or 'lamb' (layer-wise
+   * trust ratios over the model's layers; options in `layerwise`), or a ready optimizer.
+   */
+  optimizer?: OptimizerName | 'lars' | 'lamb' | Optimizer;
+  /** Learning rate for a named optimizer (default: adam 1e-3, sgd 0.01, lars 1, lamb 1e-3). */
   lr?: number;
   /** Seed of the shuffling RNG (the model's init seed is separate: Model.create). Default 0. */
   seed?: number;
@@ -60,21 +68,33 @@ export async function train(model: Model, data: TrainData, opts: TrainOptions): 
   const evalBatchSize = posInt('evalBatchSize', opts.evalBatchSize ?? 1000);
   const every = opts.checkpoint ? posInt('checkpoint.every', opts.checkpoint.every ?? 1) : 0;
   if (opts.checkpoint && (typeof opts.checkpoint.path !== 'string' || !opts.checkpoint.path)) throw new TrainOptionError('checkpoint.path', 'must be a non-empty string');
+  const remedies = checkRemedies(opts, { shape: data.train.shape, batchSize, epochs, seed });
+  if (remedies?.layerwise && opts.optimizer !== 'lars' && opts.optimizer !== 'lamb') throw new TrainOptionError('layerwise', `applies to the 'lars' and 'lamb' optimizers, not ${JSON.stringify(typeof opts.optimizer === 'object' ? opts.optimizer.type : opts.optimizer ?? 'adam')}`);
 
   let optimizer: Optimizer;
   let ownOptimizer = false;
   const optName = opts.optimizer ?? 'adam';
   if (typeof optName === 'string') {
-    if (optName !== 'adam' && optName !== 'sgd') throw new TrainOptionError('optimizer', `must be 'adam' or 'sgd', got ${JSON.stringify(optName)}`);
+    if (optName !== 'adam' && optName !== 'sgd' && optName !== 'lars' && optName !== 'lamb') throw new TrainOptionError('optimizer', `must be 'adam', 'sgd', 'lars' or 'lamb', got ${JSON.stringify(optName)}`);
     if (opts.lr !== undefined && !(typeof opts.lr === 'number' && opts.lr > 0 && Number.isFinite(opts.lr))) throw new TrainOptionError('lr', `must be a positive finite number, got ${opts.lr}`);
-    optimizer = createOptimizer(model.k, model.numParams, optName === 'adam' ? { type: 'adam', lr: opts.lr } : { type: 'sgd', lr: opts.lr });
+    if (optName === 'lars' || optName === 'lamb') {
+      const lw = remedies?.layerwise ?? { granularity: 'layer' as const };
+      const slices = layerSlices(model, lw.granularity);
+      optimizer = optName === 'lars'
+        ? new Lars(model.k, model.numParams, slices, { lr: opts.lr, trust: lw.trust, weightDecay: lw.weightDecay })
+        : new Lamb(model.k, model.numParams, slices, { lr: opts.lr, weightDecay: lw.weightDecay });
+    } else {
+      optimizer = createOptimizer(model.k, model.numParams, optName === 'adam' ? { type: 'adam', lr: opts.lr } : { type: 'sgd', lr: opts.lr });
+    }
     ownOptimizer = true;
   } else {
     optimizer = optName;
     if (opts.lr !== undefined) optimizer.lr = opts.lr;
   }
 
-  const run = { batchSize, seed, optimizer: optimizer.type, lr: optimizer.lr, dropLast: opts.dropLast ?? false, trainEvalSamples: trainEval };
+  const run: Record<string, unknown> = { batchSize, seed, optimizer: optimizer.type, lr: optimizer.lr, dropLast: opts.dropLast ?? false, trainEvalSamples: trainEval };
+  if (remedies) run.remedies = remedies;
+  let stepper: RemedyStepper | null = null;
   let rng = new Rng(seed);
   let startEpoch = 0, globalStep = 0;
   const history: EpochMetrics[] = [];
@@ -87,10 +107,14 @@ export async function train(model: Model, data: TrainData, opts: TrainOptions): 
       startEpoch = c.epoch; globalStep = c.step;
       history.push(...c.history);
     }
-    const batcher = new Batcher(data.train, batchSize, rng, { dropLast: opts.dropLast ?? false });
-    const nb = batcher.batchesPerEpoch;
+    const fixedBatcher = new Batcher(data.train, batchSize, rng, { dropLast: opts.dropLast ?? false });
     model.reserve(batchSize);
+    if (remedies) stepper = new RemedyStepper(model, optimizer, remedies, data.train);
     for (let epoch = startEpoch + 1; epoch <= epochs; epoch++) {
+      // Dynamic sampling: a Batcher per epoch batch size, all drawing from the one shuffling Rng.
+      const epochBatch = epochBatchSize(remedies, batchSize, epoch);
+      const batcher = epochBatch === batchSize ? fixedBatcher : new Batcher(data.train, epochBatch, rng, { dropLast: opts.dropLast ?? false });
+      const nb = batcher.batchesPerEpoch;
       const t0 = performance.now();
       const order = batcher.epochOrder();
       let lossSum = 0, samples = 0;
@@ -99,10 +123,11 @@ export async function train(model: Model, data: TrainData, opts: TrainOptions): 
         const n = idx.length;
         const x = model.inputView(n), y = model.labelsView(n);
         batcher.gather(idx, x, y);
-        const loss = model.lossAndGrad(x, y, n);
+        const loss = stepper ? stepper.gradient(n, globalStep) : model.lossAndGrad(x, y, n);
         globalStep++;
         if (!Number.isFinite(loss)) throw new NonFiniteLossError(epoch, b + 1, globalStep, loss);
-        optimizer.step(model.params.ptr, model.grads.ptr);
+        if (stepper) stepper.update(epochBatch, epoch - 1 + b / nb);
+        else optimizer.step(model.params.ptr, model.grads.ptr);
         lossSum += loss * n; samples += n;
         opts.onStep?.({ epoch, step: b + 1, globalStep, loss });
       }
@@ -123,6 +148,7 @@ export async function train(model: Model, data: TrainData, opts: TrainOptions): 
     }
     return history;
   } finally {
+    stepper?.dispose();
     if (ownOptimizer) optimizer.dispose();
   }
 }

@@ -1,0 +1,78 @@
+// LARS (You, Gitman, Ginsburg 2017): layer-wise adaptive rate scaling. For each slice l of the
+// flat vector (a layer's parameters, see segments.ts):
+//   ratio_l = trust·‖w_l‖ / (‖g_l‖ + β‖w_l‖)   (1 if ‖w_l‖ or ‖g_l‖ is 0)
+//   v_l = μ·v_l + ratio_l·(g_l + β·w_l);   w_l −= lr·v_l
+// The scaled gradient goes to a scratch vector (the model's gradient is left as it was);
+// the momentum update is the SGD kernel per slice.
+import type { Kernels } from '../kernels/kernels.js';
+import { checkHyper, OptimizerStateError, type Optimizer, type OptimizerState } from './optimizer.js';
+import { checkSlices, type ParamSlice } from './segments.js';
+import { StateVectors } from './state_vectors.js';
+
+export interface LarsOptions { lr?: number; momentum?: number; weightDecay?: number; trust?: number }
+
+/** The LARS trust ratio of one slice from its norms. */
+export function larsRatio(wNorm: number, gNorm: number, trust: number, weightDecay: number): number {
+  return wNorm > 0 && gNorm > 0 ? trust * wNorm / (gNorm + weightDecay * wNorm) : 1;
+}
+
+export class Lars implements Optimizer {
+  readonly type = 'lars';
+  lr: number;
+  readonly momentum: number; readonly weightDecay: number; readonly trust: number;
+  readonly slices: ParamSlice[];
+  /** The ratios of the last step, one per slice (for inspection and tests). */
+  readonly lastRatios: Float64Array;
+  private tStep = 0;
+  private readonly vec: StateVectors;
+  private readonly scratch: number;
+
+  constructor(private readonly k: Kernels, readonly n: number, slices: readonly ParamSlice[], opts: LarsOptions = {}) {
+    this.lr = checkHyper('lr', opts.lr ?? 1, 0, Infinity);
+    this.momentum = checkHyper('momentum', opts.momentum ?? 0.9, 0, 1);
+    this.weightDecay = checkHyper('weightDecay', opts.weightDecay ?? 0, 0, Infinity);
+    this.trust = checkHyper('trust', opts.trust ?? 0.01, 0, Infinity, true);
+    this.slices = checkSlices(slices, n);
+    this.lastRatios = new Float64Array(this.slices.length);
+    this.vec = new StateVectors(k, n, ['velocity']);
+    this.scratch = k.arena.alloc(n * 4);
+  }
+
+  get t(): number { return this.tStep; }
+
+  step(params: number, grads: number): void {
+    checkHyper('lr', this.lr, 0, Infinity);
+    this.tStep++;
+    const e = this.k.exports, wd = this.weightDecay;
+    e.copy_f32(this.n, grads, this.scratch);
+    this.slices.forEach((s, i) => {
+      const o = s.offset * 4, w = params + o, g = this.scratch + o;
+      const ratio = larsRatio(Math.sqrt(e.sumsq_f32(w, s.length)), Math.sqrt(e.sumsq_f32(g, s.length)), this.trust, wd);
+      this.lastRatios[i] = ratio;
+      if (wd > 0) e.axpy_f32(s.length, wd, w, g);
+      e.scal_f32(s.length, ratio, g);
+      e.sgd_momentum_step_f32(w, g, this.vec.ptrs.velocity + o, s.length, this.lr, this.momentum, 0, 0);
+    });
+  }
+
+  state(): OptimizerState {
+    return {
+      type: this.type, t: this.tStep,
+      hyper: { lr: this.lr, momentum: this.momentum, weightDecay: this.weightDecay, trust: this.trust },
+      vectors: this.vec.copies(),
+    };
+  }
+
+  setState(s: OptimizerState): void {
+    if (s?.type !== this.type) throw new OptimizerStateError('type', `expected a ${this.type} state, got ${JSON.stringify(s?.type)}`);
+    if (!Number.isInteger(s.t) || s.t < 0) throw new OptimizerStateError('t', `must be a non-negative integer, got ${s.t}`);
+    for (const h of ['momentum', 'weightDecay', 'trust'] as const) {
+      if (s.hyper?.[h] !== this[h]) throw new OptimizerStateError(`hyper.${h}`, `state has ${s.hyper?.[h]}, this optimizer ${this[h]}`);
+    }
+    this.vec.restore(s);
+    this.tStep = s.t;
+  }
+
+  reset(): void { this.vec.zero(); this.tStep = 0; }
+  dispose(): void { this.vec.dispose(); this.k.arena.release(this.scratch); }
+}
