@@ -4,7 +4,10 @@
 // JSON downloads and loads back; the kernel playground runs; cross-origin isolation is on
 // under `lbgap serve` (shared-memory workers) and the transfer fallback works without it,
 // including stop and resume.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -128,6 +131,46 @@ describe('the page in headless Chromium', () => {
     await fresh.waitForFunction(() => (window as unknown as { __lbgapPage: PageState }).__lbgapPage.error?.includes('other.json'));
     expect(await fresh.textContent('#status')).toContain('ResultsError: other.json: version: must be 1, got 2');
     await ctx.close();
+  });
+
+  it("loads `lbgap reproduce`'s results.json, and training the same spec in the page gives the CLI's metrics bit for bit", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lbgap-page-'));
+    try {
+      writeFileSync(join(dir, 'spec.json'), JSON.stringify({
+        kind: 'reproduce', net: 'tiny', data: { name: 'mnist', trainLimit: 512, testLimit: 256 }, seeds: [3], epochs: 2, sb: 64, lb: 256,
+        sharpness: { eps: [1e-3], fullSpace: true, subspace: 0, maxIter: 2, sample: 128, chunk: 128 },
+        hessian: { top: 0, maxIter: 1, sample: 128 }, interpolation: { points: 7, range: [-1, 2], trainSample: 256, testSample: 256, chunk: 256 },
+        track: { enabled: false, eps: 1e-3, sample: 128 },
+      }));
+      execFileSync(process.execPath, [fileURLToPath(new URL('../../bin/lbgap.js', import.meta.url)), 'reproduce', '--spec', join(dir, 'spec.json'), '--out', join(dir, 'out'), '--quiet'], { stdio: 'pipe' });
+      const cliFile = join(dir, 'out', 'results.json');
+      const cli = parseResults(readFileSync(cliFile, 'utf8'), cliFile);
+
+      const page = await browser.newPage();
+      await page.goto(isolated.server.url);
+      await waitStatus(page, ['idle']);
+      await page.setInputFiles('#load', cliFile);
+      const loaded = await waitStatus(page, ['loaded']);
+      expect(await page.textContent('#status')).toContain('lbgap reproduce in Node');
+      expect(loaded.results!.runs).toEqual(cli.runs);
+      for (const id of ['plot-loss', 'plot-acc', 'plot-param-loss', 'plot-param-acc']) expect(await svgMarks(page, id), id).toBeGreaterThan(4);
+      const rows = await page.$$eval('#summary tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+      expect(rows.map((r) => r.slice(0, 2))).toEqual([['SB seed 3', '64'], ['LB seed 3', '256']]);
+      expect(rows[0][4]).toBe(cli.runs[0].final.sharpness[0].phi.toFixed(3));
+
+      // The same protocol in the page: workers (one per run) vs the CLI's in-thread train().
+      await page.goto(isolated.server.url + '?net=tiny&data=mnist&trainSamples=512&testSamples=256&sbBatch=64&lbBatch=256&epochs=2&seeds=3&analysisSamples=128&sharpnessIterations=1&autostart=1');
+      const ran = await waitStatus(page, ['done']);
+      const metrics = (r: ResultsFile) => r.runs.map((x) => x.phases[0].history.map((m) => [m.trainLoss, m.trainAcc, m.testLoss, m.testAcc, m.batchLoss, m.steps]));
+      if (ran.results!.environment.kernels === cli.environment.kernels) expect(metrics(ran.results!)).toEqual(metrics(cli));
+      else {
+        const a = metrics(ran.results!).flat(2), b = metrics(cli).flat(2);
+        a.forEach((v, i) => expect(v as number).toBeCloseTo(b[i] as number, 4));
+      }
+      await page.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('not isolated (--no-isolation): the transfer fallback trains, and stop/resume pause between epochs', async () => {
