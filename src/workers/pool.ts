@@ -95,6 +95,18 @@ export class WorkerPool {
     return this.handles[rank].proxy;
   }
 
+  /**
+   * Kills worker `rank` from outside, as an OOM killer or a crashed tab would. The pool then
+   * fails like for any dying worker (tests of the failure handling use it).
+   */
+  async terminateWorker(rank: number): Promise<void> {
+    if (!Number.isInteger(rank) || rank < 0 || rank >= this.handles.length) throw new ParallelOptionError('rank', `must be an integer in [0, ${this.handles.length}), got ${rank}`);
+    const h = this.handles[rank];
+    await h.terminate();
+    // Browsers fire no event for terminate(): report it here (in Node the exit event already did).
+    this.fail(new WorkerFailedError(rank, 'was terminated'));
+  }
+
   /** The first failure, if any. */
   get error(): Error | null { return this.failure; }
   get isClosed(): boolean { return this.closed; }

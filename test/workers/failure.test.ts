@@ -103,6 +103,28 @@ describe.each([true, false])('failures, sharedMemory=%s', (sharedMemory) => {
   });
 });
 
+describe.each([true, false])('a worker terminated from outside mid-epoch, sharedMemory=%s', (sharedMemory) => {
+  it('rejects within a second with the worker named, and the pool stays failed', async () => {
+    const big = syntheticClassification({ n: 20_000, dim: 8, classes: 3, seed: 8, name: 'big' });
+    const m = Model.create(k, tiny(8, 3), { seed: 1 });
+    const t = await ParallelTrainer.create(m, { train: big }, { ...setup, batchSize: 4, workers: 2, sharedMemory, workerUrl });
+    try {
+      const epoch = t.trainEpoch(); // 5000 steps: still running when the worker is killed
+      epoch.catch(() => {});
+      await new Promise((ok) => setTimeout(ok, 150));
+      const t0 = performance.now();
+      await t.pool.terminateWorker(1);
+      await expect(epoch).rejects.toThrow(/worker 1: (exited with code 1|was terminated)/);
+      expect(performance.now() - t0).toBeLessThan(1000);
+      // A failed pool refuses further work with the same error.
+      await expect(t.evaluate('train')).rejects.toThrow(/worker 1/);
+    } finally {
+      await t.close();
+    }
+    m.dispose();
+  });
+});
+
 describe('a hung worker', () => {
   it('is caught by the barrier timeout of the others (shared memory)', async () => {
     const m = Model.create(k, tiny(8, 3), { seed: 1 });
