@@ -9,6 +9,7 @@ import { SWEEP_COMMAND, sweepCommand, WARMSTART_COMMAND, warmstartCommand } from
 import { REPORT_COMMAND, reportCommand, splitPositional } from './report_command.js';
 import { MERGE_COMMAND, mergeCommand } from './merge_command.js';
 import { LANDSCAPE_COMMANDS } from './landscape_commands.js';
+import { REMEDIES_COMMAND, remediesCommand } from './remedies_command.js';
 
 const PROGRAM = 'lbgap';
 
@@ -39,6 +40,7 @@ const COMMANDS: Command[] = [
     { spec: REPRODUCE_COMMAND, go: reproduceCommand },
     { spec: SWEEP_COMMAND, go: sweepCommand },
     { spec: WARMSTART_COMMAND, go: warmstartCommand },
+    { spec: REMEDIES_COMMAND, go: remediesCommand },
   ].map(({ spec, go }): Command => ({
     spec,
     run: (argv, io) => {

@@ -177,7 +177,7 @@ export class RemedyStepper {
   gradient(n: number, globalStep: number): number {
     const m = this.model, r = this.remedies;
     this.n = n;
-    if (r.augment) augmentBatch(m.inputView(n), n, this.data.shape, r.augment, new Rng(stepSeed(r.augment.seed, globalStep)));
+    if (r.augment) augmentBatch(m.inputView(n), n, this.data.shape, { shift: r.augment.shift, flip: r.augment.flip }, new Rng(stepSeed(r.augment.seed, globalStep)));
     this.xs = this.ys = null;
     if (r.ghostBatch && r.ghostBatch.size < n) { this.xs = m.inputView(n).slice(); this.ys = m.labelsView(n).slice(); }
     if (r.adversarial) this.perturbInputs(n, r.adversarial.epsilon, Math.round(r.adversarial.fraction * n));
