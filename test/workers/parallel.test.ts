@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { syntheticClassification } from '../../src/data/synthetic.js';
 import { loadKernels, type Kernels } from '../../src/kernels/index.js';
 import { Model, tiny } from '../../src/nn/index.js';
-import { train, type StepInfo, type EpochMetrics } from '../../src/train/index.js';
+import { train, NonFiniteLossError, type StepInfo, type EpochMetrics } from '../../src/train/index.js';
 import { ParallelTrainer, trainParallel, ParallelOptionError } from '../../src/workers/index.js';
 import { workerBundle } from './bundle.js';
 
@@ -144,5 +144,31 @@ describe('ParallelTrainer API', () => {
     await expect(trainParallel(m, data, { epochs: 1, batchSize: 8, workers: 0, workerUrl })).rejects.toThrow(/workers/);
     await expect(trainParallel(m, data, { epochs: 1, batchSize: 8, optimizer: 'rmsprop' as 'adam', workerUrl })).rejects.toThrow(/optimizer/);
     await expect(trainParallel(m, data, { epochs: 1, batchSize: 8, lr: -1, workerUrl })).rejects.toThrow(/lr/);
+    // A page without cross-origin isolation has no shared memory: asking for it is an error, not a silent fallback.
+    const g = globalThis as { crossOriginIsolated?: boolean };
+    g.crossOriginIsolated = false;
+    try {
+      await expect(trainParallel(m, data, { epochs: 1, batchSize: 8, sharedMemory: true, workerUrl })).rejects.toThrow(/sharedMemory: SharedArrayBuffer is unavailable/);
+    } finally {
+      delete g.crossOriginIsolated;
+    }
+  });
+
+  it('a diverging run stops with NonFiniteLossError at the same step as train(), in both transports', async () => {
+    const k = await loadKernels({ build: 'simd' });
+    const o = { epochs: 2, batchSize: 17, seed: 3, optimizer: 'sgd' as const, lr: 1e30 };
+    const ref = Model.create(k, tiny(8, 3), { seed: 9 });
+    const refErr = await train(ref, data, o).then(() => null, (e: unknown) => e as NonFiniteLossError);
+    expect(refErr).toBeInstanceOf(NonFiniteLossError);
+    const stops: number[] = [];
+    for (const [workers, sharedMemory] of [[1, true], [1, false], [2, true], [2, false]] as const) {
+      const m = Model.create(k, tiny(8, 3), { seed: 9 });
+      const err = await trainParallel(m, data, { ...o, workers, sharedMemory, workerUrl }).then(() => null, (e: unknown) => e);
+      expect(err, `workers=${workers} shared=${sharedMemory}`).toBeInstanceOf(NonFiniteLossError);
+      if (workers === 1) expect((err as NonFiniteLossError).globalStep).toBe(refErr!.globalStep);
+      else stops.push((err as NonFiniteLossError).globalStep);
+      m.dispose();
+    }
+    expect(stops[0]).toBe(stops[1]);
   });
 });
