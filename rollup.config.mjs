@@ -4,7 +4,7 @@
 //
 // TypeScript is transpiled per file with typescript.transpileModule (types are checked
 // separately: `tsc -p web/tsconfig.json`, part of `npm run build:web`), so no extra plugin.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nodeResolve from '@rollup/plugin-node-resolve';
@@ -60,6 +60,11 @@ function wasmBesideBundle() {
   };
 }
 
+/** Chunk names carry content hashes: start from an empty web/dist so stale chunks do not pile up. */
+function cleanOutput() {
+  return { name: 'lbgap-clean', buildStart() { rmSync(out, { recursive: true, force: true }); } };
+}
+
 /** index.html, the stylesheet, and the Node benchmark figures (when present) for the playground. */
 function staticFiles() {
   const copies = [
@@ -100,6 +105,7 @@ export default {
     sourcemap: true,
   },
   plugins: [
+    cleanOutput(),
     typescriptSources(),
     wasmBesideBundle(),
     staticFiles(),
