@@ -84,15 +84,16 @@ export async function runExperimentCommand(kind: ExperimentKind, f: ParsedFlags,
   if (f['dump-spec']) { io.out(JSON.stringify(spec, null, 2)); return 0; }
   const outDir = (f.out as string | undefined) ?? `lbgap-${kind}`;
   const stop: StopFlag = { requested: false };
-  let signals = 0;
-  const onSigint = () => {
-    signals++;
-    if (signals === 1) { stop.requested = true; io.err('\nlbgap: stopping after the current step (Ctrl-C again to abort at once)…'); }
-    else process.exit(130);
+  // The first Ctrl-C (or SIGTERM from a scheduler) asks for a clean stop, seen at the end of
+  // the current training epoch or measurement; the handler then steps aside, so a second
+  // Ctrl-C kills the process at once (epoch checkpoints are written atomically: still intact).
+  const onSignal = () => {
+    stop.requested = true;
+    process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal);
+    io.err('\nlbgap: stopping after the current epoch or measurement, keeping a resumable state (Ctrl-C again to kill at once)…');
   };
-  // SIGTERM (a scheduler's eviction or time limit) stops the same way.
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const { results, stopped, file } = await runExperiment(spec, {
       outDir, shard, resume: Boolean(f.resume), stop,
@@ -111,8 +112,8 @@ export async function runExperimentCommand(kind: ExperimentKind, f: ParsedFlags,
     }
     return 0;
   } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 

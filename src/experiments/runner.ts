@@ -4,7 +4,8 @@
 // the parametric plot between SB and LB, and writes results.json after every job.
 //
 // Stopping and resuming: `stop.requested` (set by the CLI's SIGINT handler) is checked after
-// every optimizer step and between measurements. Training checkpoints are written atomically
+// every optimizer step and between measurements; the handler itself only runs at an await
+// (see yieldAndCheck), i.e. at the end of a training epoch or of a measurement. Training checkpoints are written atomically
 // after every epoch (src/train), so a stop loses at most the current epoch's steps: on
 // `resume`, completed jobs are skipped and an interrupted run continues from its last epoch
 // checkpoint — bit for bit what an uninterrupted run computes (the trainer's resume is
@@ -220,6 +221,17 @@ function checkStop(ctx: JobContext): void {
   if (ctx.stop.requested) throw new StopRequested();
 }
 
+/**
+ * Lets pending signal handlers run, then checks the stop flag. Computation is synchronous,
+ * so a SIGINT is only seen at an await: here (between measurements) and where the trainer
+ * awaits its epoch checkpoint — a stop during training therefore takes effect right after
+ * the current epoch's checkpoint (no finished epoch is lost).
+ */
+async function yieldAndCheck(ctx: JobContext): Promise<void> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  checkStop(ctx);
+}
+
 async function runJob(ctx: JobContext, job: Job): Promise<{ runs: RunRecord[]; interpolation: InterpolationRecord | null }> {
   const { spec, k, data } = ctx;
   const arch = netSpec(spec, data.train);
@@ -244,6 +256,7 @@ async function runJob(ctx: JobContext, job: Job): Promise<{ runs: RunRecord[]; i
       ];
       let interpolation: InterpolationRecord | null = null;
       if (spec.interpolation.points > 0) {
+        await yieldAndCheck(ctx);
         const ip = spec.interpolation;
         const alphas = linspace(ip.range[0], ip.range[1], ip.points);
         const xa = Float32Array.from(sb.params.view()), xb = Float32Array.from(lb.params.view());
@@ -327,7 +340,7 @@ async function trainPhase(ctx: JobContext, job: Job, model: Model, name: string,
 
 async function measure(ctx: JobContext, job: Job, model: Model, phase: PhaseRecord): Promise<MinimizerRecord> {
   const { spec, data } = ctx;
-  checkStop(ctx);
+  await yieldAndCheck(ctx);
   const last = phase.history[phase.history.length - 1];
   const sh = spec.sharpness;
   const sharpness: SharpnessRecord[] = [];
@@ -343,7 +356,7 @@ async function measure(ctx: JobContext, job: Job, model: Model, phase: PhaseReco
       }).results[0];
       sharpness.push({ space, dim: r.dim, eps, phi: r.phi, f0: r.f0, fmax: r.fmax, iterations: r.iterations, evaluations: r.evaluations, seconds: r.seconds });
       ctx.progress.event(ctx.costs.phi, `${phase.name} seed ${job.seed}: φ ${space === 'full' ? 'full space' : `p=${sh.subspace}`} ε=${eps}: ${r.phi.toPrecision(4)} (${r.seconds.toFixed(1)} s)`);
-      checkStop(ctx);
+      await yieldAndCheck(ctx);
     }
   }
   let hessian: HessianRecord | null = null;
@@ -352,7 +365,7 @@ async function measure(ctx: JobContext, job: Job, model: Model, phase: PhaseReco
     const h = networkHessian(model, data.train, { top: spec.hessian.top, maxIter: Math.min(spec.hessian.maxIter, model.numParams), sample: hs, chunk: Math.min(sh.chunk, hs), sampleSeed: 0, seed: job.seed });
     hessian = { values: h.eigen.values, iterations: h.eigen.iterations, converged: h.eigen.converged, evaluations: h.eigen.evaluations, seconds: h.eigen.seconds };
     ctx.progress.event(ctx.costs.measure - ctx.costs.phi * sharpness.length, `${phase.name} seed ${job.seed}: top Hessian eigenvalue ${h.eigen.values[0].toPrecision(4)} (${h.eigen.seconds.toFixed(1)} s)`);
-    checkStop(ctx);
+    await yieldAndCheck(ctx);
   }
   return { trainLoss: last.trainLoss, trainAcc: last.trainAcc, testLoss: last.testLoss, testAcc: last.testAcc, sharpness, hessian };
 }

@@ -137,7 +137,7 @@ describe('SIGINT and --resume', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     expect(sent, stderr).toBe(true);
     expect(code, stdout + stderr).toBe(130);
-    expect(stderr).toMatch(/stopping after the current step/);
+    expect(stderr).toMatch(/stopping after the current epoch or measurement/);
     const partial = parseResults(readFileSync(join(out, 'results.json'), 'utf8'), 'partial');
     expect(partial.status).toBe('interrupted');
     expect(partial.done).toEqual([]);

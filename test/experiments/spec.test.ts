@@ -50,7 +50,8 @@ describe('experiment spec', () => {
     const d = deviationsFromPaper(presetSpec('quick')).join('\n');
     expect(d).toMatch(/2 seeds/);
     expect(d).toMatch(/2 epochs/);
-    expect(d).toMatch(/1000-sample training subset/);
+    expect(d).toMatch(/500-sample training subset/);
+    expect(d).toMatch(/5 L-BFGS-B iterations/);
   });
 });
 
