@@ -91,6 +91,10 @@ describe('sweep sharding', () => {
     const merged = mergeResults([{ file: 'b', results: s1 }, { file: 'a', results: s0 }]);
     expect(metricsOnly(merged)).toEqual(metricsOnly(full));
     expect(full.final.map((r) => r.setting)).toEqual(['B=16', 'B=80']);
+    const files = (await writeReport(full, dir('sweep'))).map((f) => f.split('/').pop());
+    expect(files).toContain('sharpness-vs-batch.svg');
+    expect(readFileSync(join(dir('sweep'), 'sharpness-vs-batch.svg'), 'utf8')).toMatch(/^<svg/);
+    expect(readFileSync(join(dir('sweep'), 'REPORT.md'), 'utf8')).toMatch(/\| 80 \| 2 \|/);
   });
 
   it('lbgap merge writes the merged file; overlaps, gaps and mixed specs are errors', async () => {
@@ -115,6 +119,9 @@ describe('warm start', () => {
     expect(r.runs.map((x) => [x.setting, x.phases.map((p) => `${p.name}:${p.batch}x${p.history.length}`)])).toEqual([
       ['k=0', ['LB:80x2']], ['k=1', ['SB:16x1', 'LB:80x2']],
     ]);
+    const files = (await writeReport(r, dir('warm'))).map((f) => f.split('/').pop());
+    expect(files).toContain('warmstart.svg');
+    expect(readFileSync(join(dir('warm'), 'REPORT.md'), 'utf8')).toMatch(/## Warm start: SB \(16\) for k epochs, then LB for 2/);
   });
 });
 
