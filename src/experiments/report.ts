@@ -12,7 +12,7 @@ import { deviationsFromPaper } from './spec.js';
 const sig = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(1) : Math.abs(v) >= 0.01 || v === 0 ? v.toFixed(2) : v.toExponential(2));
 const fmt = (s: Stat | null | undefined, scale = 1) => (s ? `${sig(s.mean * scale)} ± ${sig(s.std * scale)}` : '—');
 const pct = (s: Stat | null | undefined) => fmt(s, 100);
-const paper = (v: PaperValue | undefined) => (v ? `${v.mean}${v.std !== null ? ` ± ${v.std}` : ''}${v.transcribed === 'recalled' ? '*' : ''}` : '—');
+const paper = (v: PaperValue | undefined) => (v ? `${v.std === null ? '≈ ' : ''}${v.mean}${v.std !== null ? ` ± ${v.std}` : ''}${v.transcribed === 'recalled' ? '*' : ''}` : '—');
 
 function table(header: string[], rows: string[][]): string {
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
