@@ -53,7 +53,12 @@ export interface InitConfig {
   /** Samples this worker's activations hold (its largest shard, or the evaluation chunk for rank 0). */
   capacity: number;
   optimizer: OptimizerOptions;
-  train: DatasetPayload;
+  /**
+   * Shared mode: the whole training set (over SharedArrayBuffers). Transfer mode: rank 0 gets
+   * the samples it evaluates on (the first trainEvalSamples), the others nothing: their shards
+   * arrive with every step, so no worker holds a copy of the whole set.
+   */
+  train: DatasetPayload | null;
   test: DatasetPayload | null;
   faults: FaultPlan[];
   shared: SharedSetup | null;
@@ -70,8 +75,9 @@ export interface EpochPlan {
   /** Optimizer steps taken before this epoch. */
   globalStep: number;
   lr: number;
-  /** Transfer mode: the epoch's sample order (shared mode reads it from SharedSetup.order). */
-  order: Int32Array | null;
+  /** Samples in the training set (the last batch of an epoch may be short). */
+  trainSamples: number;
+
   /** Post a step event on the progress port after every step. */
   progress: boolean;
 }
@@ -90,10 +96,14 @@ export interface EpochResult {
 
 export interface StepEvent { type: 'step'; epoch: number; step: number; globalStep: number; loss: number }
 
+/** Transfer mode, main → worker, before each step: this worker's shard of the batch. */
+export interface ShardMessage { kind: 'shard'; globalStep: number; n: number; x: Float32Array; y: Int32Array }
 /** Transfer mode, worker → main: one shard's gradient (null for an empty shard). */
 export interface GradMessage { globalStep: number; loss: number; n: number; grad: Float32Array | null }
 /** Transfer mode, main → worker: the reduced gradient and the batch loss, or stop. */
-export type ReducedMessage = { globalStep: number; loss: number; grad: Float32Array | null; stop: false } | { stop: true; reason: string };
+export type ReducedMessage = { kind: 'reduced'; globalStep: number; loss: number; grad: Float32Array | null; stop: false } | { stop: true; reason: string };
+/** Everything main → worker on the gradient port. */
+export type MainMessage = ShardMessage | ReducedMessage;
 
 /** The methods a training worker exposes over Comlink. */
 export interface TrainerWorkerApi {

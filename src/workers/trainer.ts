@@ -9,9 +9,10 @@
 //   gradient; worker i reduces parameter slice i and applies the optimizer to it
 //   (reduce-scatter), with Atomics barriers between the phases. No per-step copies, and the
 //   main thread is not involved in a step at all.
-// - transfer fallback: each worker keeps a replica of the parameters and optimizer; shard
-//   gradients go to the main thread over MessagePorts (transferred), which reduces them with
-//   the same kernels and sends the result back; everyone applies the same update.
+// - transfer fallback: each worker keeps a replica of the parameters and optimizer; the main
+//   thread sends each worker its shard of every batch and receives the shard gradients over
+//   MessagePorts (transferred), reduces them with the same kernels and sends the result back;
+//   everyone applies the same update.
 //
 // Batch norm: statistics are per shard (like PyTorch DDP without SyncBN), so N = 2 trains a
 // slightly different function than N = 1 (deterministically). Running statistics, used by
@@ -34,7 +35,7 @@ import { abortAll, controlInts, CTL } from './barrier.js';
 import { ParallelOptionError, WorkerFailedError } from './errors.js';
 import { WorkerPool } from './pool.js';
 import { PortQueue } from './port_queue.js';
-import type { DatasetPayload, EpochPlan, EpochResult, FaultPlan, GradMessage, InitConfig, ReducedMessage, StepEvent } from './protocol.js';
+import type { DatasetPayload, EpochPlan, EpochResult, FaultPlan, GradMessage, InitConfig, ReducedMessage, ShardMessage, StepEvent } from './protocol.js';
 import { reduceShardGradients } from './reduce.js';
 import { shardRanges, shardWeights, sliceRanges } from './shards.js';
 
@@ -95,6 +96,12 @@ function sharedCopy<T extends Float32Array | Int32Array>(a: T): T {
 
 function payload(ds: Dataset, shared: boolean): DatasetPayload {
   return { name: ds.name, x: shared ? sharedCopy(ds.x) : ds.x, y: shared ? sharedCopy(ds.y) : ds.y, n: ds.n, shape: ds.shape.slice(), classes: ds.classes };
+}
+
+/** The first `n` samples as their own (compact) arrays: posting a subarray would clone its whole buffer. */
+function head(ds: Dataset, n: number): DatasetPayload {
+  const d = ds.shape.reduce((a, b) => a * b, 1);
+  return { name: ds.name, x: ds.x.slice(0, n * d), y: ds.y.slice(0, n), n, shape: ds.shape.slice(), classes: ds.classes };
 }
 
 interface SharedState {
@@ -214,12 +221,13 @@ export class ParallelTrainer {
         new Float32Array(k.memory.buffer, paramsPtr, n).set(model.params.view());
         const opt = createOptimizer(k, n, optOpts);
         const queues: PortQueue<GradMessage>[] = [];
-        const train = payload(data.train, false), test = data.test ? payload(data.test, false) : null;
+        // Only worker 0 gets data up front (what it evaluates on); shards travel with every step.
+        const train = head(data.train, trainEval), test = data.test ? payload(data.test, false) : null;
         for (let rank = 0; rank < N; rank++) {
           const ch = new MessageChannel();
           queues.push(new PortQueue<GradMessage>(ch.port1));
           configs.push({
-            ...base, rank, compiled, params: model.params.view().slice(), capacity: capacity(rank), train, test: rank === 0 ? test : null,
+            ...base, rank, compiled, params: model.params.view().slice(), capacity: capacity(rank), train: rank === 0 ? train : null, test: rank === 0 ? test : null,
             shared: null, gradPort: ch.port2, progressPort: rank === 0 ? progressChannel?.port2 ?? null : null,
           });
           transfers.push(rank === 0 && progressChannel ? [ch.port2, progressChannel.port2] : [ch.port2]);
@@ -263,7 +271,7 @@ export class ParallelTrainer {
     if (this.sh) this.sh.order.set(order);
     const plan: EpochPlan = {
       epoch, steps, batchSize: this.batchSize, globalStep: this.globalStep, lr: this.lr,
-      order: this.sh ? null : order, progress: !!this.onStep,
+      trainSamples: this.data.train.n, progress: !!this.onStep,
     };
     const t0 = performance.now();
     let r: EpochResult;
@@ -272,7 +280,7 @@ export class ParallelTrainer {
     } else {
       const [results, nonFinite] = await this.pool.run(Promise.all([
         this.pool.all((w) => w.trainEpoch(plan)),
-        this.driveTransfer(plan),
+        this.driveTransfer(plan, order),
       ]));
       r = results[0];
       if (nonFinite) r = { ...r, nonFinite };
@@ -294,9 +302,9 @@ export class ParallelTrainer {
   }
 
   /** Transfer mode: the main thread's side of every step (gather, reduce, update, send back). */
-  private async driveTransfer(plan: EpochPlan): Promise<EpochResult['nonFinite']> {
+  private async driveTransfer(plan: EpochPlan, order: Int32Array): Promise<EpochResult['nonFinite']> {
     try {
-      return await this.driveTransferSteps(plan);
+      return await this.driveTransferSteps(plan, order);
     } catch (e) {
       // Unblocks the workers waiting for a reduced gradient (their calls then reject).
       this.pool.fail(e instanceof WorkerFailedError ? e : new WorkerFailedError(-1, (e as Error).message, { cause: e }));
@@ -304,13 +312,22 @@ export class ParallelTrainer {
     }
   }
 
-  private async driveTransferSteps(plan: EpochPlan): Promise<EpochResult['nonFinite']> {
+  private async driveTransferSteps(plan: EpochPlan, order: Int32Array): Promise<EpochResult['nonFinite']> {
     const tr = this.tr!, N = this.pool.size, n = this.model.numParams, ds = this.data.train;
+    const d = this.model.inputSize;
     for (let b = 0; b < plan.steps; b++) {
       const globalStep = plan.globalStep + b + 1;
-      const Bb = Math.min(plan.batchSize, ds.n - b * plan.batchSize);
-      const msgs = await this.pool.run(Promise.all(tr.queues.map((q) => q.next())));
+      const batchLo = b * plan.batchSize;
+      const Bb = Math.min(plan.batchSize, ds.n - batchLo);
       const shards = shardRanges(Bb, N);
+      // Each worker's shard of the batch, gathered here and transferred (the batch's one copy).
+      shards.forEach((r, s) => {
+        const ns = r.hi - r.lo;
+        const x = new Float32Array(ns * d), y = new Int32Array(ns);
+        this.batcher.gather(order.subarray(batchLo + r.lo, batchLo + r.hi), x, y);
+        tr.queues[s].port.postMessage({ kind: 'shard', globalStep, n: ns, x, y } satisfies ShardMessage, [x.buffer, y.buffer]);
+      });
+      const msgs = await this.pool.run(Promise.all(tr.queues.map((q) => q.next())));
       let loss = 0;
       msgs.forEach((m, s) => {
         const ns = shards[s].hi - shards[s].lo;
@@ -327,7 +344,7 @@ export class ParallelTrainer {
       const reduced = new Float32Array(tr.k.memory.buffer, tr.sumPtr, n);
       tr.queues.forEach((q, s) => {
         const grad = reduced.slice();
-        q.port.postMessage({ globalStep, loss, grad, stop: false } satisfies ReducedMessage, [grad.buffer]);
+        q.port.postMessage({ kind: 'reduced', globalStep, loss, grad, stop: false } satisfies ReducedMessage, [grad.buffer]);
       });
       tr.opt.lr = plan.lr;
       tr.opt.step(tr.paramsPtr, tr.sumPtr);

@@ -10,7 +10,7 @@ import { Model } from '../nn/model.js';
 import { createOptimizer, type Optimizer, type OptimizerState } from '../optim/index.js';
 import { CTL, SharedBarrier } from './barrier.js';
 import { BarrierAbortedError, InjectedFailureError } from './errors.js';
-import type { DatasetPayload, EpochPlan, EpochResult, GradMessage, InitConfig, ReducedMessage, StepEvent, TrainerWorkerApi } from './protocol.js';
+import type { DatasetPayload, EpochPlan, EpochResult, GradMessage, InitConfig, MainMessage, StepEvent, TrainerWorkerApi } from './protocol.js';
 import { PortQueue } from './port_queue.js';
 import { reduceShardGradients, soleShard } from './reduce.js';
 import { shardRanges, shardWeights, sliceRanges, type Range } from './shards.js';
@@ -35,11 +35,11 @@ export class TrainerWorker implements TrainerWorkerApi {
   private k!: Kernels;
   private model!: Model;
   private opt!: Optimizer;
-  private train!: Dataset;
+  private train: Dataset | null = null;
   private test: Dataset | null = null;
   private slice: Range = { lo: 0, hi: 0 };
   private barrier: SharedBarrier | null = null;
-  private grads: PortQueue<ReducedMessage> | null = null;
+  private grads: PortQueue<MainMessage> | null = null;
   /** Byte offsets of the parameters and this shard's gradient the layers are bound to. */
   private paramsPtr = 0;
   private gradPtr = 0;
@@ -72,12 +72,12 @@ export class TrainerWorker implements TrainerWorkerApi {
       this.slice = { lo: 0, hi: model.numParams };
       this.opt = createOptimizer(this.k, model.numParams, cfg.optimizer);
       if (!cfg.gradPort) throw new TypeError('gradPort: the transfer mode needs a MessagePort');
-      this.grads = new PortQueue<ReducedMessage>(cfg.gradPort);
+      this.grads = new PortQueue<MainMessage>(cfg.gradPort);
     }
     model.buffers.view().set(cfg.buffers);
     model.dropoutBase = shardDropoutBase(cfg.dropoutBase, cfg.rank);
     model.trainForwards = cfg.trainForwards;
-    this.train = toDataset(cfg.train);
+    this.train = cfg.train ? toDataset(cfg.train) : null;
     this.test = cfg.test ? toDataset(cfg.test) : null;
     return { build: this.k.info.build, numParams: model.numParams, shared: !!sh };
   }
@@ -104,7 +104,7 @@ export class TrainerWorker implements TrainerWorkerApi {
     if (n === 0) return 0;
     const model = this.model, d = model.inputSize;
     const x = model.inputView(n), y = model.labelsView(n);
-    const X = this.train.x, Y = this.train.y;
+    const X = this.train!.x, Y = this.train!.y;
     for (let j = 0; j < n; j++) {
       const i = order[batchLo + shard.lo + j];
       x.set(X.subarray(i * d, i * d + d), j * d);
@@ -119,7 +119,7 @@ export class TrainerWorker implements TrainerWorkerApi {
 
   private trainEpochShared(plan: EpochPlan): EpochResult {
     const sh = this.cfg.shared!, barrier = this.barrier!, N = this.cfg.workers, rank = this.cfg.rank;
-    const ex = this.k.exports, n = this.train.n, B = plan.batchSize;
+    const ex = this.k.exports, n = plan.trainSamples, B = plan.batchSize;
     const started = CTL.stepBase + 2 * rank, applied = started + 1;
     const { lo, hi } = this.slice;
     this.opt.lr = plan.lr;
@@ -158,23 +158,31 @@ export class TrainerWorker implements TrainerWorkerApi {
   }
 
   private async trainEpochTransfer(plan: EpochPlan): Promise<EpochResult> {
-    const port = this.cfg.gradPort!, N = this.cfg.workers, rank = this.cfg.rank;
-    const order = plan.order!, n = this.train.n, B = plan.batchSize, model = this.model;
-    if (!(order instanceof Int32Array) || order.length !== n) throw new RangeError(`order: must be an Int32Array of ${n} sample indices`);
+    const port = this.cfg.gradPort!, rank = this.cfg.rank, queue = this.grads!, model = this.model;
     this.opt.lr = plan.lr;
     const t0 = performance.now();
     let lossSum = 0, samples = 0;
     for (let b = 0; b < plan.steps; b++) {
       const globalStep = plan.globalStep + b + 1;
-      const batchLo = b * B, Bb = Math.min(B, n - batchLo);
-      const shard = shardRanges(Bb, N)[rank];
+      const shardMsg = await queue.next();
+      if (!('kind' in shardMsg) || shardMsg.kind !== 'shard') {
+        if ('stop' in shardMsg && shardMsg.stop) throw new BarrierAbortedError(`worker ${rank}: training aborted (${shardMsg.reason})`);
+        throw new RangeError(`worker ${rank}: expected the shard of step ${globalStep}, got ${JSON.stringify(shardMsg).slice(0, 80)}`);
+      }
+      if (shardMsg.globalStep !== globalStep) throw new RangeError(`worker ${rank}: got the shard of step ${shardMsg.globalStep}, expected ${globalStep}`);
       this.injectFaults(globalStep);
-      const loss = this.shardLossAndGrad(order, batchLo, shard);
-      const count = shard.hi - shard.lo;
+      const count = shardMsg.n;
+      let loss = 0;
+      if (count) {
+        const x = model.inputView(count), y = model.labelsView(count);
+        x.set(shardMsg.x); y.set(shardMsg.y);
+        loss = model.lossAndGrad(x, y, count);
+      }
       const grad = count ? model.grads.view().slice() : null;
       const out: GradMessage = { globalStep, loss, n: count, grad };
       port.postMessage(out, grad ? [grad.buffer] : []);
-      const reply = await this.grads!.next();
+      const reply = await queue.next();
+      if ('kind' in reply && reply.kind === 'shard') throw new RangeError(`worker ${rank}: got a shard while waiting for the reduced gradient of step ${globalStep}`);
       if (reply.stop) {
         if (reply.reason === 'nonfinite') {
           return { lossSum, samples, steps: b, seconds: (performance.now() - t0) / 1000, nonFinite: { epoch: plan.epoch, step: b + 1, globalStep, loss: NaN } };
@@ -183,6 +191,7 @@ export class TrainerWorker implements TrainerWorkerApi {
       }
       model.grads.view().set(reply.grad!);
       this.opt.step(this.paramsPtr, this.gradPtr);
+      const Bb = Math.min(plan.batchSize, plan.trainSamples - b * plan.batchSize);
       lossSum += reply.loss * Bb; samples += Bb;
       if (plan.progress && this.cfg.progressPort) {
         const ev: StepEvent = { type: 'step', epoch: plan.epoch, step: b + 1, globalStep, loss: reply.loss };
