@@ -222,7 +222,7 @@ export class ParallelTrainer {
         const opt = createOptimizer(k, n, optOpts);
         const queues: PortQueue<GradMessage>[] = [];
         // Only worker 0 gets data up front (what it evaluates on); shards travel with every step.
-        const train = head(data.train, trainEval), test = data.test ? payload(data.test, false) : null;
+        const train = head(data.train, trainEval), test = data.test ? head(data.test, data.test.n) : null;
         for (let rank = 0; rank < N; rank++) {
           const ch = new MessageChannel();
           queues.push(new PortQueue<GradMessage>(ch.port1));
