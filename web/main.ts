@@ -4,12 +4,11 @@
 import * as Comlink from 'comlink';
 import { loadKernels, type Kernels } from '../src/kernels/index.js';
 import type { AnalysisApi } from './analysis_worker.js';
-import { Experiment } from './experiment.js';
+import { checkSpec, Experiment, netSpec } from './experiment.js';
 import { PLAYGROUND_GEMMS } from './gemm_timing.js';
 import { loadMnistSubsets, syntheticSubsets } from './page_data.js';
 import { curveSpecs, parametricSpecs, renderInto } from './plots.js';
 import { loadResults, type PageResults, type PageSpec } from './results.js';
-import { netSpec } from './experiment.js';
 
 type Status = 'loading' | 'idle' | 'training' | 'stopped' | 'done' | 'loaded' | 'error';
 interface PageState { status: Status; error: string | null; mode: 'shared' | 'transfer' | null; results: PageResults | null; renders: number; bench: unknown }
@@ -107,6 +106,7 @@ async function renderAll(r: PageResults): Promise<void> {
 async function start(): Promise<void> {
   const spec = readSpec();
   state.results = null; state.error = null;
+  checkSpec(spec); // before fetching anything
   setStatus('training', `loading ${spec.data === 'mnist' ? 'MNIST' : 'synthetic data'}…`);
   const data = spec.data === 'mnist'
     ? await loadMnistSubsets(new URL('./data/mnist/', location.href).href, spec.trainSamples, spec.testSamples)

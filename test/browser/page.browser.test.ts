@@ -180,6 +180,12 @@ describe('the page in headless Chromium', () => {
     expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(false);
     expect(s0.mode).toBe('transfer');
     expect(await page.textContent('#env')).toContain('transferable-buffer fallback');
+    // A bad form value is a clear error naming the field, and nothing starts.
+    await page.fill('input[name=lbBatch]', '5000');
+    await page.click('#start');
+    await page.waitForFunction(() => (window as unknown as { __lbgapPage: PageState }).__lbgapPage.status === 'error');
+    expect(await page.textContent('#status')).toContain('ExperimentOptionError: lbBatch: must be an integer in [1, 4096], got 5000');
+    await page.fill('input[name=lbBatch]', '512');
     await page.click('#start');
     await page.waitForFunction(() => document.querySelector('#progress')!.textContent !== '');
     await page.click('#stop');
