@@ -58,7 +58,10 @@ export interface ParallelSetupOptions {
   /** Shared WebAssembly.Memory + Atomics (default: whenever SharedArrayBuffer exists), or false for the transfer fallback. */
   sharedMemory?: boolean;
   workerUrl?: URL | string;
-  /** How long a worker waits at a barrier for the others before giving up (default 120 s). */
+  /**
+   * How long a worker waits at a barrier for the others (shared memory), or the main thread for
+   * a worker's gradient (fallback), before declaring it hung (default 120 s).
+   */
   barrierTimeoutMs?: number;
   /** Test hook: injected worker failures. */
   faults?: FaultPlan[];
@@ -112,6 +115,7 @@ interface SharedState {
 }
 
 interface TransferState {
+  timeoutMs: number;
   k: Kernels;
   opt: Optimizer;
   queues: PortQueue<GradMessage>[];
@@ -232,7 +236,7 @@ export class ParallelTrainer {
           });
           transfers.push(rank === 0 && progressChannel ? [ch.port2, progressChannel.port2] : [ch.port2]);
         }
-        tr = { k, opt, queues, paramsPtr, sumPtr, shardGradPtrs };
+        tr = { timeoutMs: barrierTimeoutMs, k, opt, queues, paramsPtr, sumPtr, shardGradPtrs };
         pool.onFailure(() => {
           for (const q of queues) q.port.postMessage({ stop: true, reason: 'another worker failed' } satisfies ReducedMessage);
         });
@@ -327,7 +331,7 @@ export class ParallelTrainer {
         this.batcher.gather(order.subarray(batchLo + r.lo, batchLo + r.hi), x, y);
         tr.queues[s].port.postMessage({ kind: 'shard', globalStep, n: ns, x, y } satisfies ShardMessage, [x.buffer, y.buffer]);
       });
-      const msgs = await this.pool.run(Promise.all(tr.queues.map((q) => q.next())));
+      const msgs = await this.pool.run(this.gradients(globalStep));
       let loss = 0;
       msgs.forEach((m, s) => {
         const ns = shards[s].hi - shards[s].lo;
@@ -350,6 +354,21 @@ export class ParallelTrainer {
       tr.opt.step(tr.paramsPtr, tr.sumPtr);
     }
     return null;
+  }
+
+  /** Every worker's gradient message of one step, or a WorkerFailedError naming the first silent worker after the timeout. */
+  private gradients(globalStep: number): Promise<GradMessage[]> {
+    const tr = this.tr!;
+    const got = new Array<boolean>(tr.queues.length).fill(false);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const rank = got.indexOf(false);
+        reject(new WorkerFailedError(rank, `sent no gradient for step ${globalStep} within ${tr.timeoutMs} ms (hung, or closed itself)`));
+      }, tr.timeoutMs);
+    });
+    const all = Promise.all(tr.queues.map((q, s) => q.next().then((m) => { got[s] = true; return m; })));
+    return Promise.race([all, timeout]).finally(() => clearTimeout(timer));
   }
 
   /** Evaluation-mode metrics on the training set (its first trainEvalSamples) or the test set, by worker 0. */

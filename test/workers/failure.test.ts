@@ -126,6 +126,29 @@ describe.each([true, false])('a worker terminated from outside mid-epoch, shared
 });
 
 describe('a hung worker', () => {
+  it('is caught by the main thread\'s gradient timeout (transfer fallback)', async () => {
+    const m = Model.create(k, tiny(8, 3), { seed: 1 });
+    const t = await ParallelTrainer.create(m, data, { ...setup, workers: 2, sharedMemory: false, workerUrl, barrierTimeoutMs: 300, faults: [{ rank: 1, step: 2, kind: 'hang', ms: 20_000 }] });
+    try {
+      const t0 = performance.now();
+      await expect(t.trainEpoch()).rejects.toThrow(/worker 1: sent no gradient for step 2 within 300 ms/);
+      expect(performance.now() - t0).toBeLessThan(1500);
+      // Step 1 completed, step 2 was never applied: the main thread's parameters are those after step 1.
+      const m2 = Model.create(k, tiny(8, 3), { seed: 1 });
+      const ref = await ParallelTrainer.create(m2, data, { ...setup, workers: 2, sharedMemory: false, workerUrl });
+      try {
+        await ref.trainEpoch({ maxSteps: 1 });
+        expect(bitsEqual(t.parameters(), ref.parameters())).toBe(true);
+      } finally {
+        await ref.close();
+      }
+      m2.dispose();
+    } finally {
+      await t.close();
+    }
+    m.dispose();
+  });
+
   it('is caught by the barrier timeout of the others (shared memory)', async () => {
     const m = Model.create(k, tiny(8, 3), { seed: 1 });
     const t = await ParallelTrainer.create(m, data, { ...setup, workers: 2, workerUrl, barrierTimeoutMs: 300, faults: [{ rank: 1, step: 2, kind: 'hang', ms: 20_000 }] });
