@@ -38,7 +38,11 @@ export interface RemedyOptions {
    * round(fraction·B) samples of every batch are replaced (default fraction 1: all).
    */
   adversarial?: { epsilon: number; fraction?: number };
-  /** Dynamic sampling: the batch grows geometrically from `from` (epoch 1) to batchSize (epoch `over`, default: the last). */
+  /**
+   * Dynamic sampling: the batch grows geometrically from `from` (epoch 1) to batchSize (epoch
+   * `over`, default: the last epoch of this call — give it explicitly when a run is resumed
+   * with a different epoch total, or the schedule changes).
+   */
   dynamicBatch?: { from: number; over?: number };
   /** SAM (Foret et al. 2021) with radius ρ around the base optimizer. */
   sam?: { rho: number };
@@ -143,7 +147,8 @@ export function epochBatchSize(r: ResolvedRemedies | null, batchSize: number, ep
   return r?.dynamicBatch ? geometricBatchSize(r.dynamicBatch.from, batchSize, r.dynamicBatch.over, epoch) : batchSize;
 }
 
-function stepSeed(seed: number, globalStep: number): number {
+/** The seed of the augmentation draws of global step `globalStep` (0-based) for an augmentation seed. */
+export function augmentSeedAt(seed: number, globalStep: number): number {
   let z = (seed ^ Math.imul(globalStep + 0x632be5ab, 0x9e3779b9)) >>> 0;
   z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
   return (z ^ (z >>> 13)) >>> 0;
@@ -177,7 +182,7 @@ export class RemedyStepper {
   gradient(n: number, globalStep: number): number {
     const m = this.model, r = this.remedies;
     this.n = n;
-    if (r.augment) augmentBatch(m.inputView(n), n, this.data.shape, { shift: r.augment.shift, flip: r.augment.flip }, new Rng(stepSeed(r.augment.seed, globalStep)));
+    if (r.augment) augmentBatch(m.inputView(n), n, this.data.shape, { shift: r.augment.shift, flip: r.augment.flip }, new Rng(augmentSeedAt(r.augment.seed, globalStep)));
     this.xs = this.ys = null;
     if (r.ghostBatch && r.ghostBatch.size < n) { this.xs = m.inputView(n).slice(); this.ys = m.labelsView(n).slice(); }
     if (r.adversarial) this.perturbInputs(n, r.adversarial.epsilon, Math.round(r.adversarial.fraction * n));
@@ -206,6 +211,9 @@ export class RemedyStepper {
       const c = Math.min(g, n - off);
       fn(this.xs.subarray(off * d, (off + c) * d), this.ys.subarray(off, off + c), off, c);
     }
+    // Each chunk was loaded at the start of the input buffer: put the whole batch back.
+    this.model.inputView(n).set(this.xs);
+    this.model.labelsView(n).set(this.ys);
   }
 
   /**
