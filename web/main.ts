@@ -88,6 +88,17 @@ function renderTable(r: PageResults): void {
     tr.dataset.setting = run.setting;
     body.append(tr);
   }
+  // Over several seeds: the CLI report's summary rows, mean ± std.
+  for (const row of r.final) {
+    if (row.seeds < 2) continue;
+    const ms = (st: { mean: number; std: number } | null | undefined, scale: number, digits: number) => (st ? `${(scale * st.mean).toFixed(digits)} ± ${(scale * st.std).toFixed(digits)}` : '–');
+    const tr = document.createElement('tr');
+    tr.className = 'summary';
+    const cells = [`${row.setting} mean ± std (${row.seeds} seeds)`, String(row.batch), ms(row.trainAcc, 100, 2), ms(row.testAcc, 100, 2),
+      ...['full@0.001', 'full@0.0005', 'random@0.001', 'random@0.0005'].map((key) => ms(row.sharpness[key], 1, 3))];
+    for (const c of cells) { const td = document.createElement('td'); td.textContent = c; tr.append(td); }
+    body.append(tr);
+  }
 }
 
 let pending: Promise<void> = Promise.resolve();

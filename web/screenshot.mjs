@@ -11,7 +11,7 @@ const { startServe } = await import(new URL('../dist/cli/serve_command.js', impo
 const params = process.argv[2] ?? 'net=F1&data=mnist&trainSamples=6000&testSamples=2000&sbBatch=256&lbBatch=600&epochs=5&analysisSamples=1000&sharpnessIterations=10';
 const out = process.argv[3] ?? `${root}docs/page.png`;
 
-const serve = await startServe({ port: 0, host: '127.0.0.1' }, { out: (l) => console.error(l), err: (l) => console.error(l) });
+const serve = await startServe({ port: 0, host: '127.0.0.1' }, { out: (l) => console.error(l), err: (l) => console.error(l) }, { handleSignals: false });
 const browser = await chromium.launch({
   executablePath: process.env.LBGAP_CHROMIUM ?? '/usr/bin/chromium', headless: true,
   args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
@@ -34,5 +34,5 @@ try {
   console.error(`wrote ${out}`);
 } finally {
   await browser.close();
-  await serve.server.close();
+  await serve.stop();
 }

@@ -29,10 +29,19 @@ export function defaultPageRoot(): string {
   return fileURLToPath(new URL('../../web/dist/', import.meta.url));
 }
 
-export interface ServeHandle { server: RunningServer; stopped: Promise<void> }
+export interface ServeHandle {
+  server: RunningServer;
+  /** Closes the server (and forgets the signal handlers). */
+  stop(): Promise<void>;
+  /** Resolves once the server is closed, by stop() or a signal. */
+  stopped: Promise<void>;
+}
 
-/** Starts the server and prints its URL; `stopped` resolves after a signal closed it. */
-export async function startServe(f: ParsedFlags, io: Io): Promise<ServeHandle> {
+/**
+ * Starts the server and prints its URL. With `handleSignals` (the command's default), SIGINT
+ * and SIGTERM close it; embedders and tests pass false and call stop().
+ */
+export async function startServe(f: ParsedFlags, io: Io, opts: { handleSignals?: boolean } = {}): Promise<ServeHandle> {
   const root = (f.root as string | undefined) ?? defaultPageRoot();
   if (!existsSync(join(root, 'index.html'))) {
     throw new ServeError(`${join(root, 'index.html')} not found: build the page first (npm run build:web)`);
@@ -48,16 +57,17 @@ export async function startServe(f: ParsedFlags, io: Io): Promise<ServeHandle> {
     throw new ServeError(`cannot listen on ${f.host}:${f.port}: ${why}`, { cause: e });
   }
   io.out(`lbgap serve: ${server.url}  (${isolate ? 'cross-origin isolated: shared-memory workers' : 'not isolated (--no-isolation): transfer fallback'}; MNIST from ${mnist})`);
-  io.out('Press Ctrl-C to stop.');
-  const stopped = new Promise<void>((ok) => {
-    const stop = () => {
-      process.off('SIGINT', stop); process.off('SIGTERM', stop);
-      server.close().then(ok, ok);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-  return { server, stopped };
+  const handleSignals = opts.handleSignals ?? true;
+  if (handleSignals) io.out('Press Ctrl-C to stop.');
+  let closing: Promise<void> | null = null;
+  const stop = (): Promise<void> => {
+    if (handleSignals) { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); }
+    return (closing ??= server.close());
+  };
+  const onSignal = () => { void stop(); };
+  if (handleSignals) { process.on('SIGINT', onSignal); process.on('SIGTERM', onSignal); }
+  const stopped = new Promise<void>((ok) => { server.server.once('close', () => ok()); });
+  return { server, stop, stopped };
 }
 
 export async function serveCommand(f: ParsedFlags, io: Io): Promise<number> {

@@ -29,7 +29,7 @@ interface PageState {
 
 const state = (page: Page) => page.evaluate(() => (window as unknown as { __lbgapPage: PageState }).__lbgapPage);
 
-async function waitStatus(page: Page, want: string[], timeout = 60_000): Promise<PageState> {
+async function waitStatus(page: Page, want: string[], timeout = 100_000): Promise<PageState> {
   await page.waitForFunction((w) => {
     const s = (window as unknown as { __lbgapPage?: { status: string } }).__lbgapPage;
     return !!s && (w.includes(s.status) || s.status === 'error');
@@ -52,15 +52,15 @@ describe('the page in headless Chromium', () => {
   let isolated: ServeHandle, open: ServeHandle, browser: Browser;
   beforeAll(async () => {
     if (!existsSync(defaultPageRoot() + 'index.html')) throw new Error(`${defaultPageRoot()}index.html is missing: run \`npm run build:web\` (part of \`npm run build\`) first`);
-    isolated = await startServe({ port: 0, host: '127.0.0.1' }, quiet);
-    open = await startServe({ port: 0, host: '127.0.0.1', 'no-isolation': true }, quiet);
+    isolated = await startServe({ port: 0, host: '127.0.0.1' }, quiet, { handleSignals: false });
+    open = await startServe({ port: 0, host: '127.0.0.1', 'no-isolation': true }, quiet, { handleSignals: false });
     browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
-    await isolated?.server.close();
-    await open?.server.close();
-  });
+    await isolated?.stop();
+    await open?.stop();
+  }, 30_000);
 
   it('isolated: a tiny SB vs LB run on MNIST completes with plots, table, download, load-back and the playground', async () => {
     const ctx = await browser.newContext({ acceptDownloads: true, viewport: { width: 1100, height: 900 } });
@@ -103,7 +103,7 @@ describe('the page in headless Chromium', () => {
 
     // The kernel playground: GEMM GFLOP/s of both builds, and step costs.
     await page.click('#bench');
-    await page.waitForFunction(() => (window as unknown as { __lbgapPage: PageState }).__lbgapPage.bench !== null, null, { timeout: 60_000 });
+    await page.waitForFunction(() => (window as unknown as { __lbgapPage: PageState }).__lbgapPage.bench !== null, null, { timeout: 100_000 });
     const b = (await state(page)).bench!;
     expect(b.gemm.length).toBeGreaterThanOrEqual(4);
     for (const g of b.gemm) expect(g.gflops).toBeGreaterThan(0.1);
@@ -131,13 +131,13 @@ describe('the page in headless Chromium', () => {
     await fresh.waitForFunction(() => (window as unknown as { __lbgapPage: PageState }).__lbgapPage.error?.includes('other.json'));
     expect(await fresh.textContent('#status')).toContain('ResultsError: other.json: version: must be 1, got 2');
     await ctx.close();
-  });
+  }, 150_000);
 
   it("loads `lbgap reproduce`'s results.json, and training the same spec in the page gives the CLI's metrics bit for bit", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lbgap-page-'));
     try {
       writeFileSync(join(dir, 'spec.json'), JSON.stringify({
-        kind: 'reproduce', net: 'tiny', data: { name: 'mnist', trainLimit: 512, testLimit: 256 }, seeds: [3], epochs: 2, sb: 64, lb: 256,
+        kind: 'reproduce', net: 'tiny', data: { name: 'mnist', trainLimit: 512, testLimit: 256 }, seeds: [3, 4], epochs: 2, sb: 64, lb: 256,
         sharpness: { eps: [1e-3], fullSpace: true, subspace: 0, maxIter: 2, sample: 128, chunk: 128 },
         hessian: { top: 0, maxIter: 1, sample: 128 }, interpolation: { points: 7, range: [-1, 2], trainSample: 256, testSample: 256, chunk: 256 },
         track: { enabled: false, eps: 1e-3, sample: 128 },
@@ -155,11 +155,14 @@ describe('the page in headless Chromium', () => {
       expect(loaded.results!.runs).toEqual(cli.runs);
       for (const id of ['plot-loss', 'plot-acc', 'plot-param-loss', 'plot-param-acc']) expect(await svgMarks(page, id), id).toBeGreaterThan(4);
       const rows = await page.$$eval('#summary tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
-      expect(rows.map((r) => r.slice(0, 2))).toEqual([['SB seed 3', '64'], ['LB seed 3', '256']]);
+      expect(rows.map((r) => r.slice(0, 2))).toEqual([['SB seed 3', '64'], ['LB seed 3', '256'], ['SB seed 4', '64'], ['LB seed 4', '256'],
+        ['SB mean ± std (2 seeds)', '64'], ['LB mean ± std (2 seeds)', '256']]);
       expect(rows[0][4]).toBe(cli.runs[0].final.sharpness[0].phi.toFixed(3));
+      const lbFull = cli.final[1].sharpness['full@0.001']!;
+      expect(rows[5][4]).toBe(`${lbFull.mean.toFixed(3)} ± ${lbFull.std.toFixed(3)}`);
 
       // The same protocol in the page: workers (one per run) vs the CLI's in-thread train().
-      await page.goto(isolated.server.url + '?net=tiny&data=mnist&trainSamples=512&testSamples=256&sbBatch=64&lbBatch=256&epochs=2&seeds=3&analysisSamples=128&sharpnessIterations=1&autostart=1');
+      await page.goto(isolated.server.url + '?net=tiny&data=mnist&trainSamples=512&testSamples=256&sbBatch=64&lbBatch=256&epochs=2&seeds=3,4&analysisSamples=128&sharpnessIterations=1&autostart=1');
       const ran = await waitStatus(page, ['done']);
       const metrics = (r: ResultsFile) => r.runs.map((x) => x.phases[0].history.map((m) => [m.trainLoss, m.trainAcc, m.testLoss, m.testAcc, m.batchLoss, m.steps]));
       if (ran.results!.environment.kernels === cli.environment.kernels) expect(metrics(ran.results!)).toEqual(metrics(cli));
@@ -171,7 +174,7 @@ describe('the page in headless Chromium', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 150_000);
 
   it('not isolated (--no-isolation): the transfer fallback trains, and stop/resume pause between epochs', async () => {
     const page = await browser.newPage();
@@ -200,5 +203,5 @@ describe('the page in headless Chromium', () => {
     expect(done.results!.runs.map((r) => [r.setting, r.phases[0].history.length])).toEqual([['SB', 3], ['LB', 3]]);
     expect(await svgMarks(page, 'plot-param-loss')).toBeGreaterThan(4);
     await page.close();
-  });
+  }, 150_000);
 });
