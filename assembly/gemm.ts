@@ -59,7 +59,12 @@ export function gemm_f32_nc(): i32 { return NC; }
   return (n + blocks - 1) / blocks;
 }
 
-/** Bytes of scratch the caller must pass as `work` for these sizes (64-byte aligned). */
+/**
+ * Bytes of scratch the caller must pass as `work` for these sizes (64-byte aligned).
+ * Non-decreasing in M and N, and in K up to K = KC; for K > KC it is at most the K = KC value
+ * (K blocks are at most KC deep). So work sized for (M, N, min(Kmax, KC)) serves every
+ * K ≤ Kmax: callers that split a product may size one workspace for the largest piece.
+ */
 export function gemm_f32_workspace_bytes(M: i32, N: i32, K: i32): usize {
   const kc = <usize>balanced_block(max(K, 1), KC);
   const mc = <usize>min_i32(round_up(max(M, 1), MR), MC);

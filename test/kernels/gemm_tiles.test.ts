@@ -122,6 +122,21 @@ for (const build of ['simd', 'relaxed-simd'] as const) {
       expect(Array.from(k.view(C)).every((x) => Object.is(x, 0))).toBe(true);
     });
 
+    it('workspace size is non-decreasing in M, N (and K ≤ KC) and capped by the K = KC value', () => {
+      const ws = k.exports.gemm_f32_workspace_bytes;
+      const dims = [1, 2, MR - 1, MR, MR + 1, 17, MC - 1, MC, MC + 1, 300, NC - 1, NC, NC + 1, 2 * NC + 3];
+      const ks = [1, 3, KC - 1, KC, KC + 1, 2 * KC - 1, 2 * KC + 1, 5000];
+      for (let a = 0; a < dims.length - 1; a++) for (const K of ks) {
+        const [d0, d1] = [dims[a], dims[a + 1]];
+        expect(ws(d1, 33, K)).toBeGreaterThanOrEqual(ws(d0, 33, K));
+        expect(ws(33, d1, K)).toBeGreaterThanOrEqual(ws(33, d0, K));
+      }
+      const upToKC = ks.filter((K) => K <= KC);
+      for (let i = 0; i < upToKC.length - 1; i++) expect(ws(65, 65, upToKC[i + 1])).toBeGreaterThanOrEqual(ws(65, 65, upToKC[i]));
+      for (const K of ks) expect(ws(65, 65, K)).toBeLessThanOrEqual(ws(65, 65, KC));
+      for (const K of ks) expect(ws(7, 9, K) % 64).toBe(0);
+    });
+
     it('writes nothing outside C and the workspace it asked for (guard bytes, raw exports)', () => {
       const e = k.exports;
       const shapes: [number, number, number, boolean, boolean][] = [
