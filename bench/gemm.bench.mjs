@@ -9,6 +9,7 @@
 // task once per shape, samples are pooled so noise hits all three alike), --only SUBSTR
 // (shapes whose name contains it), --out FILE, --wasm-dir DIR (load lbgap.simd.wasm and
 // lbgap.relaxed.wasm from DIR instead of build/, to compare candidate kernels).
+// Partial or candidate runs (--quick, --only, --wasm-dir) print the table but write no JSON.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
@@ -179,7 +180,8 @@ const result = {
   method: `median of pooled per-call latencies over ${opts.rounds} round(s) (task order rotated per round, ~${BUDGET_MS} ms of calls per task and round; calls slower than ${SLOW_MS} ms: first call + one more); inputs resident in each module's memory; TF.js timing includes matMul + dataSync()`,
   rows,
 };
-if (!opts.only && !opts.quick) {
+const fullRun = !opts.only && !opts.quick && !opts['wasm-dir'];
+if (fullRun) {
   mkdirSync(path.dirname(opts.out), { recursive: true });
   writeFileSync(opts.out, JSON.stringify(result, null, 2) + '\n');
 }
@@ -191,4 +193,4 @@ console.log('|---|---|---:|---:|---:|---:|---:|');
 for (const r of rows) {
   console.log(`| ${r.shape} | ${r.M}×${r.N}×${r.K} | ${f(r.gflops.simd)} | ${f(r.gflops.relaxed)} | ${f(r.gflops.tfjs)} | ${r.ratio.simd.toFixed(2)} | ${r.ratio.relaxed.toFixed(2)} |`);
 }
-if (!opts.only && !opts.quick) console.log(`\nwrote ${path.relative(process.cwd(), opts.out)}`);
+if (fullRun) console.log(`\nwrote ${path.relative(process.cwd(), opts.out)}`);
