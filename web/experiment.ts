@@ -78,6 +78,7 @@ export class Experiment {
       { train: data.train.name, trainSamples: data.train.n, test: data.test.name, testSamples: data.test.n }, k.info.build,
       { form, userAgent: navigator.userAgent, crossOriginIsolated: self.crossOriginIsolated === true, transport: this.transport, workersPerRun: form.workersPerRun });
   }
+
   get isPaused(): boolean { return this.paused; }
 
   /** Pause after the current epoch of both runs (the workers stay up). */
@@ -144,7 +145,9 @@ export class Experiment {
       for (const [job, seed] of this.spec.seeds.entries()) {
         const t0 = performance.now();
         this.hooks.onStatus(`seed ${seed}: starting ${this.form.workersPerRun} worker(s) per run (${this.transport === 'shared' ? 'shared memory' : 'transfer fallback'})…`);
-        this.live = [await this.side(job, 'SB', seed, this.spec.sb), await this.side(job, 'LB', seed, this.spec.lb!)];
+        // Each side joins `live` as soon as it exists, so a failure creating the other still closes it.
+        this.live.push(await this.side(job, 'SB', seed, this.spec.sb));
+        this.live.push(await this.side(job, 'LB', seed, this.spec.lb!));
         for (let e = 1; e <= this.spec.epochs; e++) {
           await this.gate();
           if (this.closed) throw new Error('experiment closed');
