@@ -23,7 +23,7 @@ const quiet: Io = { out: () => {}, err: () => {} };
 
 interface PageState {
   status: string; error: string | null; mode: string | null; renders: number;
-  results: ResultsFile & { page: { transport: string; crossOriginIsolated: boolean } } | null;
+  results: ResultsFile & { page: { transport: string; crossOriginIsolated: boolean; workersPerRun: number } } | null;
   bench: { gemm: { gflops: number }[]; steps: { samplesPerSecond: number }[] } | null;
 }
 
@@ -46,7 +46,7 @@ const svgMarks = (page: Page, id: string) => page.evaluate((i) => {
   return svg ? svg.querySelectorAll('path').length : 0;
 }, id);
 
-const TINY = 'net=tiny&data=mnist&trainSamples=512&testSamples=256&sbBatch=64&lbBatch=256&epochs=2&analysisSamples=256&sharpnessIterations=2';
+const TINY = 'net=tiny&data=mnist&trainSamples=512&testSamples=256&sbBatch=64&lbBatch=256&epochs=2&analysisSamples=256&sharpnessIterations=2&workersPerRun=2';
 
 describe('the page in headless Chromium', () => {
   let isolated: ServeHandle, open: ServeHandle, browser: Browser;
@@ -72,7 +72,7 @@ describe('the page in headless Chromium', () => {
     const s = await waitStatus(page, ['done']).catch((e) => { throw new Error(`${e.message}\n${logs.join('\n')}`); });
     expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
     expect(s.mode).toBe('shared');
-    expect(s.results!.page).toMatchObject({ transport: 'shared', crossOriginIsolated: true });
+    expect(s.results!.page).toMatchObject({ transport: 'shared', crossOriginIsolated: true, workersPerRun: 2 }); // 2 workers per run: shared-memory reduce-scatter
     expect(await page.textContent('#env')).toContain('cross-origin isolated: workers share one WebAssembly.Memory');
     expect(s.results!.runs.map((r) => [r.setting, r.batch, r.phases[0].history.length])).toEqual([['SB', 64, 2], ['LB', 256, 2]]);
     expect(s.results!.interpolations[0].alphas).toHaveLength(25);
