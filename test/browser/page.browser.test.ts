@@ -67,7 +67,8 @@ describe('the page in headless Chromium', () => {
     const page = await ctx.newPage();
     const logs: string[] = [];
     page.on('console', (m) => logs.push(m.text()));
-    page.on('pageerror', (e) => logs.push(String(e)));
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => { logs.push(String(e)); pageErrors.push(String(e)); });
     await page.goto(isolated.server.url + '?' + TINY + '&autostart=1');
     const s = await waitStatus(page, ['done']).catch((e) => { throw new Error(`${e.message}\n${logs.join('\n')}`); });
     expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
@@ -108,6 +109,7 @@ describe('the page in headless Chromium', () => {
     expect(b.gemm.length).toBeGreaterThanOrEqual(4);
     for (const g of b.gemm) expect(g.gflops).toBeGreaterThan(0.1);
     for (const st of b.steps) expect(st.samplesPerSecond).toBeGreaterThan(0);
+    expect(pageErrors, 'uncaught errors in the page').toEqual([]);
     mkdirSync(shots, { recursive: true });
     await page.screenshot({ path: shots + 'page.png', fullPage: true });
 
