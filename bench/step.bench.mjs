@@ -104,12 +104,17 @@ async function poolSteps(spec, B, workers, msHint) {
     { batchSize: B, workers, sharedMemory: true, trainEvalSamples: 1, seed: 1 });
   try {
     await t.trainEpoch({ maxSteps: 1 }); // warm-up: first touch of the activations, JIT
+    const thread0 = await t.pool.all((w) => w.threadCpuSeconds());
     const c0 = process.cpuUsage(), w0 = performance.now();
     const e = await t.trainEpoch();
     const cores = cpuCores(c0, performance.now() - w0);
+    const thread1 = await t.pool.all((w) => w.threadCpuSeconds());
+    // CPU time each worker thread spent per step (Linux): on dedicated cores, a step would take
+    // about the largest of these. Unlike wall time, it is not stretched by waiting for a core.
+    const workerCpuMs = thread0.every((v) => v !== null) ? thread1.map((v, i) => ((v - thread0[i]) * 1000) / e.steps) : null;
     if (!Number.isFinite(e.batchLoss)) throw new Error(`pool ${spec.name} B=${B}: non-finite loss`);
     const ms = (e.seconds * 1000) / e.steps;
-    return { msPerStep: ms, samplesPerSecond: (B * 1000) / ms, steps: e.steps, transport: t.mode, cores };
+    return { msPerStep: ms, samplesPerSecond: (B * 1000) / ms, steps: e.steps, transport: t.mode, cores, workerCpuMs };
   } finally {
     await t.close();
     m.dispose();
@@ -232,7 +237,7 @@ const sizesFor = (net) => {
 const rows = [];
 const log = (r) => {
   rows.push(r);
-  console.log(`${r.net.padEnd(8)} B=${String(r.batch).padStart(5)} ${r.impl.padEnd(14)} ${r.msPerStep.toFixed(2).padStart(9)} ms/step ${r.samplesPerSecond.toFixed(0).padStart(7)} samples/s (${r.steps} steps${r.cores !== undefined ? `, ${r.cores.toFixed(2)} cores` : ''})`);
+  console.log(`${r.net.padEnd(8)} B=${String(r.batch).padStart(5)} ${r.impl.padEnd(14)} ${r.msPerStep.toFixed(2).padStart(9)} ms/step ${r.samplesPerSecond.toFixed(0).padStart(7)} samples/s (${r.steps} steps${r.cores !== undefined ? `, ${r.cores.toFixed(2)} cores` : ''}${r.workerCpuMs ? `, worker CPU ms/step ${r.workerCpuMs.map((v) => v.toFixed(1)).join(' ')}` : ''})`);
 };
 const N = opts.workers;
 for (const net of nets) {
@@ -273,13 +278,23 @@ for (const net of nets) {
   }
 }
 console.log('speed-up of', N, 'workers over 1:', Object.entries(speedup).map(([k2, v]) => `${k2} ${v.toFixed(2)}×`).join(', '));
+// The same ratio from per-thread CPU time per step (what the step would take with a core per worker).
+const projected = {};
+for (const net of nets) {
+  for (const B of sizesFor(net)) {
+    const one = rows.find((r) => r.net === net && r.batch === B && r.impl === 'pool ×1');
+    const many = rows.find((r) => r.net === net && r.batch === B && r.impl === `pool ×${N}`);
+    if (one?.workerCpuMs && many?.workerCpuMs) projected[`${net}@${B}`] = one.workerCpuMs[0] / Math.max(...many.workerCpuMs);
+  }
+}
+if (Object.keys(projected).length) console.log('projected from per-thread CPU time:', Object.entries(projected).map(([k2, v]) => `${k2} ${v.toFixed(2)}×`).join(', '));
 
 const result = {
   benchmark: 'step', date: new Date().toISOString(), node: process.version, build: k.info.build,
   cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, availableParallelism: os.availableParallelism(), workers: N,
   loadavgBefore: loadBefore, loadavgAfter: os.loadavg(), seconds: (performance.now() - tStart) / 1000,
   note: 'Shared 2-core machine with other processes running: figures are noisy. Adam; random data; steps include the batch copy into Wasm memory.',
-  rows, overhead, speedup,
+  rows, overhead, speedup, projectedSpeedupFromThreadCpu: projected,
 };
 mkdirSync(path.dirname(opts.out), { recursive: true });
 writeFileSync(opts.out, JSON.stringify(result, null, 2) + '\n');

@@ -115,4 +115,6 @@ export interface TrainerWorkerApi {
   buffers(): Float32Array;
   params(): Float32Array;
   trainForwards(): number;
+  /** CPU seconds this worker thread has used (Linux: /proc/thread-self/stat), or null where unknown. */
+  threadCpuSeconds(): Promise<number | null>;
 }

@@ -222,6 +222,21 @@ export class TrainerWorker implements TrainerWorkerApi {
   trainForwards(): number {
     return this.model.trainForwards;
   }
+
+  async threadCpuSeconds(): Promise<number | null> {
+    if (!isNode) return null;
+    try {
+      const fsName = 'node:fs';
+      const fs = (await import(/* @vite-ignore */ fsName)) as typeof import('node:fs');
+      // Synchronous on purpose: /proc/thread-self is the thread that opens it (an async read would open it on a libuv pool thread).
+      const stat = fs.readFileSync('/proc/thread-self/stat', 'utf8');
+      // Fields after the parenthesized command name; utime and stime are fields 14 and 15 (clock ticks, 100 Hz on Linux).
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(f[11]) + Number(f[12])) / 100;
+    } catch {
+      return null;
+    }
+  }
 }
 
 async function main(): Promise<void> {
