@@ -3,6 +3,15 @@
 // running statistics (unbiased variance, PyTorch-convention momentum); evaluation mode uses
 // the running statistics. gamma/beta are parameters; running mean/var live in the model's
 // buffer vector (state that is saved but not trained, so sharpness and optimizers skip it).
+//
+// backward differentiates whichever forward ran last. After an evaluation-mode forward the
+// layer is the per-channel affine map y = γ·(x − μ_run)·invstd + β, invstd = 1/√(σ²_run + eps),
+// so dx = dy·γ·invstd, dγ = Σ_r dy·x̂, dβ = Σ_r dy (the running statistics are constants).
+// That lets a loss-landscape probe differentiate the deployed network's loss (Model's
+// `bn: 'running'`). It is composed from the existing BN kernels: the training backward with
+// mean := μ_run and invstd := the running invstd gives exactly dγ and dβ (its dx, which holds
+// the batch-statistics terms, is discarded), and the inference forward applied to dy with
+// μ = 0, β = 0 gives dx. One row pass more than a dedicated kernel would need.
 import type { Arena } from '../kernels/arena.js';
 import type { Layer, LayerContext } from './layer.js';
 
@@ -17,6 +26,10 @@ export class BatchNorm implements Layer {
   private gamma = 0; private beta = 0; private dgamma = 0; private dbeta = 0;
   private runMean = 0; private runVar = 0;
   private y = 0; private mean = 0; private invstd = 0; private x = 0;
+  /** C ones followed by C zeros: the constant γ/x = 1 and μ/β = 0 rows of the running-mode backward. */
+  private consts = 0;
+  /** The last forward normalized with the running statistics (evaluation mode). */
+  private lastRunning = false;
 
   constructor(private readonly ctx: LayerContext, readonly inShape: readonly number[], readonly momentum: number, readonly eps: number) {
     this.outShape = inShape;
@@ -41,16 +54,21 @@ export class BatchNorm implements Layer {
     this.y = arena.alloc(cap * this.perSample * this.C * 4);
     this.mean = arena.alloc(this.C * 4);
     this.invstd = arena.alloc(this.C * 4);
+    this.consts = arena.alloc(2 * this.C * 4);
+    const e = this.ctx.exports;
+    e.fill_f32(this.C, 1, this.consts);
+    e.fill_f32(this.C, 0, this.consts + this.C * 4);
   }
   release(arena: Arena): void {
-    arena.release(this.y); arena.release(this.mean); arena.release(this.invstd);
-    this.y = this.mean = this.invstd = 0;
+    arena.release(this.y); arena.release(this.mean); arena.release(this.invstd); arena.release(this.consts);
+    this.y = this.mean = this.invstd = this.consts = 0;
   }
   workspaceBytes(): number { return 0; }
 
   forward(x: number, batch: number, train: boolean): number {
     const e = this.ctx.exports, rows = batch * this.perSample;
     this.x = x;
+    this.lastRunning = !train;
     if (train) {
       e.batchnorm_fwd_train_f32(x, this.gamma, this.beta, this.y, this.mean, this.invstd, this.runMean, this.runVar, rows, this.C, this.momentum, this.eps);
     } else {
@@ -59,9 +77,18 @@ export class BatchNorm implements Layer {
     return this.y;
   }
 
-  backward(dy: number, spare: number, batch: number): number {
-    // The kernel always writes dx (it is most of the work and shares the reductions).
-    this.ctx.exports.batchnorm_bwd_f32(this.x, dy, this.gamma, this.mean, this.invstd, spare, this.dgamma, this.dbeta, batch * this.perSample, this.C);
+  backward(dy: number, spare: number, batch: number, needDx = true): number {
+    const e = this.ctx.exports, rows = batch * this.perSample, C = this.C;
+    if (!this.lastRunning) {
+      // The kernel always writes dx (it is most of the work and shares the reductions).
+      e.batchnorm_bwd_f32(this.x, dy, this.gamma, this.mean, this.invstd, spare, this.dgamma, this.dbeta, rows, C);
+      return spare;
+    }
+    const ones = this.consts, zeros = this.consts + C * 4;
+    // invstd_run with the forward's own f32 rounding: the affine map of a row of ones with γ = 1, μ = β = 0.
+    e.batchnorm_fwd_infer_f32(ones, ones, zeros, zeros, this.runVar, this.invstd, 1, C, this.eps);
+    e.batchnorm_bwd_f32(this.x, dy, this.gamma, this.runMean, this.invstd, spare, this.dgamma, this.dbeta, rows, C);
+    if (needDx) e.batchnorm_fwd_infer_f32(dy, this.gamma, zeros, zeros, this.runVar, spare, rows, C, this.eps);
     return spare;
   }
 }

@@ -31,10 +31,16 @@ export interface ForwardOptions {
    * they were (for loss-landscape probes that must not disturb the model).
    */
   updateStats?: boolean;
+  /**
+   * Training mode only: how BN normalizes. 'batch' (default): with the batch statistics.
+   * 'running': with the running statistics (evaluation-mode BN, the deployed network's
+   * per-channel affine map; they are not updated), so backward differentiates that loss.
+   */
+  bn?: 'batch' | 'running';
 }
 
-/** Options of lossAndGrad: it always runs in training mode (batch statistics). */
-export type GradOptions = Pick<ForwardOptions, 'seed' | 'dropout' | 'updateStats'>;
+/** Options of lossAndGrad: it always runs in training mode (by default BN batch statistics). */
+export type GradOptions = Pick<ForwardOptions, 'seed' | 'dropout' | 'updateStats' | 'bn'>;
 
 export interface EvaluateOptions {
   /** Samples per forward pass (default 1000, or the current capacity if larger — except with batchStats). */
@@ -231,7 +237,10 @@ export class Model {
     if (batch > this.cap) throw new ModelInputError('batch', `${batch} exceeds the allocated capacity ${this.cap}; call reserve(${batch}) first`);
     const train = opts.train ?? false;
     const dropout = train && (opts.dropout ?? true);
-    const keepStats = train && opts.updateStats === false && this.numBuffers > 0;
+    const bn = opts.bn ?? 'batch';
+    if (bn !== 'batch' && bn !== 'running') throw new ModelInputError('bn', `must be 'batch' or 'running', got ${String(bn)}`);
+    const bnBatch = train && bn === 'batch';
+    const keepStats = bnBatch && opts.updateStats === false && this.numBuffers > 0;
     let seed = 0;
     if (dropout) seed = opts.seed !== undefined ? opts.seed >>> 0 : mix32(this.dropoutBase, this.trainForwards++);
     const e = this.k.exports;
@@ -240,7 +249,7 @@ export class Model {
       e.copy_f32(this.numBuffers, this.buffers.ptr, this.statsScratch);
     }
     let x = xPtr;
-    for (const l of this.layers) x = l.forward(x, batch, l instanceof Dropout ? dropout : train, seed);
+    for (const l of this.layers) x = l.forward(x, batch, l instanceof Dropout ? dropout : l instanceof BatchNorm ? bnBatch : train, seed);
     if (keepStats) e.copy_f32(this.numBuffers, this.statsScratch, this.buffers.ptr);
     this.logits = x;
     this.lastBatch = train ? batch : 0;
