@@ -22,11 +22,13 @@ export function formatDuration(seconds: number): string {
 
 export class Progress {
   private done = 0;
-  private readonly t0 = performance.now();
+  private readonly t0: number;
   private lastDraw = 0;
   private label = '';
 
-  constructor(private total: number, private readonly sink: ProgressSink | null, private readonly now: () => number = () => performance.now()) {}
+  constructor(private total: number, private readonly sink: ProgressSink | null, private readonly now: () => number = () => performance.now()) {
+    this.t0 = now();
+  }
 
   /** Work left to do changed (e.g. resumed jobs were skipped). */
   setTotal(total: number): void { this.total = Math.max(total, this.done); }

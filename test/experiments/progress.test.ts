@@ -1,0 +1,45 @@
+// Progress output: plain lines with percentage and ETA when stderr is not a terminal, a
+// redrawn bar (carriage return, line clear) when it is.
+import { describe, expect, it } from 'vitest';
+import { formatDuration, Progress } from '../../src/experiments/progress.js';
+
+function sink(isTTY: boolean) {
+  const chunks: string[] = [];
+  return { chunks, isTTY, write: (t: string) => { chunks.push(t); } };
+}
+
+describe('Progress', () => {
+  it('plain lines: one per event with percent done and ETA from the elapsed time', () => {
+    let now = 0;
+    const s = sink(false);
+    const p = new Progress(100, s, () => now);
+    now = 10_000;
+    p.advance(20);            // no line for plain advances
+    expect(s.chunks).toEqual([]);
+    p.event(5, 'epoch 1/4 done');
+    // 25 units in 10 s → 75 left ≈ 30 s.
+    expect(s.chunks).toEqual(['epoch 1/4 done  [25%, ETA 30s]\n']);
+    p.event(75, 'all done');
+    expect(s.chunks[1]).toBe('all done  [100%, ETA 0s]\n');
+  });
+
+  it('TTY: a bar redrawn in place, event lines above it', () => {
+    let now = 0;
+    const s = sink(true);
+    const p = new Progress(10, s, () => now);
+    now = 1000;
+    p.advance(5, 'SB epoch 1');
+    expect(s.chunks.at(-1)).toMatch(/^\r\x1b\[K\[#{15}-{15}\] 50\.0% {2}ETA 1s {2}SB epoch 1$/);
+    p.event(0, 'measured φ');
+    expect(s.chunks.some((c) => c.startsWith('\r\x1b[Kmeasured φ  [50%, ETA 1s]\n'))).toBe(true);
+    p.finish();
+    expect(s.chunks.at(-1)).toBe('\r\x1b[K');
+  });
+
+  it('formats durations', () => {
+    expect(formatDuration(59.4)).toBe('59s');
+    expect(formatDuration(61)).toBe('1m01s');
+    expect(formatDuration(3 * 3600 + 120)).toBe('3h02m');
+    expect(formatDuration(NaN)).toBe('?');
+  });
+});
