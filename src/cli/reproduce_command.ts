@@ -14,7 +14,7 @@ import type { Io } from './io.js';
 
 /** Flags every experiment command takes. */
 export const EXPERIMENT_FLAGS: FlagSpec[] = [
-  { name: 'preset', type: 'choice', choices: PRESETS, default: 'quick', help: "protocol: 'quick' (~10 min on 2 cores; deviations listed in the report) or 'paper' (the paper's, hours)" },
+  { name: 'preset', type: 'choice', choices: PRESETS, default: 'quick', help: "protocol: 'quick' (2 seeds, 2 epochs, cheap measurements; reproduce takes ~4.5 CPU-minutes; deviations listed in the report) or 'paper' (the paper's: 5 seeds, 20 epochs; hours)" },
   { name: 'spec', type: 'string', metavar: 'FILE', help: 'read the experiment spec from a JSON file (replaces --preset; other flags still override it)' },
   { name: 'dump-spec', type: 'boolean', help: 'print the resolved spec as JSON and exit (edit it, then pass it with --spec)' },
   { name: 'out', type: 'string', metavar: 'DIR', help: 'output directory: results.json, REPORT.md, SVG figures, checkpoints/ (default lbgap-<command>)' },
