@@ -112,6 +112,8 @@ export interface TrainerWorkerApi {
   evaluate(which: 'train' | 'test', limit: number, batchSize: number): Metrics;
   /** The optimizer state of this worker (its parameter slice in the shared mode). */
   optimizerState(): OptimizerState;
+  /** Restores this worker's optimizer (its slice of the vectors in the shared mode). */
+  setOptimizerState(state: OptimizerState): void;
   buffers(): Float32Array;
   params(): Float32Array;
   trainForwards(): number;

@@ -26,8 +26,8 @@ import { instantiateKernels } from '../kernels/load.js';
 import { alignUp } from '../kernels/arena.js';
 import { Model, type Metrics } from '../nn/model.js';
 import { createOptimizer, type Optimizer, type OptimizerOptions, type OptimizerState } from '../optim/index.js';
-import { saveCheckpoint, type Checkpoint } from '../train/checkpoint.js';
-import { NonFiniteLossError } from '../train/errors.js';
+import { loadCheckpoint, saveCheckpoint, type Checkpoint } from '../train/checkpoint.js';
+import { CheckpointError, NonFiniteLossError } from '../train/errors.js';
 import type { EpochMetrics } from '../train/metrics.js';
 import type { StepInfo } from '../train/train.js';
 import { Rng } from '../util/rng.js';
@@ -65,6 +65,12 @@ export interface ParallelSetupOptions {
   barrierTimeoutMs?: number;
   /** Test hook: injected worker failures. */
   faults?: FaultPlan[];
+  /**
+   * Continue a run from a decoded checkpoint: RNG, step and epoch counters and optimizer state
+   * (parameters, running statistics and the dropout counter are taken from the model, into
+   * which trainParallel restores them first).
+   */
+  resumeFrom?: Checkpoint;
 }
 
 export interface ParallelTrainOptions extends ParallelSetupOptions {
@@ -72,6 +78,8 @@ export interface ParallelTrainOptions extends ParallelSetupOptions {
   onEpoch?: (m: EpochMetrics) => void;
   /** Save a checkpoint every `every` epochs (and after the last one); Node only. */
   checkpoint?: { path: string; every?: number };
+  /** Resume from a checkpoint file (Node) or a decoded checkpoint, as train() does. */
+  resume?: string | Checkpoint;
 }
 
 export interface TrainData { train: Dataset; test?: Dataset }
@@ -184,7 +192,7 @@ export class ParallelTrainer {
       const shardCap = Math.ceil(B / N);
       const evalChunk = Math.min(Math.max(trainEval, data.test?.n ?? 0), Math.max(evalBatchSize, B));
       const capacity = (rank: number) => (rank === 0 ? Math.max(shardCap, evalChunk) : shardCap);
-      const rng = new Rng(seed);
+      const rng = opts.resumeFrom ? new Rng(opts.resumeFrom.rng) : new Rng(seed);
       const batcher = new Batcher(data.train, B, rng, { dropLast: opts.dropLast ?? false });
       const base = {
         workers: N, spec: model.toJSON(), buffers: model.buffers.view().slice(), dropoutBase: model.dropoutBase,
@@ -248,6 +256,7 @@ export class ParallelTrainer {
         t.progress = new PortQueue<StepEvent>(progressChannel.port1);
         t.pumpProgress();
       }
+      if (opts.resumeFrom) await t.restoreOptimizer(opts.resumeFrom);
       return t;
     } catch (e) {
       await pool.close();
@@ -371,6 +380,31 @@ export class ParallelTrainer {
     return Promise.race([all, timeout]).finally(() => clearTimeout(timer));
   }
 
+  /** Hands a checkpoint's optimizer state to the workers (shared: each its slice) and sets the counters. */
+  private async restoreOptimizer(c: Checkpoint): Promise<void> {
+    const st = c.optimizer, n = this.model.numParams;
+    for (const [name, v] of Object.entries(st?.vectors ?? {})) {
+      if (!(v instanceof Float32Array) || v.length !== n) throw new CheckpointError('<checkpoint>', `optimizer vector ${name} must hold ${n} values`);
+    }
+    try {
+      if (this.tr) {
+        this.tr.opt.setState(st);
+        await this.pool.all((w) => w.setOptimizerState(st));
+      } else {
+        const slices = sliceRanges(n, this.pool.size);
+        await this.pool.all((w, r) => {
+          const vectors: Record<string, Float32Array> = {};
+          for (const [name, v] of Object.entries(st.vectors)) vectors[name] = v.slice(slices[r].lo, slices[r].hi);
+          return w.setOptimizerState({ ...st, vectors });
+        });
+      }
+    } catch (e) {
+      throw new CheckpointError('<checkpoint>', `optimizer state does not fit: ${(e as Error).message}`, { cause: e });
+    }
+    this.epochCount = c.epoch;
+    this.globalStep = c.step;
+  }
+
   /** Evaluation-mode metrics on the training set (its first trainEvalSamples) or the test set, by worker 0. */
   async evaluate(which: 'train' | 'test'): Promise<Metrics> {
     const ds = which === 'train' ? this.data.train : this.data.test;
@@ -485,15 +519,27 @@ export async function trainParallel(model: Model, data: TrainData, opts: Paralle
   const epochs = posInt('epochs', opts.epochs, 0);
   const every = opts.checkpoint ? posInt('checkpoint.every', opts.checkpoint.every ?? 1) : 0;
   if (opts.checkpoint && (typeof opts.checkpoint.path !== 'string' || !opts.checkpoint.path)) throw new ParallelOptionError('checkpoint.path', 'must be a non-empty string');
-  const t = await ParallelTrainer.create(model, data, opts);
+  let resumeFrom: Checkpoint | undefined;
+  if (opts.resume !== undefined) {
+    resumeFrom = typeof opts.resume === 'string' ? await loadCheckpoint(opts.resume) : opts.resume;
+    const where = typeof opts.resume === 'string' ? opts.resume : '<checkpoint>';
+    if (JSON.stringify(resumeFrom.spec) !== JSON.stringify(model.toJSON())) throw new CheckpointError(where, `was saved for a different network (${resumeFrom.spec?.name ?? 'unnamed'}) than this model (${model.spec.name ?? 'unnamed'})`);
+    if (resumeFrom.params.length !== model.numParams) throw new CheckpointError(where, `holds ${resumeFrom.params.length} parameters, the model has ${model.numParams}`);
+    if (resumeFrom.buffers.length !== model.numBuffers) throw new CheckpointError(where, `holds ${resumeFrom.buffers.length} buffer values, the model has ${model.numBuffers}`);
+    model.params.view().set(resumeFrom.params);
+    model.buffers.view().set(resumeFrom.buffers);
+    model.dropoutBase = resumeFrom.dropoutBase;
+    model.trainForwards = resumeFrom.trainForwards;
+  }
+  const t = await ParallelTrainer.create(model, data, { ...opts, resumeFrom });
   const run = {
     batchSize: t.batchSize, seed: opts.seed ?? 0, optimizer: opts.optimizer ?? 'adam', lr: t.lr, dropLast: opts.dropLast ?? false,
     trainEvalSamples: opts.trainEvalSamples === undefined ? data.train.n : Math.min(opts.trainEvalSamples, data.train.n),
     workers: t.workers, transport: t.mode,
   };
-  const history: EpochMetrics[] = [];
+  const history: EpochMetrics[] = resumeFrom ? resumeFrom.history.slice() : [];
   try {
-    for (let epoch = 1; epoch <= epochs; epoch++) {
+    for (let epoch = t.epochs + 1; epoch <= epochs; epoch++) {
       const s = await t.trainEpoch();
       const e0 = performance.now();
       const tr = await t.evaluate('train');

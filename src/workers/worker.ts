@@ -211,6 +211,10 @@ export class TrainerWorker implements TrainerWorkerApi {
     return this.opt.state();
   }
 
+  setOptimizerState(state: OptimizerState): void {
+    this.opt.setState(state);
+  }
+
   buffers(): Float32Array {
     return this.model.buffers.view().slice();
   }

@@ -165,3 +165,43 @@ describe('a hung worker', () => {
     m.dispose();
   });
 });
+
+describe('resume', () => {
+  const noTimes = (h: { seconds: number; evalSeconds: number; samplesPerSecond: number }[]) =>
+    h.map(({ seconds, evalSeconds, samplesPerSecond, ...rest }) => rest);
+
+  it('trainParallel resumed from its epoch-1 checkpoint equals the straight run, in either transport; train() resumes it too', async () => {
+    const o = { ...setup, epochs: 3, workers: 2 };
+    const straight = Model.create(k, tiny(8, 3), { seed: 1 });
+    const hStraight = await trainParallel(straight, data, { ...o, workerUrl });
+    const path = join(dir, 'resume-2.lbgap');
+    const first = Model.create(k, tiny(8, 3), { seed: 1 });
+    await trainParallel(first, data, { ...o, epochs: 1, workerUrl, checkpoint: { path } });
+    for (const sharedMemory of [true, false]) {
+      const m = Model.create(k, tiny(8, 3), { seed: 77 }); // its own init is overwritten by the checkpoint
+      const h = await trainParallel(m, data, { ...o, sharedMemory, workerUrl, resume: path });
+      expect(bitsEqual(m.params.view(), straight.params.view()), `sharedMemory=${sharedMemory}`).toBe(true);
+      expect(noTimes(h)).toEqual(noTimes(hStraight));
+      m.dispose();
+    }
+    // One worker: a parallel checkpoint continues in-thread exactly like an in-thread run.
+    const ref = Model.create(k, tiny(8, 3), { seed: 1 });
+    await train(ref, data, { ...setup, epochs: 3 });
+    const path1 = join(dir, 'resume-1.lbgap');
+    const p1 = Model.create(k, tiny(8, 3), { seed: 1 });
+    await trainParallel(p1, data, { ...setup, epochs: 1, workers: 1, workerUrl, checkpoint: { path: path1 } });
+    const cont = Model.create(k, tiny(8, 3), { seed: 5 });
+    await train(cont, data, { ...setup, epochs: 3, resume: path1 });
+    expect(bitsEqual(cont.params.view(), ref.params.view())).toBe(true);
+    for (const x of [straight, first, ref, p1, cont]) x.dispose();
+  });
+
+  it('rejects a checkpoint of another network with a CheckpointError', async () => {
+    const path = join(dir, 'resume-other.lbgap');
+    const other = Model.create(k, tiny(8, 3), { seed: 1 });
+    await trainParallel(other, data, { ...setup, epochs: 1, workers: 2, workerUrl, checkpoint: { path } });
+    const wrong = Model.create(k, { ...tiny(8, 3), name: 'tiny-wide', layers: [{ type: 'dense', units: 5 }, { type: 'dense', units: 3 }] }, { seed: 1 });
+    await expect(trainParallel(wrong, data, { ...setup, epochs: 2, workers: 2, workerUrl, resume: path })).rejects.toThrow(/was saved for a different network/);
+    other.dispose(); wrong.dispose();
+  });
+});
