@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticClassification } from '../../src/data/synthetic.js';
 import { loadKernels, type Kernels } from '../../src/kernels/index.js';
 import { Model, tiny } from '../../src/nn/index.js';
-import { loadCheckpoint, train } from '../../src/train/index.js';
+import { CheckpointError, loadCheckpoint, train } from '../../src/train/index.js';
 import { ParallelTrainer, trainParallel, WorkerFailedError, type FaultPlan } from '../../src/workers/index.js';
 import { workerBundle } from './bundle.js';
 
@@ -201,7 +201,9 @@ describe('resume', () => {
     const other = Model.create(k, tiny(8, 3), { seed: 1 });
     await trainParallel(other, data, { ...setup, epochs: 1, workers: 2, workerUrl, checkpoint: { path } });
     const wrong = Model.create(k, { ...tiny(8, 3), name: 'tiny-wide', layers: [{ type: 'dense', units: 5 }, { type: 'dense', units: 3 }] }, { seed: 1 });
-    await expect(trainParallel(wrong, data, { ...setup, epochs: 2, workers: 2, workerUrl, resume: path })).rejects.toThrow(/was saved for a different network/);
+    const err = await trainParallel(wrong, data, { ...setup, epochs: 2, workers: 2, workerUrl, resume: path }).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(CheckpointError);
+    expect((err as Error).message).toMatch(/was saved for a different network/);
     other.dispose(); wrong.dispose();
   });
 });
