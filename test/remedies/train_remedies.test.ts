@@ -11,6 +11,7 @@ import { Batcher } from '../../src/data/batcher.js';
 import type { Dataset } from '../../src/data/dataset.js';
 import { syntheticClassification } from '../../src/data/synthetic.js';
 import { loadKernels, type Kernels } from '../../src/kernels/index.js';
+import { networkSharpness } from '../../src/landscape/index.js';
 import { Model } from '../../src/nn/model.js';
 import { tiny } from '../../src/nn/specs.js';
 import { Adam } from '../../src/optim/adam.js';
@@ -189,6 +190,21 @@ for (const build of ['simd', 'relaxed-simd'] as const) {
       const plain = Float64Array.from(x0, (v, i) => v - lr * g0[i]);
       expect(norm(got, plain)).toBeGreaterThan(1e-3 * norm(x0, plain));
       stepper.dispose(); sgd.dispose(); a.dispose(); b.dispose();
+    });
+
+    it('SAM finds a flatter minimizer: sharpness φ(1e-3) falls with ρ', async () => {
+      const tr = syntheticClassification({ n: 1000, dim: 8, classes: 3, seed: 11, kind: 'teacher', hidden: 16 });
+      const phi = async (rho: number) => {
+        const m = Model.create(k, tiny(8, 3), { seed: 1 });
+        await train(m, { train: tr }, { epochs: 20, batchSize: 250, lr: 1e-2, seed: 2, trainEvalSamples: 100, ...(rho ? { sam: { rho } } : {}) });
+        const v = networkSharpness(m, tr, { eps: [1e-3], sample: 500 }).results[0].phi;
+        m.dispose();
+        return v;
+      };
+      const plain = await phi(0), sam = await phi(0.2);
+      // Observed ≈ 0.92 vs 0.62 on both builds.
+      expect(sam).toBeLessThan(0.8 * plain);
+      expect(sam).toBeGreaterThan(0);
     });
 
     it('conservative training: 3 Adam steps per batch, and the proximal term keeps ‖x − x_k‖ smaller', () => {
