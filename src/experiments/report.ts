@@ -114,7 +114,8 @@ export function renderReport(res: ResultsFile): string {
   const dev = deviationsFromPaper(s);
   out.push('', '### Deviations from the paper', '', ...(dev.length ? dev.map((d) => `- ${d}`) : ['- none (the paper\'s protocol)']), '');
   out.push('## Environment and timing', '',
-    `- ${res.environment.cpuModel} × ${res.environment.cpus}, ${res.environment.platform}, Node ${res.environment.node}, kernels ${res.environment.kernels}.`,
+    `- ${res.environment.cpuModel} × ${res.environment.cpus}, ${res.environment.platform}, Node ${res.environment.node}, kernels ${res.environment.kernels}` +
+    (res.environment.loadAverage ? `; load average ${res.environment.loadAverage.join(' / ')} (1/5/15 min) at the start` : '') + '.',
     `- Wall time of the jobs: ${res.timings.seconds.toFixed(1)} s (${res.timings.jobs.map((j) => `job ${j.job}: ${j.seconds.toFixed(1)} s`).join(', ')}).`, '');
   return out.join('\n');
 }

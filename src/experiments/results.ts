@@ -66,6 +66,8 @@ export interface InterpolationRecord {
 
 export interface Environment {
   lbgap: string; node: string; platform: string; cpus: number; cpuModel: string; kernels: string;
+  /** 1/5/15-minute load averages when the run started (timings on a shared machine need it). */
+  loadAverage?: number[];
 }
 
 export interface ResultsFile {

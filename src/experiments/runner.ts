@@ -95,6 +95,7 @@ function environment(k: Kernels): Environment {
   return {
     lbgap: '0.1.0', node: process.version, platform: `${process.platform}-${process.arch}`,
     cpus: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', kernels: k.info.build,
+    loadAverage: os.loadavg().map((v) => Math.round(v * 100) / 100),
   };
 }
 
