@@ -34,7 +34,7 @@ const LOSS_FLAGS: FlagSpec[] = [
 
 export const SHARPNESS_COMMAND: CommandSpec = {
   name: 'sharpness',
-  summary: "Sharpness φ(ε, A) of a checkpoint (Keskar et al. §2.2): the largest relative loss increase over the box C_ε, by L-BFGS-B. The loss uses batch-norm batch statistics per chunk and no dropout (deterministic).",
+  summary: "Sharpness φ(ε, A) of a checkpoint (Keskar et al. §2.2): the largest relative loss increase over the box C_ε, by L-BFGS-B. The loss uses no dropout and batch norm with batch statistics per chunk or (--bn running) the running statistics (deterministic either way).",
   flags: [
     { name: 'checkpoint', type: 'string', metavar: 'FILE', help: 'checkpoint written by `lbgap train --checkpoint` (required)' },
     { name: 'eps', type: 'string', metavar: 'E1,E2', default: '1e-3,5e-4', help: 'box radii, comma-separated' },
@@ -42,6 +42,7 @@ export const SHARPNESS_COMMAND: CommandSpec = {
     { name: 'full', type: 'boolean', default: true, help: 'measure in the full space (--full=false with --subspace: subspace only)' },
     { name: 'seed', type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, help: 'seed of the random subspace' },
     { name: 'max-iter', type: 'int', min: 1, default: 10, help: 'L-BFGS-B iterations' },
+    { name: 'bn', type: 'choice', choices: ['batch', 'running'], default: 'batch', help: "batch norm in the loss: each chunk's batch statistics, or the checkpoint's running statistics held fixed (evaluation mode)" },
     ...LOSS_FLAGS, ...DATA_FLAGS, ...COMMON_FLAGS,
   ],
 };
@@ -168,11 +169,12 @@ export async function sharpnessCommand(f: ParsedFlags, io: Io, use: string): Pro
     const sample = f.sample as number | undefined;
     if (sample !== undefined && sample > data.train.n) throw new UsageError(`--sample: ${sample} exceeds the ${data.train.n} training samples`, use);
     io.out(`lbgap sharpness: ${ckpt.spec.name ?? 'net'} (${model.numParams.toLocaleString('en-US')} parameters, epoch ${ckpt.epoch}) on ${sample ?? data.train.n} samples of ${data.train.name}; ` +
-      `loss with batch-norm batch statistics per chunk, dropout off; L-BFGS-B ${f['max-iter']} iterations; kernels ${k.info.build}`);
+      `loss with batch-norm ${f.bn === 'running' ? 'running statistics (held fixed)' : 'batch statistics per chunk'}, dropout off; L-BFGS-B ${f['max-iter']} iterations; kernels ${k.info.build}`);
     const started = new Date().toISOString();
     const r = networkSharpness(model, data.train, {
       eps, full: f.full as boolean, subspace: f.subspace as number | undefined, seed: f.seed as number,
       maxIter: f['max-iter'] as number, sample, chunk: f.chunk as number | undefined, sampleSeed: f['sample-seed'] as number,
+      bn: f.bn as 'batch' | 'running',
     });
     for (const e of r.results) {
       io.out(`${e.space === 'full' ? 'full space  ' : `subspace p=${e.dim}`}  ε=${e.eps}  φ = ${fmt(e.phi)}  (f(x) ${fmt(e.f0)} → max ${fmt(e.fmax)}; ${e.iterations} iterations, ${e.evaluations} evaluations, ${e.seconds.toFixed(1)} s)`);

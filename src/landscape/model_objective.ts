@@ -4,13 +4,17 @@
 //   f(x) = mean cross-entropy over a fixed sample of the data set,
 //   ∇f(x) = Σ_c (b_c/N)·∇f_c(x)  over fixed consecutive chunks c of b_c samples.
 //
-// Batch norm: every chunk is normalized with ITS OWN batch statistics (training-mode BN,
-// like Keras BN "mode 2" that the paper's code evaluates with), and the running statistics
-// are NOT updated; dropout is OFF. So f is a deterministic function of x (the same x gives
-// the same bits), and ∇f is its exact gradient — the model's backward pass differentiates
-// through the batch statistics, which a running-statistics loss could not offer (the model
-// only has a backward for training-mode forwards). The chunking is part of the definition
-// of f: change `chunk` and f changes slightly.
+// Batch norm, option `bn`:
+// - 'batch' (default): every chunk is normalized with ITS OWN batch statistics (training-mode
+//   BN, like Keras BN "mode 2" that the paper's code evaluates with); the running statistics
+//   are NOT updated. ∇f differentiates through the batch statistics. The chunking is part of
+//   the definition of f: change `chunk` and f changes slightly.
+// - 'running': BN uses the model's running statistics, held fixed (evaluation mode, the
+//   deployed network's loss); each BN layer is then a per-channel affine map of its input,
+//   so a weight perturbation is not partly normalized away by re-estimated statistics.
+//   `chunk` only splits the work (f does not depend on it beyond f32 rounding).
+// Dropout is OFF in both. So f is a deterministic function of x (the same x gives the same
+// bits), and ∇f is its exact gradient.
 //
 // evalGrad copies the candidate x into model.params, runs the chunks, and restores the
 // model's own parameters afterwards (also on error), so a probe leaves the model as it was
@@ -31,6 +35,8 @@ export interface ModelObjectiveOptions {
    * drawn without replacement (Fisher–Yates prefix) and kept in ascending order. Default 0.
    */
   seed?: number;
+  /** Batch-norm statistics of the loss: 'batch' (per chunk, the default) or 'running' (fixed). */
+  bn?: 'batch' | 'running';
 }
 
 /** What a ModelObjective computes, for results and printed output. */
@@ -40,7 +46,8 @@ export interface ModelObjectiveInfo {
   datasetSize: number;
   chunk: number;
   seed: number;
-  batchNorm: 'batch statistics per chunk (running statistics untouched)';
+  bn: 'batch' | 'running';
+  batchNorm: 'batch statistics per chunk (running statistics untouched)' | 'running statistics (evaluation mode, held fixed)';
   dropout: 'off';
 }
 
@@ -82,6 +89,8 @@ export class ModelObjective implements Objective {
     const chunk = options.chunk === undefined ? Math.min(sample, 1000) : positiveInt('chunk', options.chunk, sample);
     const seed = options.seed ?? 0;
     if (!Number.isInteger(seed) || seed < 0) throw new KernelRangeError('seed', `must be a non-negative integer, got ${seed}`);
+    const bn = options.bn ?? 'batch';
+    if (bn !== 'batch' && bn !== 'running') throw new KernelRangeError('bn', `must be 'batch' or 'running', got ${String(bn)}`);
     const d = model.inputSize;
     if (sample === ds.n) {
       this.xs = ds.x.subarray(0, ds.n * d); this.ys = ds.y.subarray(0, ds.n);
@@ -97,8 +106,9 @@ export class ModelObjective implements Objective {
     this.k = model.k;
     this.n = model.numParams;
     this.info = {
-      dataset: ds.name, sample, datasetSize: ds.n, chunk, seed,
-      batchNorm: 'batch statistics per chunk (running statistics untouched)', dropout: 'off',
+      dataset: ds.name, sample, datasetSize: ds.n, chunk, seed, bn,
+      batchNorm: bn === 'batch' ? 'batch statistics per chunk (running statistics untouched)' : 'running statistics (evaluation mode, held fixed)',
+      dropout: 'off',
     };
     // Everything evalGrad needs is allocated now, so evaluations do not grow the memory.
     model.reserve(chunk);
@@ -129,7 +139,7 @@ export class ModelObjective implements Objective {
       let loss = 0;
       for (let off = 0; off < N; off += chunk) {
         const b = Math.min(chunk, N - off);
-        const l = model.lossAndGrad(this.xs.subarray(off * d, (off + b) * d), this.ys.subarray(off, off + b), b, { dropout: false, updateStats: false });
+        const l = model.lossAndGrad(this.xs.subarray(off * d, (off + b) * d), this.ys.subarray(off, off + b), b, { dropout: false, updateStats: false, bn: this.info.bn });
         loss += l * b;
         if (off === 0) { e.copy_f32(n, model.grads.ptr, this.acc); e.scale_f32(this.acc, b / N, n); }
         else e.add_scaled_f32(this.acc, this.acc, b / N, model.grads.ptr, n);

@@ -1,7 +1,8 @@
 // The landscape numerics applied to a network: the paper's sharpness φ, the Hessian's top
 // eigenvalues and trace, and the gradient noise scale, each of a Model at its current
 // parameters on (a sample of) a data set. The loss is ModelObjective's (batch-norm batch
-// statistics per fixed chunk, dropout off: deterministic; see model_objective.ts).
+// statistics per fixed chunk by default — or the running statistics with bn: 'running' in
+// networkSharpness — dropout off: deterministic; see model_objective.ts).
 import { KernelRangeError, KernelTypeError } from '../kernels/errors.js';
 import type { LabeledSet, Model } from '../nn/model.js';
 import { Rng } from '../util/rng.js';
@@ -29,6 +30,8 @@ export interface NetworkSharpnessOptions {
   chunk?: number;
   /** Seed of the sample (default 0). */
   sampleSeed?: number;
+  /** Batch-norm statistics of the loss: 'batch' per chunk (default) or the 'running' ones (see model_objective.ts). */
+  bn?: 'batch' | 'running';
 }
 
 export interface SharpnessEntry {
@@ -81,7 +84,7 @@ export function networkSharpness(model: Model, ds: LabeledSet, options: NetworkS
   const seed = options.seed ?? 0;
   const x = Float32Array.from(model.params.view());
   checkFiniteParams(model, x);
-  const obj = new ModelObjective(model, ds, { sample: options.sample, chunk: options.chunk, seed: options.sampleSeed });
+  const obj = new ModelObjective(model, ds, { sample: options.sample, chunk: options.chunk, seed: options.sampleSeed, bn: options.bn });
   try {
     const results: SharpnessEntry[] = [];
     const spaces: ('full' | 'random')[] = [];

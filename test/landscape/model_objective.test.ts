@@ -97,6 +97,56 @@ for (const build of ['simd', 'relaxed-simd'] as const) {
       obj.dispose(); model.dispose();
     });
 
+    it("bn: 'running': f is the evaluation-mode loss (any chunking), ∇f matches central differences, model and statistics restored", async () => {
+      const model = Model.create(k, tiny(4, 3), { seed: 6 });
+      // Train a little so the running statistics are far from their initial 0/1.
+      await train(model, { train: data }, { epochs: 2, batchSize: 20, seed: 1 });
+      const before = Float32Array.from(model.params.view()), bufs = Float32Array.from(model.buffers.view());
+      expect(bufs.some((v, i) => Math.abs(v - (i % 64 < 32 ? 0 : 1)) > 1e-2)).toBe(true);
+      const obj = new ModelObjective(model, data, { sample: 70, chunk: 32, seed: 2, bn: 'running' });
+      const whole = new ModelObjective(model, data, { sample: 70, chunk: 70, seed: 2, bn: 'running' });
+      const batch = new ModelObjective(model, data, { sample: 70, chunk: 32, seed: 2 });
+      expect(obj.info.bn).toBe('running');
+      expect(obj.info.batchNorm).toMatch(/running statistics/);
+      expect(batch.info.bn).toBe('batch');
+      const x = Float32Array.from(before, (v, i) => v + 0.01 * Math.sin(i));
+      const g = new Float32Array(obj.n), g2 = new Float32Array(obj.n), gb = new Float32Array(obj.n);
+      const f = obj.evalGrad(x, g);
+      expect(model.params.view()).toEqual(before);
+      expect(model.buffers.view()).toEqual(bufs);
+      // Independent of the chunking, and equal to evaluate() in evaluation mode at x.
+      const fw = whole.evalGrad(x, g2);
+      expect(Math.abs(fw - f)).toBeLessThan(1e-6 * f);
+      let gd = 0, gn = 0;
+      for (let i = 0; i < obj.n; i++) { gd = Math.max(gd, Math.abs(g[i] - g2[i])); gn = Math.max(gn, Math.abs(g[i])); }
+      expect(gd).toBeLessThan(1e-5 * gn);
+      const idx = sampleIndices(data.n, 70, 2);
+      const sub = { name: 's', n: 70, shape: data.shape, classes: data.classes, x: new Float32Array(70 * 4), y: new Int32Array(70) };
+      idx.forEach((i, j) => { sub.x.set(data.x.subarray(i * 4, i * 4 + 4), j * 4); sub.y[j] = data.y[i]; });
+      model.params.view().set(x);
+      const ev = model.evaluate(sub, { batchSize: 70 });
+      model.params.view().set(before);
+      expect(Math.abs(ev.loss - f)).toBeLessThan(1e-6 * f);
+      // A different function from the batch-statistics loss.
+      const fb = batch.evalGrad(x, gb);
+      expect(Math.abs(fb - f)).toBeGreaterThan(1e-4 * f);
+      // ∇f against central differences along random directions (realized f32 steps).
+      for (let t = 0; t < 3; t++) {
+        const dir = randn(obj.n, 200 + t);
+        const dn = Math.hypot(...dir);
+        const h = 1e-3;
+        const pp = Float32Array.from(x, (v, i) => v + (h * dir[i]) / dn), pm = Float32Array.from(x, (v, i) => v - (h * dir[i]) / dn);
+        const num = obj.value(pp) - obj.value(pm);
+        let dd = 0;
+        for (let i = 0; i < obj.n; i++) dd += g[i] * (pp[i] - pm[i]);
+        expect(Math.abs(dd - num)).toBeLessThan(2e-2 * Math.abs(num) + 1e-5);
+      }
+      expect(model.buffers.view()).toEqual(bufs);
+      expect(() => new ModelObjective(model, data, { bn: 'eval' as 'running' })).toThrow(KernelRangeError);
+      try { new ModelObjective(model, data, { bn: 'eval' as 'running' }); } catch (e) { expect((e as KernelRangeError).argument).toBe('bn'); }
+      obj.dispose(); whole.dispose(); batch.dispose(); model.dispose();
+    });
+
     it('x and g may be views of Wasm memory', () => {
       const model = Model.create(k, tiny(4, 3), { seed: 4 });
       const obj = new ModelObjective(model, data, { sample: 50 });
@@ -187,6 +237,20 @@ describe('network tools (simd)', () => {
     const s = sharpness(k, obj, x, { eps: 1e-3 });
     for (let i = 0; i < obj.n; i++) expect(Math.abs(s.y[i])).toBeLessThanOrEqual(Math.fround(1e-3 * (Math.abs(x[i]) + 1)));
     expect(s.phi).toBeCloseTo(r.results[0].phi, 9);
+    obj.dispose();
+  });
+
+  it("sharpness with bn: 'running' measures the running-statistics loss", () => {
+    const r = networkSharpness(trained, data, { eps: [1e-3], sample: 100, bn: 'running' });
+    expect(r.loss.bn).toBe('running');
+    const obj = new ModelObjective(trained, data, { sample: 100, bn: 'running' });
+    const x = obj.point();
+    expect(r.results[0].f0).toBe(obj.value(x));
+    const s = sharpness(k, obj, x, { eps: 1e-3 });
+    expect(s.phi).toBeCloseTo(r.results[0].phi, 9);
+    expect(r.results[0].phi).toBeGreaterThan(0);
+    expect(r.results[0].fmax).toBeGreaterThanOrEqual(r.results[0].f0);
+    expect(networkSharpness(trained, data, { eps: [1e-3], sample: 100 }).loss.bn).toBe('batch');
     obj.dispose();
   });
 
