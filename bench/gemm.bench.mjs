@@ -10,16 +10,17 @@
 // (shapes whose name contains it), --out FILE, --wasm-dir DIR (load lbgap.simd.wasm and
 // lbgap.relaxed.wasm from DIR instead of build/, to compare candidate kernels).
 // Partial or candidate runs (--quick, --only, --wasm-dir) print the table but write no JSON.
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from './lib/args.mjs';
 import { randomFill, maxRelDiff } from './lib/data.mjs';
+import { rerunWithRelaxedSimd } from './lib/relaxed.mjs';
+import { median } from './lib/stats.mjs';
+import { initTfjsWasm } from './lib/tfjs.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const FLAG = '--experimental-wasm-relaxed-simd';
 
 // Node 20 needs a V8 flag for relaxed SIMD; re-run this script under it once.
 const relaxedBytes = path.join(root, 'build', 'lbgap.relaxed.wasm');
@@ -27,15 +28,7 @@ if (!existsSync(relaxedBytes) || !existsSync(path.join(root, 'dist', 'kernels', 
   console.error('bench:gemm needs the built package: run `npm run build` first (build/*.wasm and dist/).');
   process.exit(2);
 }
-if (!WebAssembly.validate(readFileSync(relaxedBytes))) {
-  if (process.env.LBGAP_BENCH_CHILD) {
-    console.error(`this Node (${process.version}) rejects relaxed SIMD even with ${FLAG}`);
-    process.exit(2);
-  }
-  const r = spawnSync(process.execPath, [FLAG, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
-    { stdio: 'inherit', env: { ...process.env, LBGAP_BENCH_CHILD: '1' } });
-  process.exit(r.status ?? 1);
-}
+rerunWithRelaxedSimd(fileURLToPath(import.meta.url), relaxedBytes);
 
 const opts = parseArgs(process.argv.slice(2), {
   quick: false, rounds: 2, only: '', out: path.join(root, 'bench', 'results', 'gemm.json'), 'wasm-dir': '',
@@ -44,8 +37,6 @@ if (!Number.isInteger(opts.rounds) || opts.rounds < 1) throw new RangeError(`--r
 
 const { Bench } = await import('tinybench');
 const kernelsApi = await import(pathToFileURL(path.join(root, 'dist', 'kernels', 'index.js')).href);
-const tf = await import('@tensorflow/tfjs-core');
-const tfwasm = await import('@tensorflow/tfjs-backend-wasm');
 
 async function loadLbgap(build) {
   if (!opts['wasm-dir']) return kernelsApi.loadKernels({ build });
@@ -57,17 +48,7 @@ async function loadLbgap(build) {
 }
 
 // --- TF.js: Wasm backend, SIMD binary without threads, one thread.
-const tfDist = path.join(root, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist') + path.sep;
-tfwasm.setWasmPaths({
-  'tfjs-backend-wasm.wasm': tfDist + 'tfjs-backend-wasm.wasm',
-  'tfjs-backend-wasm-simd.wasm': tfDist + 'tfjs-backend-wasm-simd.wasm',
-  'tfjs-backend-wasm-threaded-simd.wasm': tfDist + 'tfjs-backend-wasm-threaded-simd.wasm',
-});
-tf.env().set('WASM_HAS_SIMD_SUPPORT', true);
-tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-tfwasm.setThreadsCount(1);
-if (!(await tf.setBackend('wasm'))) throw new Error('TF.js wasm backend failed to initialize');
-await tf.ready();
+const { tf, tfwasm } = await initTfjsWasm(root);
 
 const builds = [await loadLbgap('simd'), await loadLbgap('relaxed-simd')];
 for (const [k, want] of [[builds[0], 'simd'], [builds[1], 'relaxed-simd']]) {
@@ -98,12 +79,6 @@ const gflop = (s) => (2 * s.M * s.N * s.K) / 1e9;
 const BUDGET_MS = 400;
 const SLOW_MS = 2000;
 const timeOnce = (fn) => { const t0 = performance.now(); fn(); return performance.now() - t0; };
-
-function median(xs) {
-  const a = [...xs].sort((x, y) => x - y);
-  const m = a.length >> 1;
-  return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2;
-}
 
 const loadBefore = os.loadavg();
 const rows = [];

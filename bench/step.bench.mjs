@@ -14,31 +14,23 @@
 // net), --skip-tfjs, --target-ms T (time per measurement, default 600), --out FILE, --svg FILE.
 // Each row also records `cores`: CPU time of all the process's threads / wall time, i.e. how
 // many cores the measurement actually got (on a shared machine, less than the workers asked for).
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from './lib/args.mjs';
 import { randomFill } from './lib/data.mjs';
+import { rerunWithRelaxedSimd } from './lib/relaxed.mjs';
+import { initTfjsWasm, registerTfGradients } from './lib/tfjs.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const FLAG = '--experimental-wasm-relaxed-simd';
 const relaxedBytes = path.join(root, 'build', 'lbgap.relaxed-threads.wasm');
 if (!existsSync(relaxedBytes) || !existsSync(path.join(root, 'dist', 'workers', 'worker.js'))) {
   console.error('bench:step needs the built package: run `npm run build` first (build/*.wasm incl. the threads builds, and dist/).');
   process.exit(2);
 }
 // Node 20 needs a V8 flag for relaxed SIMD; re-run this script under it once (workers inherit it).
-if (!WebAssembly.validate(readFileSync(relaxedBytes))) {
-  if (process.env.LBGAP_BENCH_CHILD) {
-    console.error(`this Node (${process.version}) rejects relaxed SIMD even with ${FLAG}`);
-    process.exit(2);
-  }
-  const r = spawnSync(process.execPath, [FLAG, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
-    { stdio: 'inherit', env: { ...process.env, LBGAP_BENCH_CHILD: '1' } });
-  process.exit(r.status ?? 1);
-}
+rerunWithRelaxedSimd(fileURLToPath(import.meta.url), relaxedBytes);
 
 const opts = parseArgs(process.argv.slice(2), {
   quick: false, workers: os.availableParallelism(), nets: 'F1,C1-mnist', sizes: '', 'skip-tfjs': false, 'target-ms': 600,
@@ -133,40 +125,11 @@ function summarize(times, B) {
   return { msPerStep: ms, samplesPerSecond: (B * 1000) / ms, steps: times.length };
 }
 
-/**
- * tfjs-core's Node bundle registers no gradients, and its ESM files (which do, through
- * dist/register_all_gradients.js) use extensionless imports Node cannot resolve. Bundle that
- * one module with rolldown (installed with vitest); it registers into tfjs's global registry.
- */
-async function registerTfGradients() {
-  const { build } = await import('rolldown');
-  const file = path.join(os.tmpdir(), `lbgap-tf-grads-${process.pid}.mjs`);
-  await build({
-    input: path.join(root, 'node_modules', '@tensorflow', 'tfjs-core', 'dist', 'register_all_gradients.js'),
-    output: { file, format: 'esm', codeSplitting: false }, platform: 'node', logLevel: 'silent',
-  });
-  await import(pathToFileURL(file).href);
-}
-
 // --- TF.js F1: same layers (dense+bias → batch norm from tf.moments → ReLU, ×5, dense 10),
 // softmax cross-entropy, gradients from tf.variableGrads, Adam from tf.train.adam.
 async function tfF1Steps(B) {
-  const tf = await import('@tensorflow/tfjs-core');
-  const tfwasm = await import('@tensorflow/tfjs-backend-wasm');
-  await registerTfGradients();
-  if (tf.getBackend() !== 'wasm') {
-    const tfDist = path.join(root, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist') + path.sep;
-    tfwasm.setWasmPaths({
-      'tfjs-backend-wasm.wasm': tfDist + 'tfjs-backend-wasm.wasm',
-      'tfjs-backend-wasm-simd.wasm': tfDist + 'tfjs-backend-wasm-simd.wasm',
-      'tfjs-backend-wasm-threaded-simd.wasm': tfDist + 'tfjs-backend-wasm-threaded-simd.wasm',
-    });
-    tf.env().set('WASM_HAS_SIMD_SUPPORT', true);
-    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-    tfwasm.setThreadsCount(1);
-    if (!(await tf.setBackend('wasm'))) throw new Error('TF.js wasm backend failed to initialize');
-    await tf.ready();
-  }
+  const { tf } = await initTfjsWasm(root);
+  await registerTfGradients(root);
   const dims = [784, 512, 512, 512, 512, 512, 10];
   const vars = [];
   const layers = [];
