@@ -1,10 +1,7 @@
 // `lbgap sharpness`, `lbgap interpolate`, `lbgap hessian`: the loss-landscape measures of a
 // network saved by `lbgap train --checkpoint F`. Each prints a summary, and writes a JSON
 // result with --out (the interpolation also an SVG plot with --svg).
-import { loadCifar10, loadCifar100 } from '../data/cifar.js';
 import type { Dataset } from '../data/dataset.js';
-import { loadFashionMnist, loadMnist } from '../data/mnist.js';
-import { syntheticClassification } from '../data/synthetic.js';
 import { lineChart, renderSvg, type PlotSpec, type Series } from '../experiments/plot.js';
 import { loadKernels, type Kernels } from '../kernels/index.js';
 import { interpolate, type BnMode } from '../landscape/interpolate.js';
@@ -14,8 +11,8 @@ import { loadCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import { CheckpointError } from '../train/errors.js';
 import { UsageError, parseFlags, usage, type CommandSpec, type FlagSpec, type ParsedFlags } from './args.js';
 import type { Io } from './io.js';
+import { DATASETS, defaultData, loadData } from './datasets.js';
 
-const DATASETS = ['mnist', 'fashion-mnist', 'cifar10', 'cifar100', 'synthetic'] as const;
 
 const DATA_FLAGS: FlagSpec[] = [
   { name: 'data', type: 'choice', choices: DATASETS, help: "data set (default: from the checkpoint's network: mnist for F1/C1-mnist/tiny, cifar10 for C1/C2, cifar100 for C3/C4)" },
@@ -80,30 +77,7 @@ export const HESSIAN_COMMAND: CommandSpec = {
   ],
 };
 
-function defaultData(net: string): (typeof DATASETS)[number] {
-  if (net === 'C1' || net === 'C2') return 'cifar10';
-  if (net === 'C3' || net === 'C4') return 'cifar100';
-  return 'mnist';
-}
 
-/** The data set pair a checkpoint was trained on (the same rules and synthetic sets as `lbgap train`). */
-async function loadData(name: string, dir: string | undefined, limit: number | undefined, use: string): Promise<{ train: Dataset; test: Dataset }> {
-  switch (name) {
-    case 'mnist': return { train: await loadMnist('train', { dir, limit }), test: await loadMnist('test', { dir }) };
-    case 'fashion-mnist': return { train: await loadFashionMnist('train', { dir, limit }), test: await loadFashionMnist('test', { dir }) };
-    case 'cifar10':
-    case 'cifar100': {
-      if (!dir) throw new UsageError(`--data-dir is required for ${name} (the directory of the CIFAR binary files)`, use);
-      const load = name === 'cifar10' ? loadCifar10 : loadCifar100;
-      return { train: await load('train', { dir, limit }), test: await load('test', { dir }) };
-    }
-    default:
-      return {
-        train: syntheticClassification({ n: limit ?? 6000, shape: [28, 28, 1], classes: 10, seed: 1, name: 'synthetic/train' }),
-        test: syntheticClassification({ n: 2000, shape: [28, 28, 1], classes: 10, seed: 1, sampleSeed: 2, name: 'synthetic/test' }),
-      };
-  }
-}
 
 /** A model holding a checkpoint's parameters and BN running statistics. */
 export function modelFromCheckpoint(k: Kernels, c: Checkpoint, path: string): Model {
@@ -150,7 +124,7 @@ async function setup(f: ParsedFlags, path: string, use: string) {
   const ckpt = await loadCheckpoint(path);
   const dataName = (f.data as string | undefined) ?? defaultData(ckpt.spec.name ?? '');
   const k = await loadKernels({ build: f.build as 'auto' | 'simd' | 'relaxed-simd' });
-  const data = await loadData(dataName, f['data-dir'] as string | undefined, f.limit as number | undefined, use);
+  const data = await loadData(dataName, f['data-dir'] as string | undefined, { limit: f.limit as number | undefined }, use);
   const model = modelFromCheckpoint(k, ckpt, path);
   return { ckpt, k, data, model };
 }
@@ -219,7 +193,7 @@ export async function interpolateCommand(f: ParsedFlags, io: Io, use: string): P
   if (JSON.stringify(a.spec) !== JSON.stringify(b.spec)) throw new UsageError(`--a and --b hold different networks (${a.spec.name ?? '?'} vs ${b.spec.name ?? '?'}, or different layers): interpolation needs one architecture`, use);
   const dataName = (f.data as string | undefined) ?? defaultData(a.spec.name ?? '');
   const k = await loadKernels({ build: f.build as 'auto' | 'simd' | 'relaxed-simd' });
-  const data = await loadData(dataName, f['data-dir'] as string | undefined, f.limit as number | undefined, use);
+  const data = await loadData(dataName, f['data-dir'] as string | undefined, { limit: f.limit as number | undefined }, use);
   const model = modelFromCheckpoint(k, a, pa);
   try {
     const xb = modelFromCheckpoint(k, b, pb);

