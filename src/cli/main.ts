@@ -10,6 +10,7 @@ import { REPORT_COMMAND, reportCommand, splitPositional } from './report_command
 import { MERGE_COMMAND, mergeCommand } from './merge_command.js';
 import { LANDSCAPE_COMMANDS } from './landscape_commands.js';
 import { REMEDIES_COMMAND, remediesCommand } from './remedies_command.js';
+import { BENCH_COMMAND, benchCommand } from './bench_command.js';
 
 const PROGRAM = 'lbgap';
 
@@ -63,6 +64,7 @@ const COMMANDS: Command[] = [
     },
   })),
   ...LANDSCAPE_COMMANDS,
+  { spec: BENCH_COMMAND, run: (argv, io) => benchCommand(argv, io) },
 ];
 
 export function topUsage(): string {
