@@ -3,7 +3,7 @@
 // weightDecay is L2 added to the gradient (Adam, not AdamW). The bias corrections
 // 1 − β^t are computed here in f64 and passed to the kernel.
 import type { Kernels } from '../kernels/kernels.js';
-import { checkHyper, OptimizerOptionError, OptimizerStateError, type Optimizer, type OptimizerState } from './optimizer.js';
+import { checkHyper, OptimizerOptionError, checkStateFits, type Optimizer, type OptimizerState } from './optimizer.js';
 import { StateVectors } from './state_vectors.js';
 
 export interface AdamOptions { lr?: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number }
@@ -44,11 +44,7 @@ export class Adam implements Optimizer {
   }
 
   setState(s: OptimizerState): void {
-    if (s?.type !== this.type) throw new OptimizerStateError('type', `expected an ${this.type} state, got ${JSON.stringify(s?.type)}`);
-    if (!Number.isInteger(s.t) || s.t < 0) throw new OptimizerStateError('t', `must be a non-negative integer, got ${s.t}`);
-    for (const h of ['beta1', 'beta2', 'eps', 'weightDecay'] as const) {
-      if (s.hyper?.[h] !== this[h]) throw new OptimizerStateError(`hyper.${h}`, `state has ${s.hyper?.[h]}, this optimizer ${this[h]}`);
-    }
+    checkStateFits(s, this.type, { beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay });
     this.vec.restore(s);
     this.tStep = s.t;
   }

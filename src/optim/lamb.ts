@@ -4,7 +4,7 @@
 // The Adam kernel runs with lr = 1 on a scratch copy u of w, so u = w − m̂/(√v̂+ε) and
 // r = w − u + λw: three flat kernel calls, then two reductions and an axpy per slice.
 import type { Kernels } from '../kernels/kernels.js';
-import { checkHyper, OptimizerOptionError, OptimizerStateError, type Optimizer, type OptimizerState } from './optimizer.js';
+import { checkHyper, OptimizerOptionError, checkStateFits, type Optimizer, type OptimizerState } from './optimizer.js';
 import { checkSlices, type ParamSlice } from './segments.js';
 import { StateVectors } from './state_vectors.js';
 
@@ -65,11 +65,7 @@ export class Lamb implements Optimizer {
   }
 
   setState(s: OptimizerState): void {
-    if (s?.type !== this.type) throw new OptimizerStateError('type', `expected a ${this.type} state, got ${JSON.stringify(s?.type)}`);
-    if (!Number.isInteger(s.t) || s.t < 0) throw new OptimizerStateError('t', `must be a non-negative integer, got ${s.t}`);
-    for (const h of ['beta1', 'beta2', 'eps', 'weightDecay'] as const) {
-      if (s.hyper?.[h] !== this[h]) throw new OptimizerStateError(`hyper.${h}`, `state has ${s.hyper?.[h]}, this optimizer ${this[h]}`);
-    }
+    checkStateFits(s, this.type, { beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay });
     this.vec.restore(s);
     this.tStep = s.t;
   }

@@ -5,7 +5,7 @@
 // The scaled gradient goes to a scratch vector (the model's gradient is left as it was);
 // the momentum update is the SGD kernel per slice.
 import type { Kernels } from '../kernels/kernels.js';
-import { checkHyper, OptimizerStateError, type Optimizer, type OptimizerState } from './optimizer.js';
+import { checkHyper, checkStateFits, type Optimizer, type OptimizerState } from './optimizer.js';
 import { checkSlices, type ParamSlice } from './segments.js';
 import { StateVectors } from './state_vectors.js';
 
@@ -64,11 +64,7 @@ export class Lars implements Optimizer {
   }
 
   setState(s: OptimizerState): void {
-    if (s?.type !== this.type) throw new OptimizerStateError('type', `expected a ${this.type} state, got ${JSON.stringify(s?.type)}`);
-    if (!Number.isInteger(s.t) || s.t < 0) throw new OptimizerStateError('t', `must be a non-negative integer, got ${s.t}`);
-    for (const h of ['momentum', 'weightDecay', 'trust'] as const) {
-      if (s.hyper?.[h] !== this[h]) throw new OptimizerStateError(`hyper.${h}`, `state has ${s.hyper?.[h]}, this optimizer ${this[h]}`);
-    }
+    checkStateFits(s, this.type, { momentum: this.momentum, weightDecay: this.weightDecay, trust: this.trust });
     this.vec.restore(s);
     this.tStep = s.t;
   }

@@ -46,3 +46,15 @@ export function checkHyper(name: string, v: unknown, lo: number, hi: number, ope
   }
   return v;
 }
+
+/**
+ * Checks that a saved state fits this optimizer: same type, a valid step count, and equal
+ * values of the hyper-parameters in `mustMatch` (the learning rate may differ: schedules).
+ */
+export function checkStateFits(s: OptimizerState, type: string, mustMatch: Record<string, number | boolean>): void {
+  if (s?.type !== type) throw new OptimizerStateError('type', `expected a state of type ${JSON.stringify(type)}, got ${JSON.stringify(s?.type)}`);
+  if (!Number.isInteger(s.t) || s.t < 0) throw new OptimizerStateError('t', `must be a non-negative integer, got ${s.t}`);
+  for (const [h, v] of Object.entries(mustMatch)) {
+    if (s.hyper?.[h] !== v) throw new OptimizerStateError(`hyper.${h}`, `state has ${s.hyper?.[h]}, this optimizer ${v}`);
+  }
+}

@@ -1,7 +1,7 @@
 // SGD with momentum, PyTorch semantics: v = μ·v + g (g including L2 weight decay);
 // p −= lr·(nesterov ? g + μ·v : v). One kernel call per step over the flat vector.
 import type { Kernels } from '../kernels/kernels.js';
-import { checkHyper, OptimizerOptionError, OptimizerStateError, type Optimizer, type OptimizerState } from './optimizer.js';
+import { checkHyper, OptimizerOptionError, checkStateFits, type Optimizer, type OptimizerState } from './optimizer.js';
 import { StateVectors } from './state_vectors.js';
 
 export interface SgdOptions { lr?: number; momentum?: number; nesterov?: boolean; weightDecay?: number }
@@ -39,11 +39,7 @@ export class Sgd implements Optimizer {
   }
 
   setState(s: OptimizerState): void {
-    if (s?.type !== this.type) throw new OptimizerStateError('type', `expected an ${this.type} state, got ${JSON.stringify(s?.type)}`);
-    if (!Number.isInteger(s.t) || s.t < 0) throw new OptimizerStateError('t', `must be a non-negative integer, got ${s.t}`);
-    for (const h of ['momentum', 'nesterov', 'weightDecay'] as const) {
-      if (s.hyper?.[h] !== this[h]) throw new OptimizerStateError(`hyper.${h}`, `state has ${s.hyper?.[h]}, this optimizer ${this[h]}`);
-    }
+    checkStateFits(s, this.type, { momentum: this.momentum, nesterov: this.nesterov, weightDecay: this.weightDecay });
     this.vec.restore(s);
     this.tStep = s.t;
   }
