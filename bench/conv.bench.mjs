@@ -10,7 +10,9 @@
 //
 // Options: --quick (batch 64 only), --rounds N (default 1; each round runs every task once per
 // shape, samples are pooled), --only SUBSTR (layers whose name contains it), --out FILE.
-// Partial runs (--quick, --only) print the table but write no JSON.
+// Partial runs (--quick, --only) print the table but write no JSON. A full run takes ~9 min on
+// a loaded 2-core VM, ~7 of them TF.js's filter gradient (one call per shape, 0.05–0.15
+// GFLOP/s); --quick about 2 min.
 //
 // TF.js ops: forward tf.conv2d (kernel Conv2D), backward-data tf.conv2dTranspose (kernel
 // Conv2DBackpropInput, what tf.grad of conv2d w.r.t. x runs). tfjs-backend-wasm 4.22 registers
@@ -71,11 +73,13 @@ if (!selected.length) throw new RangeError(`--only: no layer name contains ${JSO
 
 const OPS = ['fwd', 'bwdData', 'bwdFilter'];
 const IMPLS = ['simd', 'relaxed', 'tfjs'];
-// Per task and round about BUDGET_MS of calls (at least 1, at most 100). A call slower than
-// SLOW_MS (TF.js's backward passes: 0.2–1 GFLOP/s, up to tens of seconds a call at batch 256)
+// Per task and round about BUDGET_MS of calls (at least MIN_CALLS, at most 100). A call slower than
+// SLOW_MS (TF.js's backward passes: ~1 GFLOP/s for data, 0.05–0.15 for the filter, up to
+// minutes a call at batch 256)
 // is measured by its first call alone: warm-up costs are negligible against seconds, and
 // sampling it again would put the run far over its few-minute budget.
-const BUDGET_MS = 300;
+const BUDGET_MS = 400;
+const MIN_CALLS = 3;
 const SLOW_MS = 1500;
 // Relative to the largest output entry; the filter gradient sums N·OH·OW ≤ 262 144 products.
 const TOLERANCE = 1e-4;
@@ -165,7 +169,7 @@ for (const s of selected) {
       const [impl, op] = tasks[(t + round) % tasks.length];
       const est = once[impl][op];
       if (est > SLOW_MS) continue;
-      const iterations = Math.max(1, Math.min(100, Math.round(BUDGET_MS / Math.max(est, 1e-3))));
+      const iterations = Math.max(MIN_CALLS, Math.min(100, Math.round(BUDGET_MS / Math.max(est, 1e-3))));
       const warmupIterations = est < 100 ? Math.min(2, iterations) : 0;
       const bench = new Bench({ name: `${s.name} ${op}`, iterations, time: 0, warmup: warmupIterations > 0, warmupIterations, warmupTime: 0, retainSamples: true, throws: true });
       bench.add(`${impl} ${op}`, run[impl][op]);
@@ -211,7 +215,7 @@ const result = {
     version: tf.version_core, backend: tf.getBackend(), binary: 'tfjs-backend-wasm-simd.wasm', threads: tfwasm.getThreadsCount(),
     kernels: TF_KERNELS, hasConv2DBackpropFilter: tfHasConv2dBackpropFilter,
   },
-  method: `median of pooled per-call latencies over ${opts.rounds} round(s) (task order rotated per round, ~${BUDGET_MS} ms of calls per task and round; calls slower than ${SLOW_MS} ms: the first call alone); GFLOP per op = 2·N·OH·OW·OC·KH·KW·C; total = fwd + bwdData + bwdFilter medians (3× the FLOPs); inputs resident in each module's memory; lbgap: raw conv2d_{fwd,bwd_data,bwd_filter}_nhwc exports, no bias; TF.js timing includes the op + dataSync(); outputs checked against TF.js (max rel diff < ${TOLERANCE})`,
+  method: `median of pooled per-call latencies over ${opts.rounds} round(s) (task order rotated per round, ~${BUDGET_MS} ms and at least ${MIN_CALLS} calls per task and round; calls slower than ${SLOW_MS} ms: the first call alone); GFLOP per op = 2·N·OH·OW·OC·KH·KW·C; total = fwd + bwdData + bwdFilter medians (3× the FLOPs); inputs resident in each module's memory; lbgap: raw conv2d_{fwd,bwd_data,bwd_filter}_nhwc exports, no bias; TF.js timing includes the op + dataSync(); outputs checked against TF.js (max rel diff < ${TOLERANCE})`,
   rows,
 };
 const fullRun = !opts.only && !opts.quick;
