@@ -21,7 +21,7 @@
 // at magnitudes ~10× the paper's (SB 12–36, LB ≈ 3000), and its f and φ depend on how far
 // the running averages lag the weights — far more for LB (10 steps an epoch) than for SB
 // (LB after 8 epochs: f = 0.139 with running vs 0.006 with batch statistics). 'batch' gives
-// the paper's magnitudes (SB20 0.7–1.4, LB 129–143 on 6000 samples) but is heavy-tailed in
+// the paper's magnitudes (SB20 0.7–1.4; LB16, LB32 129, 143 on the seed-0 6000-sample draw) but is heavy-tailed in
 // the sample: LB32's φ was 143, 75 and 1.05 on three 6000-sample draws.
 //
 // evalGrad copies the candidate x into model.params, runs the chunks, and restores the
