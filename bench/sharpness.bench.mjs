@@ -17,15 +17,14 @@
 // Options: --checkpoint FILE (an F1 checkpoint from `lbgap train --checkpoint`; default a
 // freshly initialized F1, fine for timing), --sample N (default 6000), --out FILE (default
 // bench/results/sharpness.json), --dist DIR (compiled sources, default dist/), --skip-phi.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from './lib/args.mjs';
+import { rerunWithRelaxedSimd } from './lib/relaxed.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const FLAG = '--experimental-wasm-relaxed-simd';
 const opts = parseArgs(process.argv.slice(2), {
   checkpoint: '', sample: 6000, out: path.join(root, 'bench', 'results', 'sharpness.json'), dist: path.join(root, 'dist'), 'skip-phi': false,
 });
@@ -34,12 +33,7 @@ if (!existsSync(path.join(dist, 'landscape', 'network.js'))) {
   console.error(`bench:sharpness needs the compiled package in ${dist}: run \`npm run build\` first.`);
   process.exit(2);
 }
-// Node 20 needs a V8 flag for relaxed SIMD; re-run this script under it once.
-if (!WebAssembly.validate(readFileSync(path.join(root, 'build', 'lbgap.relaxed.wasm')))) {
-  if (process.env.LBGAP_BENCH_CHILD) { console.error(`this Node (${process.version}) rejects relaxed SIMD even with ${FLAG}`); process.exit(2); }
-  const r = spawnSync(process.execPath, [FLAG, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, LBGAP_BENCH_CHILD: '1' } });
-  process.exit(r.status ?? 1);
-}
+rerunWithRelaxedSimd(fileURLToPath(import.meta.url), path.join(root, 'build', 'lbgap.relaxed.wasm'));
 const imp = (p) => import(pathToFileURL(path.join(dist, p)).href);
 const { loadKernels } = await imp('kernels/index.js');
 const { Model } = await imp('nn/model.js');
