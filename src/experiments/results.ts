@@ -29,9 +29,12 @@ export interface PhaseRecord {
   /** 'SB', 'LB' or 'B=…'. */
   name: string;
   batch: number;
+  /** The epoch budget (the cap under the plateau rule); history.length epochs ran. */
   epochs: number;
   history: EpochMetrics[];
   track: TrackPoint[];
+  /** Why training stopped: the epoch budget, or the plateau rule (absent in older files). */
+  stoppedBy?: 'epochs' | 'plateau';
 }
 
 export interface MinimizerRecord {

@@ -311,8 +311,10 @@ async function trainPhase(ctx: JobContext, job: Job, model: Model, name: string,
   const stepsPerEpoch = Math.ceil(data.train.n / batch);
   const perStep = ctx.costs.epoch / stepsPerEpoch;
   const what = `${name} (batch ${batch}) seed ${job.seed}`;
+  const tracked = spec.track.enabled && (spec.track.seeds === null || spec.track.seeds.includes(job.seed));
   const history: EpochMetrics[] = await train(model, data, {
     epochs, batchSize: batch, optimizer: 'adam', lr: spec.lr, seed: job.seed + 1,
+    plateau: spec.stopping.rule === 'plateau' ? { patience: spec.stopping.patience, minDelta: spec.stopping.minDelta } : undefined,
     trainEvalSamples: spec.trainEvalSamples ?? undefined,
     checkpoint: { path: ckpt, every: 1 }, resume,
     onStep: (st) => {
@@ -321,7 +323,7 @@ async function trainPhase(ctx: JobContext, job: Job, model: Model, name: string,
     },
     onEpoch: (m) => {
       let phiText = '';
-      if (spec.track.enabled) {
+      if (tracked) {
         const r = networkSharpness(model, data.train, {
           eps: [spec.track.eps], full: true, maxIter: spec.sharpness.maxIter, sample: spec.track.sample,
           chunk: Math.min(spec.sharpness.chunk, spec.track.sample), sampleSeed: 0,
@@ -340,7 +342,9 @@ async function trainPhase(ctx: JobContext, job: Job, model: Model, name: string,
   });
   const ckEpoch = history.length ? history[history.length - 1].epoch : 0;
   track = track.filter((p) => p.epoch <= ckEpoch);
-  return { name, batch, epochs, history, track };
+  const stoppedBy = ckEpoch < epochs ? 'plateau' : 'epochs';
+  if (stoppedBy === 'plateau') ctx.progress.event(0, `${what}: training loss stopped improving (by > ${spec.stopping.minDelta} for ${spec.stopping.patience} epochs): stopped after epoch ${ckEpoch}`);
+  return { name, batch, epochs, history, track, stoppedBy };
 }
 
 async function measure(ctx: JobContext, job: Job, model: Model, phase: PhaseRecord): Promise<MinimizerRecord> {

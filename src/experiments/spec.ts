@@ -55,10 +55,24 @@ export interface InterpolationSpec {
 }
 
 export interface TrackSpec {
-  /** Measure φ (full space, first ε) after every epoch of every run (false: off). */
+  /** Measure φ (full space, ε = `eps`) after every epoch (false: off). */
   enabled: boolean;
   eps: number;
   sample: number;
+  /** Only the runs of these seeds (null: every seed). */
+  seeds: number[] | null;
+}
+
+/**
+ * When a run stops. 'epochs': after exactly `epochs` epochs (the authors' code: 20).
+ * 'plateau': the paper's "until the loss function ceased to improve" — once the evaluated
+ * training loss has not improved by more than `minDelta` (absolute) for `patience` epochs,
+ * with `epochs` as the cap.
+ */
+export interface StoppingSpec {
+  rule: 'epochs' | 'plateau';
+  patience: number;
+  minDelta: number;
 }
 
 export interface ExperimentSpec {
@@ -67,8 +81,9 @@ export interface ExperimentSpec {
   net: (typeof NET_NAMES)[number];
   data: DataSpec;
   seeds: number[];
-  /** Epochs per run (warm start: epochs of the large-batch phase). */
+  /** Epochs per run, or the cap under the plateau rule (warm start: of the large-batch phase). */
   epochs: number;
+  stopping: StoppingSpec;
   lr: number;
   /** reproduce: the small and large batch sizes; null LB = 10% of the training set. */
   sb: number;
@@ -101,7 +116,8 @@ export function defaultSpec(kind: ExperimentKind = 'reproduce'): ExperimentSpec 
     net: 'F1',
     data: { name: 'mnist', dir: null, trainLimit: null, testLimit: null },
     seeds: [0, 1, 2, 3, 4],
-    epochs: 20,
+    epochs: kind === 'reproduce' ? 100 : 20,
+    stopping: kind === 'reproduce' ? { rule: 'plateau', patience: 3, minDelta: 1e-3 } : { rule: 'epochs', patience: 3, minDelta: 1e-3 },
     lr: 1e-3,
     sb: 256,
     lb: null,
@@ -111,7 +127,7 @@ export function defaultSpec(kind: ExperimentKind = 'reproduce'): ExperimentSpec 
     sharpness: { eps: [1e-3, 5e-4], fullSpace: true, subspace: 100, maxIter: 10, sample: 6000, chunk: 1000 },
     hessian: { top: 1, maxIter: 20, sample: 6000 },
     interpolation: { points: 25, range: [-1, 2], trainSample: null, testSample: null, chunk: 5000 },
-    track: { enabled: kind === 'reproduce', eps: 1e-3, sample: 6000 },
+    track: { enabled: kind === 'reproduce', eps: 1e-3, sample: 6000, seeds: kind === 'reproduce' ? [0] : null },
     build: 'auto',
   };
 }
@@ -132,7 +148,7 @@ export function presetSpec(preset: PresetName, kind: ExperimentKind = 'reproduce
   s.sharpness = { ...s.sharpness, sample: 500, chunk: 500, maxIter: 5 };
   s.hessian = { top: 1, maxIter: 5, sample: 500 };
   s.interpolation = { points: 13, range: [-1, 2], trainSample: 2000, testSample: 2000, chunk: 1000 };
-  s.track = { enabled: false, eps: 1e-3, sample: 500 };
+  s.track = { enabled: false, eps: 1e-3, sample: 500, seeds: null };
   s.batches = [64, 256, 1024, 4096, 6000];
   s.warmstartK = [0, 1, 2];
   return s;
@@ -218,7 +234,7 @@ export function resolveSpec(input: unknown): ExperimentSpec {
   const kind = input.kind === undefined ? 'reproduce' : choice('kind', input.kind, EXPERIMENT_KINDS);
   const s = overlay('', defaultSpec(kind) as unknown as Obj, input) as Obj;
   if (s.version !== SPEC_VERSION) throw new SpecError('version', `must be ${SPEC_VERSION}, got ${show(s.version)}`);
-  const d = s.data as Obj, sh = s.sharpness as Obj, he = s.hessian as Obj, ip = s.interpolation as Obj, tr = s.track as Obj;
+  const d = s.data as Obj, st = s.stopping as Obj, sh = s.sharpness as Obj, he = s.hessian as Obj, ip = s.interpolation as Obj, tr = s.track as Obj;
   const spec: ExperimentSpec = {
     version: 1,
     kind,
@@ -231,6 +247,11 @@ export function resolveSpec(input: unknown): ExperimentSpec {
     },
     seeds: distinct('seeds', list('seeds', s.seeds, (p, v) => int(p, v, 0, 2 ** 32 - 2), 1)),
     epochs: int('epochs', s.epochs, 1),
+    stopping: {
+      rule: choice('stopping.rule', st.rule, ['epochs', 'plateau'] as const),
+      patience: int('stopping.patience', st.patience, 1),
+      minDelta: (() => { const v = finite('stopping.minDelta', st.minDelta); if (v < 0) throw new SpecError('stopping.minDelta', `must be ≥ 0, got ${v}`); return v; })(),
+    },
     lr: positive('lr', s.lr),
     sb: int('sb', s.sb, 1),
     lb: nullable('lb', s.lb, (p, v) => int(p, v, 1)),
@@ -253,7 +274,10 @@ export function resolveSpec(input: unknown): ExperimentSpec {
       testSample: nullable('interpolation.testSample', ip.testSample, (p, v) => int(p, v, 1)),
       chunk: int('interpolation.chunk', ip.chunk, 1),
     },
-    track: { enabled: bool('track.enabled', tr.enabled), eps: positive('track.eps', tr.eps), sample: int('track.sample', tr.sample, 1) },
+    track: {
+      enabled: bool('track.enabled', tr.enabled), eps: positive('track.eps', tr.eps), sample: int('track.sample', tr.sample, 1),
+      seeds: nullable('track.seeds', tr.seeds, (p, v) => distinct(p, list(p, v, (q, x) => int(q, x, 0, 2 ** 32 - 2), 1))),
+    },
     build: choice('build', s.build, ['auto', 'simd', 'relaxed-simd'] as const),
   };
   if (spec.interpolation.range.length !== 2) throw new SpecError('interpolation.range', `must be [from, to], got ${show(ip.range)}`);

@@ -42,6 +42,29 @@ export interface TrainOptions extends RemedyOptions {
   checkpoint?: { path: string; every?: number };
   /** Resume from a checkpoint file or a decoded checkpoint. */
   resume?: string | Checkpoint;
+  /**
+   * The paper's stopping rule ("until the loss function ceased to improve"): stop once the
+   * evaluated training loss has not fallen below the best so far by more than `minDelta`
+   * (absolute, as Keras's EarlyStopping) for `patience` epochs; `epochs` stays the cap.
+   * Decided from the metrics history alone, so a resumed run stops where a straight one does.
+   */
+  plateau?: PlateauRule;
+}
+
+export interface PlateauRule { patience: number; minDelta: number }
+
+/** Epochs since the last improvement of the training loss by more than minDelta. */
+export function epochsWithoutImprovement(history: readonly EpochMetrics[], minDelta: number): number {
+  let best = Infinity, since = 0;
+  for (const m of history) {
+    if (m.trainLoss < best - minDelta) { best = m.trainLoss; since = 0; } else since++;
+  }
+  return since;
+}
+
+/** True when `plateau` says training has stopped improving after `history`. */
+export function plateaued(history: readonly EpochMetrics[], plateau: PlateauRule | undefined): boolean {
+  return plateau !== undefined && history.length > 0 && epochsWithoutImprovement(history, plateau.minDelta) >= plateau.patience;
 }
 
 export interface TrainData { train: Dataset; test?: Dataset }
@@ -68,6 +91,10 @@ export async function train(model: Model, data: TrainData, opts: TrainOptions): 
   const evalBatchSize = posInt('evalBatchSize', opts.evalBatchSize ?? 1000);
   const every = opts.checkpoint ? posInt('checkpoint.every', opts.checkpoint.every ?? 1) : 0;
   if (opts.checkpoint && (typeof opts.checkpoint.path !== 'string' || !opts.checkpoint.path)) throw new TrainOptionError('checkpoint.path', 'must be a non-empty string');
+  if (opts.plateau !== undefined) {
+    posInt('plateau.patience', opts.plateau.patience);
+    if (typeof opts.plateau.minDelta !== 'number' || !(opts.plateau.minDelta >= 0) || !Number.isFinite(opts.plateau.minDelta)) throw new TrainOptionError('plateau.minDelta', `must be a finite number ≥ 0, got ${JSON.stringify(opts.plateau.minDelta)}`);
+  }
   const remedies = checkRemedies(opts, { shape: data.train.shape, batchSize, epochs, seed });
   if (remedies?.layerwise && opts.optimizer !== 'lars' && opts.optimizer !== 'lamb') throw new TrainOptionError('layerwise', `applies to the 'lars' and 'lamb' optimizers, not ${JSON.stringify(typeof opts.optimizer === 'object' ? opts.optimizer.type : opts.optimizer ?? 'adam')}`);
 
@@ -110,7 +137,7 @@ export async function train(model: Model, data: TrainData, opts: TrainOptions): 
     const fixedBatcher = new Batcher(data.train, batchSize, rng, { dropLast: opts.dropLast ?? false });
     model.reserve(batchSize);
     if (remedies) stepper = new RemedyStepper(model, optimizer, remedies, data.train);
-    for (let epoch = startEpoch + 1; epoch <= epochs; epoch++) {
+    for (let epoch = startEpoch + 1; epoch <= epochs && !plateaued(history, opts.plateau); epoch++) {
       // Dynamic sampling: a Batcher per epoch batch size, all drawing from the one shuffling Rng.
       const epochBatch = epochBatchSize(remedies, batchSize, epoch);
       const batcher = epochBatch === batchSize ? fixedBatcher : new Batcher(data.train, epochBatch, rng, { dropLast: opts.dropLast ?? false });
@@ -142,7 +169,7 @@ export async function train(model: Model, data: TrainData, opts: TrainOptions): 
       };
       history.push(m);
       opts.onEpoch?.(m);
-      if (opts.checkpoint && (epoch % every === 0 || epoch === epochs)) {
+      if (opts.checkpoint && (epoch % every === 0 || epoch === epochs || plateaued(history, opts.plateau))) {
         await saveCheckpoint(opts.checkpoint.path, snapshot(model, optimizer, rng, epoch, globalStep, history, run));
       }
     }
