@@ -40,6 +40,8 @@ export class Kernels {
   readonly memory: WebAssembly.Memory;
   readonly arena: Arena;
   private regions = new WeakMap<Float32Array, Region>();
+  /** Views made by `view()`: used in place like the arrays they view, but not freeable. */
+  private aliases = new WeakMap<Float32Array, Region>();
   private heap: Float32Array;
   private work = { ptr: 0, bytes: 0 };
 
@@ -87,25 +89,45 @@ export class Kernels {
   reset(): void {
     this.arena.reset();
     this.regions = new WeakMap();
+    this.aliases = new WeakMap();
     this.work = { ptr: 0, bytes: 0 };
   }
 
-  /** A live view over the same floats as `a` (which may be detached by growth). */
+  /**
+   * A live view over the same floats as `a` (an array from `f32`, a view from here, or any
+   * Float32Array over the current memory; `a` may be detached by growth). The view is itself
+   * recognised by kernel calls — used in place, never copied — even after a later growth
+   * detaches it.
+   */
   view(a: Float32Array): Float32Array {
-    const r = this.regions.get(a);
+    const r = this.region(a);
     if (!r) throw new KernelRangeError('a', 'was not allocated by this module (k.f32)');
     if (a.buffer === this.memory.buffer) return a;
-    return new Float32Array(this.memory.buffer, r.ptr, r.length);
+    const v = new Float32Array(this.memory.buffer, r.ptr, r.length);
+    this.aliases.set(v, r);
+    return v;
   }
 
-  /** Byte offset of an array from `f32`, or undefined for a foreign array. */
+  /**
+   * Where `a` lives in Wasm memory: arrays from `f32` and views from `view` by their recorded
+   * pointer (they survive detachment), any other Float32Array over the current memory by its
+   * byte offset; undefined for a foreign array (which calls copy in and out).
+   */
+  private region(a: Float32Array): Region | undefined {
+    const r = this.regions.get(a) ?? this.aliases.get(a);
+    if (r) return r;
+    if (a.buffer === this.memory.buffer) return { ptr: a.byteOffset, length: a.length };
+    return undefined;
+  }
+
+  /** Byte offset of an array in Wasm memory (see `view`), or undefined for a foreign array. */
   ptr(a: Float32Array): number | undefined {
-    return this.regions.get(a)?.ptr;
+    return this.region(a)?.ptr;
   }
 
   /** Length of `a` in floats, also for a view that growth detached. */
   lengthOf(a: Float32Array): number {
-    return this.regions.get(a)?.length ?? a.length;
+    return this.region(a)?.length ?? a.length;
   }
 
   /** Scratch shared by calls on this instance (GEMM packing). Grows, never shrinks. */
@@ -119,7 +141,8 @@ export class Kernels {
   /**
    * C = alpha·op(A)·op(B) + beta·C, row-major, op(X) = transX ? Xᵀ : X.
    * op(A) is M×K, op(B) is K×N, C is M×N. With beta = 0, C is write-only.
-   * Arrays from `f32` are used in place; any other Float32Array is copied in
+   * Arrays from `f32`, views from `view` and any Float32Array over this memory are used
+   * in place (even if the call grows the memory); any other Float32Array is copied in
    * (and C copied back). C must not overlap A or B.
    */
   sgemm(
@@ -151,7 +174,7 @@ export class Kernels {
   withArgs(arrays: Float32Array[], out: boolean[], fn: (...p: Ptr[]) => void): void {
     const temps: number[] = [];
     const ptrs: Ptr[] = arrays.map((a) => {
-      const r = this.regions.get(a);
+      const r = this.region(a);
       if (r) return new Ptr(r.ptr, r.length);
       const p = this.arena.alloc(a.length * 4);
       temps.push(p);

@@ -147,3 +147,54 @@ describe('sgemm argument errors (thrown before any Wasm runs)', () => {
     expect(Array.from(C)).toEqual([2, 4, 6, 8]);
   });
 });
+
+// Issue 12, bug 4: a view from k.view(a) (or any Float32Array over the memory) is used in
+// place by pointer — never mistaken for a foreign array — even when the call itself grows the
+// memory (GEMM packing scratch at n = 1024 after small calls) and so detaches the view mid-call.
+describe('views over Wasm memory survive growth inside a call (both builds)', () => {
+  /** One entry of A·B in f64 (n × n, row-major). */
+  const refEntry = (A: Float32Array, B: Float32Array, n: number, i: number, j: number) => {
+    let s = 0;
+    for (let p = 0; p < n; p++) s += A[i * n + p] * B[p * n + j];
+    return s;
+  };
+  for (const build of ['simd', 'relaxed-simd'] as const) {
+    it(`${build}: sgemm n = 1024 on k.view() views and raw views after small calls`, async () => {
+      const k = await loadKernels({ build, initialPages: 2 });
+      const s = [k.f32(9), k.f32(9), k.f32(9)];
+      s[0].set([1, 2, 3, 4, 5, 6, 7, 8, 9]); s[1].set([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+      k.sgemm(false, false, 3, 3, 3, 1, s[0], 3, s[1], 3, 0, s[2], 3);
+      expect(Array.from(k.view(s[2]))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      const n = 1024;
+      const A0 = k.f32(n * n), B0 = k.f32(n * n), C0 = k.f32(n * n);
+      const A = k.view(A0), B = k.view(B0);
+      const C = new Float32Array(k.memory.buffer, k.ptr(C0)!, n * n); // a raw view over the memory
+      let x = 1;
+      for (let i = 0; i < n * n; i++) { x = (x * 16807) % 2147483647; A[i] = (x / 2147483647) - 0.5; x = (x * 16807) % 2147483647; B[i] = (x / 2147483647) - 0.5; }
+      const a = Float32Array.from(A), b = Float32Array.from(B);
+      const before = k.memory.buffer.byteLength;
+      const inUse = k.arena.bytesInUse;
+      k.sgemm(false, false, n, n, n, 1, A, n, B, n, 0, C, n);
+      expect(k.memory.buffer.byteLength).toBeGreaterThan(before); // the call grew the memory …
+      expect(A.length).toBe(0); // … and detached the views it was given
+      const scratch = k.arena.bytesInUse - inUse; // only the packing workspace, no copies of A, B, C
+      expect(scratch).toBeLessThan(n * n * 4);
+      const got = k.view(C0);
+      let worst = 0;
+      for (let e = 0; e < n * n; e += 9973) {
+        const want = refEntry(a, b, n, Math.floor(e / n), e % n);
+        worst = Math.max(worst, Math.abs(got[e] - want) / (1 + Math.abs(want)));
+      }
+      expect(worst).toBeLessThan(1e-4);
+      // A detached k.view() view still works as an input and as an output.
+      const small = k.f32(4), out = k.view(k.f32(4));
+      k.view(small).set([1, 2, 3, 4]);
+      k.f32(k.memory.buffer.byteLength / 2); // grow again: `out` detaches
+      expect(out.length).toBe(0);
+      k.sgemm(false, false, 2, 2, 2, 1, small, 2, A, n, 0, out, 2);
+      const av = k.view(A0), o = k.view(out);
+      const want = [av[0] + 2 * av[n], av[1] + 2 * av[n + 1], 3 * av[0] + 4 * av[n], 3 * av[1] + 4 * av[n + 1]];
+      want.forEach((w, i) => expect(o[i]).toBeCloseTo(w, 5));
+    });
+  }
+});
