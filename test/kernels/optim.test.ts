@@ -25,8 +25,8 @@ for (const build of ['simd', 'relaxed-simd'] as const) {
       { lr: 0.05, beta1: 0.8, beta2: 0.99, eps: 1e-6, weightDecay: 0.01 },
     ];
     for (const h64 of adamCases) {
-      // The kernel receives f32 hyper-parameters (1 − fround(0.999) differs from 0.001 by
-      // 1.3e-5 relative), so the reference uses the same rounded values.
+      // Tracking over several steps: the reference takes the same f32-rounded hyper-parameters
+      // (test/optim/adam_constants.test.ts checks the unrounded ones at t = 1).
       const h: AdamHyper = { lr: Math.fround(h64.lr), beta1: Math.fround(h64.beta1), beta2: Math.fround(h64.beta2), eps: Math.fround(h64.eps), weightDecay: Math.fround(h64.weightDecay) };
       it(`adam_step_f32 tracks the f64 reference over ${STEPS} steps (lr=${h64.lr}, wd=${h64.weightDecay}) on 1, 3, 17, 65, 255`, () => {
         for (const n of SIZES) {
