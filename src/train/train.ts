@@ -36,6 +36,11 @@ export interface TrainOptions extends RemedyOptions {
   evalBatchSize?: number;
   /** Drop the last partial batch of each epoch (default false). */
   dropLast?: boolean;
+  /**
+   * Extra fields for the checkpoint's `run` record (e.g. the CLI's data set, sample limit and
+   * kernel build), so a resume can restore the settings train() itself does not know.
+   */
+  runInfo?: Record<string, unknown>;
   onEpoch?: (m: EpochMetrics) => void;
   onStep?: (s: StepInfo) => void;
   /** Save a checkpoint every `every` epochs (and after the last one). */
@@ -119,7 +124,7 @@ export async function train(model: Model, data: TrainData, opts: TrainOptions): 
     if (opts.lr !== undefined) optimizer.lr = opts.lr;
   }
 
-  const run: Record<string, unknown> = { batchSize, seed, optimizer: optimizer.type, lr: optimizer.lr, dropLast: opts.dropLast ?? false, trainEvalSamples: trainEval };
+  const run: Record<string, unknown> = { ...opts.runInfo, batchSize, seed, optimizer: optimizer.type, lr: optimizer.lr, dropLast: opts.dropLast ?? false, trainEvalSamples: trainEval };
   if (remedies) run.remedies = remedies;
   let stepper: RemedyStepper | null = null;
   let rng = new Rng(seed);
