@@ -4,9 +4,10 @@
 // The Adam kernel runs with lr = 1 on a scratch copy u of w, so u = w − m̂/(√v̂+ε) and
 // r = w − u + λw: three flat kernel calls, then two reductions and an axpy per slice.
 import type { Kernels } from '../kernels/kernels.js';
-import { checkHyper, OptimizerOptionError, checkStateFits, type Optimizer, type OptimizerState } from './optimizer.js';
+import { checkMoments } from './adam.js';
+import { OptimizerBase } from './base.js';
+import { checkHyper } from './optimizer.js';
 import { checkSlices, type ParamSlice } from './segments.js';
-import { StateVectors } from './state_vectors.js';
 
 export interface LambOptions { lr?: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number }
 
@@ -14,35 +15,26 @@ export function lambRatio(wNorm: number, rNorm: number): number {
   return wNorm > 0 && rNorm > 0 ? wNorm / rNorm : 1;
 }
 
-export class Lamb implements Optimizer {
+export class Lamb extends OptimizerBase {
   readonly type = 'lamb';
-  lr: number;
   readonly beta1: number; readonly beta2: number; readonly eps: number; readonly weightDecay: number;
   readonly slices: ParamSlice[];
   readonly lastRatios: Float64Array;
-  private tStep = 0;
-  private readonly vec: StateVectors;
-  private readonly scratch: number;
 
-  constructor(private readonly k: Kernels, readonly n: number, slices: readonly ParamSlice[], opts: LambOptions = {}) {
-    this.lr = checkHyper('lr', opts.lr ?? 1e-3, 0, Infinity);
-    this.beta1 = checkHyper('beta1', opts.beta1 ?? 0.9, 0, 1);
-    this.beta2 = checkHyper('beta2', opts.beta2 ?? 0.999, 0, 1);
-    if (this.beta1 === 1) throw new OptimizerOptionError('beta1', 'must be < 1');
-    if (this.beta2 === 1) throw new OptimizerOptionError('beta2', 'must be < 1');
-    this.eps = checkHyper('eps', opts.eps ?? 1e-6, 0, 1, true);
-    this.weightDecay = checkHyper('weightDecay', opts.weightDecay ?? 0, 0, Infinity);
-    this.slices = checkSlices(slices, n);
-    this.lastRatios = new Float64Array(this.slices.length);
-    this.vec = new StateVectors(k, n, ['m', 'v']);
-    this.scratch = k.arena.alloc(n * 4);
+  constructor(k: Kernels, n: number, slices: readonly ParamSlice[], opts: LambOptions = {}) {
+    checkHyper('lr', opts.lr ?? 1e-3, 0, Infinity);
+    const h = checkMoments(opts, 1e-6);
+    const checked = checkSlices(slices, n);
+    super(k, n, opts.lr ?? 1e-3, ['m', 'v'], { scratch: true }); // after the checks: it allocates
+    this.beta1 = h.beta1; this.beta2 = h.beta2; this.eps = h.eps; this.weightDecay = h.weightDecay;
+    this.slices = checked;
+    this.lastRatios = new Float64Array(checked.length);
   }
 
-  get t(): number { return this.tStep; }
+  protected hyper() { return { beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay }; }
 
   step(params: number, grads: number): void {
-    checkHyper('lr', this.lr, 0, Infinity);
-    const t = ++this.tStep, e = this.k.exports, n = this.n, u = this.scratch;
+    const t = this.beginStep(), e = this.k.exports, n = this.n, u = this.scratch;
     const bc1 = 1 - Math.pow(this.beta1, t), bc2 = 1 - Math.pow(this.beta2, t);
     e.copy_f32(n, params, u);
     e.adam_step_f32(u, grads, this.vec.ptrs.m, this.vec.ptrs.v, n, 1, this.beta1, this.beta2, this.eps, bc1, bc2, 0);
@@ -55,21 +47,4 @@ export class Lamb implements Optimizer {
       e.axpy_f32(s.length, -this.lr * ratio, u + o, params + o);
     });
   }
-
-  state(): OptimizerState {
-    return {
-      type: this.type, t: this.tStep,
-      hyper: { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay },
-      vectors: this.vec.copies(),
-    };
-  }
-
-  setState(s: OptimizerState): void {
-    checkStateFits(s, this.type, { beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay });
-    this.vec.restore(s);
-    this.tStep = s.t;
-  }
-
-  reset(): void { this.vec.zero(); this.tStep = 0; }
-  dispose(): void { this.vec.dispose(); this.k.arena.release(this.scratch); }
 }

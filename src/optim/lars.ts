@@ -5,9 +5,9 @@
 // The scaled gradient goes to a scratch vector (the model's gradient is left as it was);
 // the momentum update is the SGD kernel per slice.
 import type { Kernels } from '../kernels/kernels.js';
-import { checkHyper, checkStateFits, type Optimizer, type OptimizerState } from './optimizer.js';
+import { OptimizerBase } from './base.js';
+import { checkHyper } from './optimizer.js';
 import { checkSlices, type ParamSlice } from './segments.js';
-import { StateVectors } from './state_vectors.js';
 
 export interface LarsOptions { lr?: number; momentum?: number; weightDecay?: number; trust?: number }
 
@@ -16,33 +16,29 @@ export function larsRatio(wNorm: number, gNorm: number, trust: number, weightDec
   return wNorm > 0 && gNorm > 0 ? trust * wNorm / (gNorm + weightDecay * wNorm) : 1;
 }
 
-export class Lars implements Optimizer {
+export class Lars extends OptimizerBase {
   readonly type = 'lars';
-  lr: number;
   readonly momentum: number; readonly weightDecay: number; readonly trust: number;
   readonly slices: ParamSlice[];
   /** The ratios of the last step, one per slice (for inspection and tests). */
   readonly lastRatios: Float64Array;
-  private tStep = 0;
-  private readonly vec: StateVectors;
-  private readonly scratch: number;
 
-  constructor(private readonly k: Kernels, readonly n: number, slices: readonly ParamSlice[], opts: LarsOptions = {}) {
-    this.lr = checkHyper('lr', opts.lr ?? 1, 0, Infinity);
-    this.momentum = checkHyper('momentum', opts.momentum ?? 0.9, 0, 1);
-    this.weightDecay = checkHyper('weightDecay', opts.weightDecay ?? 0, 0, Infinity);
-    this.trust = checkHyper('trust', opts.trust ?? 0.01, 0, Infinity, true);
-    this.slices = checkSlices(slices, n);
-    this.lastRatios = new Float64Array(this.slices.length);
-    this.vec = new StateVectors(k, n, ['velocity']);
-    this.scratch = k.arena.alloc(n * 4);
+  constructor(k: Kernels, n: number, slices: readonly ParamSlice[], opts: LarsOptions = {}) {
+    checkHyper('lr', opts.lr ?? 1, 0, Infinity);
+    const momentum = checkHyper('momentum', opts.momentum ?? 0.9, 0, 1);
+    const weightDecay = checkHyper('weightDecay', opts.weightDecay ?? 0, 0, Infinity);
+    const trust = checkHyper('trust', opts.trust ?? 0.01, 0, Infinity, true);
+    const checked = checkSlices(slices, n);
+    super(k, n, opts.lr ?? 1, ['velocity'], { scratch: true }); // after the checks: it allocates
+    this.momentum = momentum; this.weightDecay = weightDecay; this.trust = trust;
+    this.slices = checked;
+    this.lastRatios = new Float64Array(checked.length);
   }
 
-  get t(): number { return this.tStep; }
+  protected hyper() { return { momentum: this.momentum, weightDecay: this.weightDecay, trust: this.trust }; }
 
   step(params: number, grads: number): void {
-    checkHyper('lr', this.lr, 0, Infinity);
-    this.tStep++;
+    this.beginStep();
     const e = this.k.exports, wd = this.weightDecay;
     e.copy_f32(this.n, grads, this.scratch);
     this.slices.forEach((s, i) => {
@@ -54,21 +50,4 @@ export class Lars implements Optimizer {
       e.sgd_momentum_step_f32(w, g, this.vec.ptrs.velocity + o, s.length, this.lr, this.momentum, 0, 0);
     });
   }
-
-  state(): OptimizerState {
-    return {
-      type: this.type, t: this.tStep,
-      hyper: { lr: this.lr, momentum: this.momentum, weightDecay: this.weightDecay, trust: this.trust },
-      vectors: this.vec.copies(),
-    };
-  }
-
-  setState(s: OptimizerState): void {
-    checkStateFits(s, this.type, { momentum: this.momentum, weightDecay: this.weightDecay, trust: this.trust });
-    this.vec.restore(s);
-    this.tStep = s.t;
-  }
-
-  reset(): void { this.vec.zero(); this.tStep = 0; }
-  dispose(): void { this.vec.dispose(); this.k.arena.release(this.scratch); }
 }
