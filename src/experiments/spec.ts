@@ -3,9 +3,13 @@
 // error naming the field's path (`sharpness.eps[1]: must be a number > 0, got -1`), so a
 // typo in a hand-written spec never silently falls back to a default.
 import { NET_NAMES } from '../nn/specs.js';
+import {
+  defaultOptimizer, defaultRemedyRuns, resolveOptimizer, resolveRemedies, resolveRemedyRuns,
+  type OptimizerSpec, type RemediesSpec, type RemedyRunSpec,
+} from './spec_training.js';
 
 export const SPEC_VERSION = 1;
-export const EXPERIMENT_KINDS = ['reproduce', 'sweep', 'warmstart'] as const;
+export const EXPERIMENT_KINDS = ['reproduce', 'sweep', 'warmstart', 'remedies'] as const;
 export type ExperimentKind = (typeof EXPERIMENT_KINDS)[number];
 export const DATA_NAMES = ['mnist', 'fashion-mnist', 'synthetic'] as const;
 export const PRESETS = ['quick', 'paper'] as const;
@@ -85,13 +89,19 @@ export interface ExperimentSpec {
   epochs: number;
   stopping: StoppingSpec;
   lr: number;
-  /** reproduce: the small and large batch sizes; null LB = 10% of the training set. */
+  /** The optimizer of every run (default ADAM at `lr`; remedies: of the plain SB and LB runs). */
+  optimizer: OptimizerSpec;
+  /** Remedies (src/train/remedies.ts) applied to every run (default none; remedies: to plain SB and LB). */
+  remedies: RemediesSpec;
+  /** reproduce, warmstart, remedies: the small and large batch sizes; null LB = 10% of the training set. */
   sb: number;
   lb: number | null;
   /** sweep: the batch sizes. */
   batches: number[];
   /** warmstart: epochs of small-batch training before switching to the large batch. */
   warmstartK: number[];
+  /** remedies: the arms, each LB trained from the same initial weights as plain SB and LB. */
+  remedyRuns: RemedyRunSpec[];
   /** Evaluate training metrics on the first N training samples (null: all). */
   trainEvalSamples: number | null;
   sharpness: SharpnessSpec;
@@ -110,7 +120,7 @@ export class SpecError extends Error {
 
 /** The defaults: the paper's protocol for `kind` (F1 on MNIST, 5 seeds, ADAM). */
 export function defaultSpec(kind: ExperimentKind = 'reproduce'): ExperimentSpec {
-  return {
+  const s: ExperimentSpec = {
     version: 1,
     kind,
     net: 'F1',
@@ -119,10 +129,13 @@ export function defaultSpec(kind: ExperimentKind = 'reproduce'): ExperimentSpec 
     epochs: kind === 'reproduce' ? 100 : 20,
     stopping: kind === 'reproduce' ? { rule: 'plateau', patience: 3, minDelta: 1e-3 } : { rule: 'epochs', patience: 3, minDelta: 1e-3 },
     lr: 1e-3,
+    optimizer: defaultOptimizer(),
+    remedies: {},
     sb: 256,
     lb: null,
     batches: [64, 256, 1024, 4096, 6000],
     warmstartK: [0, 1, 2, 5, 10, 20],
+    remedyRuns: kind === 'remedies' ? defaultRemedyRuns() : [],
     trainEvalSamples: null,
     sharpness: { eps: [1e-3, 5e-4], fullSpace: true, subspace: 100, maxIter: 10, sample: 6000, chunk: 1000 },
     hessian: { top: 1, maxIter: 20, sample: 6000 },
@@ -130,6 +143,14 @@ export function defaultSpec(kind: ExperimentKind = 'reproduce'): ExperimentSpec 
     track: { enabled: kind === 'reproduce', eps: 1e-3, sample: 6000, seeds: kind === 'reproduce' ? [0] : null },
     build: 'auto',
   };
+  if (kind === 'remedies') {
+    // The remedies are compared by test accuracy and φ(1e-3) in the full space (the paper's
+    // remedies section); no random manifold, Hessian, parametric plot or tracking.
+    s.sharpness = { ...s.sharpness, eps: [1e-3], subspace: 0 };
+    s.hessian = { ...s.hessian, top: 0 };
+    s.interpolation = { ...s.interpolation, points: 0 };
+  }
+  return s;
 }
 
 /**
@@ -154,21 +175,67 @@ export function presetSpec(preset: PresetName, kind: ExperimentKind = 'reproduce
   return s;
 }
 
-/** The deviations of `spec` from the paper's protocol, as sentences for the report. */
+/** The training-set size `spec` runs on (null: unknown before the data is loaded). */
+function trainSize(spec: ExperimentSpec): number | null {
+  const full = spec.data.name === 'synthetic' ? 6000 : 60000;
+  return spec.data.trainLimit === null ? full : Math.min(spec.data.trainLimit, full);
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** The network the paper ran on `data`, for the "network/data" deviation. */
+const PAPER_DATA: Record<string, string> = { F1: 'MNIST', F2: 'TIMIT', C1: 'CIFAR-10', C2: 'CIFAR-10', C3: 'CIFAR-100', C4: 'CIFAR-100' };
+
+/**
+ * Every difference between `spec` and the paper's protocol (PAPER.md), as sentences for the
+ * report — the defaults included, so a reader never has to guess what "paper protocol" meant.
+ */
 export function deviationsFromPaper(spec: ExperimentSpec): string[] {
-  const p = defaultSpec(spec.kind);
   const out: string[] = [];
-  if (spec.net !== p.net || spec.data.name !== p.data.name) out.push(`network/data ${spec.net} on ${spec.data.name} (the paper's F1 row is F1 on MNIST)`);
-  if (spec.data.trainLimit !== null) out.push(`only the first ${spec.data.trainLimit} training samples`);
+  const n = trainSize(spec);
+  const dataName = spec.data.name === 'mnist' ? 'MNIST' : spec.data.name === 'fashion-mnist' ? 'Fashion-MNIST' : 'a synthetic MNIST-shaped problem';
+  const paperData = PAPER_DATA[spec.net];
+  if (!paperData) out.push(`network ${spec.net} on ${dataName}: not one of the paper's networks`);
+  else if (!(spec.net === 'F1' && spec.data.name === 'mnist')) out.push(`${spec.net} on ${dataName} (the paper ran ${spec.net} on ${paperData}); the paper's ${spec.net} numbers are shown for orientation only`);
+  if (spec.data.trainLimit !== null) out.push(`only the first ${spec.data.trainLimit} training samples (the paper: the whole training set)`);
   if (spec.data.testLimit !== null) out.push(`only the first ${spec.data.testLimit} test samples`);
-  if (spec.seeds.length !== p.seeds.length) out.push(`${spec.seeds.length} seed${spec.seeds.length === 1 ? '' : 's'} (the paper: 5 trials)`);
-  if (spec.epochs !== p.epochs) out.push(`${spec.epochs} epochs per run (the paper trains to convergence; its code uses 20 epochs) — the LB runs take far fewer steps`);
-  if (spec.trainEvalSamples !== null) out.push(`training accuracy measured on the first ${spec.trainEvalSamples} training samples`);
+  if (spec.seeds.length !== 5) out.push(`${plural(spec.seeds.length, 'seed')} (the paper: 5 trials)`);
+  out.push('He-normal initial weights, seeded (the paper: "uniformly distributed random starting points", distribution not stated)');
+  if (spec.lr !== 1e-3) out.push(`ADAM learning rate ${spec.lr} (the paper: ADAM; its code uses Keras's default 1e-3)`);
+  const sbRule = spec.stopping.rule === 'plateau'
+    ? `stopping: when the evaluated training loss has not improved by more than ${spec.stopping.minDelta} for ${plural(spec.stopping.patience, 'epoch')}, at most ${plural(spec.epochs, 'epoch')} — lbgap's reading of the paper's "until the loss function ceased to improve" (the paper gives no numbers)`
+    : `a fixed ${plural(spec.epochs, 'epoch')} per run (the paper trains "until the loss function ceased to improve"; its authors' code uses 20 epochs)`;
+  if (spec.kind === 'reproduce') {
+    out.push(sbRule);
+    if (spec.sb !== 256) out.push(`SB batch ${spec.sb} (the paper: 256)`);
+    if (spec.lb !== null && n !== null && spec.lb !== Math.round(n / 10)) out.push(`LB batch ${spec.lb} (the paper: 10% of the training set, ${Math.round(n / 10)})`);
+  } else if (spec.kind === 'sweep') {
+    out.push(`${spec.stopping.rule === 'plateau' ? sbRule : `${plural(spec.epochs, 'epoch')} per batch size`} (the paper's Figure 4 trains every batch size for 100 epochs)`);
+  } else if (spec.kind === 'warmstart') {
+    out.push(`warm start from k ∈ {${spec.warmstartK.join(', ')}} SB epochs, then ${plural(spec.epochs, 'LB epoch')}${spec.stopping.rule === 'plateau' ? ' at most (plateau rule)' : ''} (the paper's Figure 5: 100 SB epochs, k = 1…100, and 100 LB epochs from each)`);
+  }
+  if (spec.trainEvalSamples !== null) out.push(`training accuracy and loss measured on the first ${spec.trainEvalSamples} training samples only`);
   const sh = spec.sharpness;
-  if (sh.sample !== p.sharpness.sample) out.push(`sharpness measured on a ${sh.sample}-sample training subset (BN batch statistics over chunks of ${sh.chunk})`);
-  if (sh.maxIter !== p.sharpness.maxIter) out.push(`${sh.maxIter} L-BFGS-B iterations for φ (the paper: 10)`);
-  if (spec.hessian.top > 0 && spec.hessian.sample !== p.hessian.sample) out.push(`Hessian eigenvalue on a ${spec.hessian.sample}-sample subset with ≤ ${spec.hessian.maxIter} Lanczos steps`);
-  if (spec.kind === 'reproduce' && spec.interpolation.points !== p.interpolation.points) out.push(`parametric plot on ${spec.interpolation.points} points (the paper's code: 25)`);
+  if (sh.eps.length > 0) {
+    const subset = n === null || sh.sample < n;
+    out.push(subset
+      ? `sharpness loss f over a seeded ${sh.sample}-sample subset of the training set, batch norm with the batch statistics of ${sh.chunk}-sample chunks (the paper: f over ALL training points; how its batch norm was evaluated is not stated)`
+      : `sharpness loss f over all ${n} training points, batch norm with the batch statistics of ${sh.chunk}-sample chunks (how the paper evaluated batch norm is not stated)`);
+    if (sh.maxIter !== 10) out.push(`${plural(sh.maxIter, 'L-BFGS-B iteration')} for φ (the paper: 10)`);
+    const eps = sh.eps.filter((e) => e !== 1e-3 && e !== 5e-4);
+    if (eps.length) out.push(`ε = ${eps.join(', ')} (the paper: 1e-3 and 5e-4)`);
+    if (!sh.fullSpace) out.push('no full-space φ (the paper\'s Table 3)');
+    if (sh.subspace === 0) out.push('no random-manifold φ (the paper\'s Table 4)');
+    else {
+      if (sh.subspace !== 100) out.push(`random manifold of dimension p = ${sh.subspace} (the paper: p = 100; its Table 4 values are not comparable and are not shown beside this run's)`);
+      out.push('A\'s entries i.i.d. uniform on (−√3, √3), seeded by the run\'s seed (the paper does not state the distribution of A)');
+    }
+    out.push('the maximization starts at y = 0 (not stated in the paper)');
+  }
+  if (spec.kind === 'reproduce' && spec.interpolation.points > 0 && (spec.interpolation.points !== 25 || spec.interpolation.range[0] !== -1 || spec.interpolation.range[1] !== 2))
+    out.push(`parametric plot on ${spec.interpolation.points} points of α ∈ [${spec.interpolation.range.join(', ')}] (the paper's code: 25 points on [−1, 2])`);
+  if (spec.kind === 'reproduce' && spec.interpolation.points > 0 && (spec.interpolation.trainSample !== null || spec.interpolation.testSample !== null))
+    out.push(`parametric plot evaluated on ${spec.interpolation.trainSample ?? 'all'} training / ${spec.interpolation.testSample ?? 'all'} test samples`);
   return out;
 }
 
@@ -220,7 +287,8 @@ function overlay(path: string, base: Obj, given: unknown): Obj {
   for (const [key, value] of Object.entries(given)) {
     const p = path ? `${path}.${key}` : key;
     if (!(key in base)) throw new SpecError(p, `unknown field (expected one of ${Object.keys(base).join(', ')})`);
-    out[key] = isObj(base[key]) ? overlay(p, base[key] as Obj, value) : value;
+    // `remedies` holds only the options given (validated by resolveRemedies), not a fixed set of fields.
+    out[key] = isObj(base[key]) && p !== 'remedies' ? overlay(p, base[key] as Obj, value) : value;
   }
   return out;
 }
@@ -253,10 +321,13 @@ export function resolveSpec(input: unknown): ExperimentSpec {
       minDelta: (() => { const v = finite('stopping.minDelta', st.minDelta); if (v < 0) throw new SpecError('stopping.minDelta', `must be ≥ 0, got ${v}`); return v; })(),
     },
     lr: positive('lr', s.lr),
+    optimizer: resolveOptimizer('optimizer', s.optimizer, (p, m) => new SpecError(p, m)),
+    remedies: resolveRemedies('remedies', s.remedies, int('epochs', s.epochs, 1), (p, m) => new SpecError(p, m)),
     sb: int('sb', s.sb, 1),
     lb: nullable('lb', s.lb, (p, v) => int(p, v, 1)),
     batches: distinct('batches', list('batches', s.batches, (p, v) => int(p, v, 1), 1)),
     warmstartK: distinct('warmstartK', list('warmstartK', s.warmstartK, (p, v) => int(p, v, 0), 1)),
+    remedyRuns: resolveRemedyRuns('remedyRuns', s.remedyRuns, int('epochs', s.epochs, 1), (p, m) => new SpecError(p, m)),
     trainEvalSamples: nullable('trainEvalSamples', s.trainEvalSamples, (p, v) => int(p, v, 1)),
     sharpness: {
       eps: list('sharpness.eps', sh.eps, positive, 0),
@@ -286,6 +357,7 @@ export function resolveSpec(input: unknown): ExperimentSpec {
   if (spec.sharpness.eps.length > 0 && !spec.sharpness.fullSpace && spec.sharpness.subspace === 0)
     throw new SpecError('sharpness', 'eps is set but both fullSpace and subspace are off');
   if (spec.hessian.maxIter < spec.hessian.top) throw new SpecError('hessian.maxIter', `must be ≥ hessian.top = ${spec.hessian.top}, got ${spec.hessian.maxIter}`);
+  if (kind !== 'remedies' && spec.remedyRuns.length > 0) throw new SpecError('remedyRuns', `applies to 'remedies' specs only (this is a '${kind}' spec)`);
   if (kind === 'warmstart') spec.warmstartK.forEach((k, i) => { if (k > 1000) throw new SpecError(`warmstartK[${i}]`, `must be ≤ 1000, got ${k}`); });
   return spec;
 }

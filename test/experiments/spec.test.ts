@@ -45,13 +45,41 @@ describe('experiment spec', () => {
     expect(() => parseSpec('{"net": ', 'x.json')).toThrow(/x\.json is not valid JSON/);
   });
 
-  it('lists the quick preset\'s deviations from the paper, none for the paper preset', () => {
-    expect(deviationsFromPaper(presetSpec('paper'))).toEqual([]);
-    const d = deviationsFromPaper(presetSpec('quick')).join('\n');
-    expect(d).toMatch(/2 seeds/);
-    expect(d).toMatch(/2 epochs/);
-    expect(d).toMatch(/500-sample training subset/);
-    expect(d).toMatch(/5 L-BFGS-B iterations/);
+  it('lists every deviation from the paper, the paper preset\'s unavoidable ones included', () => {
+    const paper = deviationsFromPaper(presetSpec('paper')).join('\n');
+    // Even the paper preset differs: init, the stopping rule's numbers, φ's subset, A, y = 0.
+    expect(paper).toMatch(/He-normal initial weights/);
+    expect(paper).toMatch(/no improvement|has not improved by more than 0\.001 for 3 epochs, at most 100 epochs/);
+    expect(paper).toMatch(/6000-sample subset of the training set, batch norm with the batch statistics of 1000-sample chunks \(the paper: f over ALL training points/);
+    expect(paper).toMatch(/A's entries i\.i\.d\. uniform/);
+    expect(paper).toMatch(/starts at y = 0/);
+    expect(paper).not.toMatch(/\d seeds?\b|L-BFGS-B iteration|parametric plot/);
+    const custom = deviationsFromPaper(resolveSpec({
+      seeds: [0], stopping: { rule: 'epochs' }, epochs: 2, sharpness: { maxIter: 5, subspace: 20, sample: 500, chunk: 500 },
+      data: { trainLimit: 5000 }, interpolation: { points: 13 },
+    })).join('\n');
+    expect(custom).toMatch(/1 seed \(the paper: 5 trials\)/);
+    expect(custom).toMatch(/a fixed 2 epochs per run \(the paper trains "until the loss function ceased to improve"; its authors' code uses 20 epochs\)/);
+    expect(custom).toMatch(/5 L-BFGS-B iterations/);
+    expect(custom).toMatch(/p = 20 \(the paper: p = 100/);
+    expect(custom).toMatch(/only the first 5000 training samples/);
+    expect(custom).not.toMatch(/LB batch/); // LB null = 10% of the 5000 used: as the paper
+    expect(custom).toMatch(/13 points/);
+    const sweep = deviationsFromPaper(resolveSpec({ kind: 'sweep' })).join('\n');
+    expect(sweep).toMatch(/Figure 4 trains every batch size for 100 epochs/);
+    const ws = deviationsFromPaper(resolveSpec({ kind: 'warmstart' })).join('\n');
+    expect(ws).toMatch(/Figure 5: 100 SB epochs, k = 1…100/);
+    expect(deviationsFromPaper(resolveSpec({ net: 'C1', data: { name: 'fashion-mnist' } })).join('\n')).toMatch(/C1 on Fashion-MNIST \(the paper ran C1 on CIFAR-10\)/);
+  });
+
+  it('resolves the stopping rule and tracked seeds, rejecting bad values by path', () => {
+    expect(resolveSpec({}).stopping).toEqual({ rule: 'plateau', patience: 3, minDelta: 1e-3 });
+    expect(resolveSpec({ kind: 'sweep' }).stopping.rule).toBe('epochs');
+    expect(resolveSpec({ track: { seeds: null } }).track.seeds).toBeNull();
+    expect(specError({ stopping: { rule: 'never' } }).path).toBe('stopping.rule');
+    expect(specError({ stopping: { patience: 0 } }).path).toBe('stopping.patience');
+    expect(specError({ stopping: { minDelta: -1 } }).path).toBe('stopping.minDelta');
+    expect(specError({ track: { seeds: [1, 1] } }).path).toBe('track.seeds[1]');
   });
 });
 
