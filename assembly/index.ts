@@ -15,3 +15,7 @@ export * from './pool';
 export * from './im2col';
 export * from './conv2d';
 export * from './optim';
+export * from './batchnorm_rop';
+export * from './softmax_xent_rop';
+export * from './pool_rop';
+export * from './conv2d_acc';

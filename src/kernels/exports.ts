@@ -100,4 +100,28 @@ export interface KernelExports {
     params: number, grads: number, vel: number, n: number,
     lr: number, momentum: number, nesterov: number, weight_decay: number,
   ): void;
+
+  // --- R-operator kernels for exact Hessian-vector products (assembly/{batchnorm_rop,softmax_xent_rop,pool_rop,conv2d_acc}.ts)
+  batchnorm_rfwd_f32(
+    x: number, rx: number, gamma: number, vgamma: number, vbeta: number, mean: number, invstd: number,
+    ry: number, rstat: number, acc: number, rows: number, C: number, batch: number,
+  ): void;
+  batchnorm_rbwd_f32(
+    x: number, rx: number, dy: number, rdy: number, gamma: number, vgamma: number, mean: number, invstd: number,
+    rstat: number, rdx: number, rdgamma: number, rdbeta: number, acc: number, rows: number, C: number, batch: number,
+  ): void;
+  softmax_xent_rbwd_f32(logits: number, rlogits: number, rdlogits: number, rows: number, classes: number, scale: number): void;
+  maxpool2d_rfwd_nhwc(rx: number, argmax: number, ry: number, outCount: number): void;
+  conv2d_fwd_acc_nhwc(
+    x: number, w: number, y: number, N: number, H: number, W: number, C: number,
+    KH: number, KW: number, OC: number, SH: number, SW: number, padT: number, padL: number, OH: number, OW: number, work: number,
+  ): void;
+  conv2d_bwd_data_acc_nhwc(
+    dy: number, w: number, dx: number, N: number, H: number, W: number, C: number,
+    KH: number, KW: number, OC: number, SH: number, SW: number, padT: number, padL: number, OH: number, OW: number, work: number,
+  ): void;
+  conv2d_bwd_filter_acc_nhwc(
+    x: number, dy: number, dw: number, N: number, H: number, W: number, C: number,
+    KH: number, KW: number, OC: number, SH: number, SW: number, padT: number, padL: number, OH: number, OW: number, work: number,
+  ): void;
 }

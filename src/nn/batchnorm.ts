@@ -84,11 +84,51 @@ export class BatchNorm implements Layer {
       e.batchnorm_bwd_f32(this.x, dy, this.gamma, this.mean, this.invstd, spare, this.dgamma, this.dbeta, rows, C);
       return spare;
     }
-    const ones = this.consts, zeros = this.consts + C * 4;
-    // invstd_run with the forward's own f32 rounding: the affine map of a row of ones with γ = 1, μ = β = 0.
-    e.batchnorm_fwd_infer_f32(ones, ones, zeros, zeros, this.runVar, this.invstd, 1, C, this.eps);
+    const zeros = this.consts + C * 4;
+    this.runningInvstd();
     e.batchnorm_bwd_f32(this.x, dy, this.gamma, this.runMean, this.invstd, spare, this.dgamma, this.dbeta, rows, C);
     if (needDx) e.batchnorm_fwd_infer_f32(dy, this.gamma, zeros, zeros, this.runVar, spare, rows, C, this.eps);
     return spare;
+  }
+
+  /** invstd_run into this.invstd with the inference forward's own f32 rounding: the affine map of a row of ones with γ = 1, μ = β = 0. */
+  private runningInvstd(): void {
+    const C = this.C, ones = this.consts, zeros = this.consts + C * 4;
+    this.ctx.exports.batchnorm_fwd_infer_f32(ones, ones, zeros, zeros, this.runVar, this.invstd, 1, C, this.eps);
+  }
+
+  // R-ops (assembly/batchnorm_rop.ts has the formulas): with batch statistics R(μ) and R(σ²)
+  // follow R(x); with running statistics they are constants.
+  private vgamma = 0; private vbeta = 0; private hgamma = 0; private hbeta = 0;
+  private rx = 0; private ry = 0; private rstat = 0; private racc = 0;
+  bindR(dir: number, out: number): void {
+    this.vgamma = dir; this.vbeta = dir + this.C * 4;
+    this.hgamma = out; this.hbeta = out + this.C * 4;
+  }
+  allocateR(arena: Arena, cap: number): void {
+    this.ry = arena.alloc(cap * this.perSample * this.C * 4);
+    this.rstat = arena.alloc(2 * this.C * 4);
+    this.racc = arena.alloc(56 * this.C);
+  }
+  releaseR(arena: Arena): void {
+    arena.release(this.ry); arena.release(this.rstat); arena.release(this.racc);
+    this.ry = this.rstat = this.racc = 0;
+  }
+
+  rForward(rx: number, batch: number): number {
+    const rows = batch * this.perSample, running = this.lastRunning;
+    if (running) this.runningInvstd();
+    this.rx = rx;
+    this.ctx.exports.batchnorm_rfwd_f32(this.x, rx, this.gamma, this.vgamma, this.vbeta, running ? this.runMean : this.mean, this.invstd,
+      this.ry, this.rstat, this.racc, rows, this.C, running ? 0 : 1);
+    return this.ry;
+  }
+
+  rBackward(dy: number, rdy: number, _rspare: number, batch: number): number {
+    const rows = batch * this.perSample, running = this.lastRunning;
+    if (running) this.runningInvstd();
+    this.ctx.exports.batchnorm_rbwd_f32(this.x, this.rx, dy, rdy, this.gamma, this.vgamma, running ? this.runMean : this.mean, this.invstd,
+      this.rstat, rdy, this.hgamma, this.hbeta, this.racc, rows, this.C, running ? 0 : 1);
+    return rdy;
   }
 }

@@ -55,4 +55,36 @@ export class Conv2d implements Layer {
     if (needDx) e.conv2d_bwd_data_nhwc(dy, this.w, spare, batch, H, W, C, g.KH, g.KW, OC, g.SH, g.SW, g.padT, g.padL, OH, OW, work);
     return spare;
   }
+
+  // R-ops along V = (V_W, V_b), the second term of each sum by an accumulating kernel:
+  //   R(y) = conv(x, V_W) + V_b + conv(R(x), W)
+  //   R(dW) = corr(x, R(dy)) + corr(R(x), dy),  R(db) = Σ R(dy),  R(dx) = convᵀ(R(dy), W) + convᵀ(dy, V_W)
+  private vw = 0; private vb = 0; private hw = 0; private hb = 0;
+  private rx = 0; private ry = 0;
+  bindR(dir: number, out: number): void {
+    this.vw = dir; this.vb = dir + this.wCount * 4;
+    this.hw = out; this.hb = out + this.wCount * 4;
+  }
+  allocateR(arena: Arena, cap: number): void { this.ry = arena.alloc(cap * this.outSize * 4); }
+  releaseR(arena: Arena): void { arena.release(this.ry); this.ry = 0; }
+
+  rForward(rx: number, batch: number): number {
+    const e = this.ctx.exports, [H, W, C] = this.inShape, [OH, OW, OC] = this.outShape, g = this.g, work = this.ctx.work();
+    this.rx = rx;
+    e.conv2d_fwd_nhwc(this.x, this.vw, this.vb, this.ry, batch, H, W, C, g.KH, g.KW, OC, g.SH, g.SW, g.padT, g.padL, OH, OW, work);
+    if (rx) e.conv2d_fwd_acc_nhwc(rx, this.w, this.ry, batch, H, W, C, g.KH, g.KW, OC, g.SH, g.SW, g.padT, g.padL, OH, OW, work);
+    return this.ry;
+  }
+
+  rBackward(dy: number, rdy: number, rspare: number, batch: number, needDx: boolean): number {
+    const e = this.ctx.exports, [H, W, C] = this.inShape, [OH, OW, OC] = this.outShape, g = this.g, work = this.ctx.work();
+    e.conv2d_bwd_filter_nhwc(this.x, rdy, this.hw, batch, H, W, C, g.KH, g.KW, OC, g.SH, g.SW, g.padT, g.padL, OH, OW, work);
+    if (this.rx) e.conv2d_bwd_filter_acc_nhwc(this.rx, dy, this.hw, batch, H, W, C, g.KH, g.KW, OC, g.SH, g.SW, g.padT, g.padL, OH, OW, work);
+    e.bias_grad_f32(rdy, this.hb, batch * OH * OW, OC);
+    if (needDx) {
+      e.conv2d_bwd_data_nhwc(rdy, this.w, rspare, batch, H, W, C, g.KH, g.KW, OC, g.SH, g.SW, g.padT, g.padL, OH, OW, work);
+      e.conv2d_bwd_data_acc_nhwc(dy, this.vw, rspare, batch, H, W, C, g.KH, g.KW, OC, g.SH, g.SW, g.padT, g.padL, OH, OW, work);
+    }
+    return rspare;
+  }
 }

@@ -53,4 +53,37 @@ export class Dense implements Layer {
     if (needDx) e.gemm_f32(0, 1, batch, I, O, 1, dy, O, this.w, O, 0, spare, I, work);
     return spare;
   }
+
+  // R-ops along V = (V_W, V_b):
+  //   R(y) = R(x)·W + x·V_W + V_b
+  //   R(dW) = xᵀ·R(dy) + R(x)ᵀ·dy,  R(db) = Σ_rows R(dy),  R(dx) = R(dy)·Wᵀ + dy·V_Wᵀ
+  private vw = 0; private vb = 0; private hw = 0; private hb = 0;
+  private rx = 0; private ry = 0;
+  bindR(dir: number, out: number): void {
+    this.vw = dir; this.vb = dir + this.inputs * this.units * 4;
+    this.hw = out; this.hb = out + this.inputs * this.units * 4;
+  }
+  allocateR(arena: Arena, cap: number): void { this.ry = arena.alloc(cap * this.units * 4); }
+  releaseR(arena: Arena): void { arena.release(this.ry); this.ry = 0; }
+
+  rForward(rx: number, batch: number): number {
+    const e = this.ctx.exports, I = this.inputs, O = this.units, work = this.ctx.work();
+    this.rx = rx;
+    e.gemm_f32(0, 0, batch, O, I, 1, this.x, I, this.vw, O, 0, this.ry, O, work);
+    e.bias_add_f32(this.ry, this.vb, batch, O);
+    if (rx) e.gemm_f32(0, 0, batch, O, I, 1, rx, I, this.w, O, 1, this.ry, O, work);
+    return this.ry;
+  }
+
+  rBackward(dy: number, rdy: number, rspare: number, batch: number, needDx: boolean): number {
+    const e = this.ctx.exports, I = this.inputs, O = this.units, work = this.ctx.work();
+    e.gemm_f32(1, 0, I, O, batch, 1, this.x, I, rdy, O, 0, this.hw, O, work);
+    if (this.rx) e.gemm_f32(1, 0, I, O, batch, 1, this.rx, I, dy, O, 1, this.hw, O, work);
+    e.bias_grad_f32(rdy, this.hb, batch, O);
+    if (needDx) {
+      e.gemm_f32(0, 1, batch, I, O, 1, rdy, O, this.w, O, 0, rspare, I, work);
+      e.gemm_f32(0, 1, batch, I, O, 1, dy, O, this.vw, O, 1, rspare, I, work);
+    }
+    return rspare;
+  }
 }

@@ -41,4 +41,20 @@ export class Dropout implements Layer {
     if (needDx) this.ctx.exports.dropout_bwd_f32(dy, this.mask, spare, batch * this.n);
     return spare;
   }
+
+  // R-ops: the forward's mask (or the identity when off): R(y) = R(x)·mask, R(dx) = R(dy)·mask.
+  private ry = 0;
+  bindR(): void {}
+  allocateR(arena: Arena, cap: number): void { this.ry = arena.alloc(cap * this.n * 4); }
+  releaseR(arena: Arena): void { arena.release(this.ry); this.ry = 0; }
+
+  rForward(rx: number, batch: number): number {
+    if (!rx || !this.trained || this.rate === 0) return rx;
+    this.ctx.exports.dropout_bwd_f32(rx, this.mask, this.ry, batch * this.n);
+    return this.ry;
+  }
+
+  rBackward(_dy: number, rdy: number, rspare: number, batch: number, needDx: boolean): number {
+    return this.backward(rdy, rspare, batch, needDx);
+  }
 }

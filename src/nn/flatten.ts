@@ -16,4 +16,9 @@ export class Flatten implements Layer {
   workspaceBytes(): number { return 0; }
   forward(x: number): number { return x; }
   backward(dy: number): number { return dy; }
+  bindR(): void {}
+  allocateR(): void {}
+  releaseR(): void {}
+  rForward(rx: number): number { return rx; }
+  rBackward(_dy: number, rdy: number): number { return rdy; }
 }

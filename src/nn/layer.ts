@@ -34,6 +34,25 @@ export interface Layer {
    * Must follow a training-mode forward of the same batch.
    */
   backward(dy: number, spare: number, batch: number, needDx: boolean): number;
+
+  // --- R-operator (Pearlmutter 1994): directional derivatives of forward and backward along
+  // a parameter direction V, for exact Hessian-vector products (forward-over-reverse).
+  /** Byte offsets of this layer's slices of the direction V and of the product H·V; called once. */
+  bindR(dir: number, out: number): void;
+  /** Allocates R-pass activations for batches up to `cap` (after allocate). */
+  allocateR(arena: Arena, cap: number): void;
+  releaseR(arena: Arena): void;
+  /**
+   * R-forward after this layer's forward of the same batch: from R(x) (pointer, or 0 for
+   * R(x) = 0) returns the pointer of R(y) (0 when it is zero).
+   */
+  rForward(rx: number, batch: number): number;
+  /**
+   * R-backward, BEFORE this layer's backward of the same step (which may overwrite dy):
+   * writes R(dθ) into this layer's product slice (overwriting) and, when `needDx`, R(dx)
+   * into `rdy` (in place) or `rspare`; returns where R(dx) is. Leaves dy untouched.
+   */
+  rBackward(dy: number, rdy: number, rspare: number, batch: number, needDx: boolean): number;
 }
 
 /** What a layer needs from the model: the raw kernels and the shared scratch. */

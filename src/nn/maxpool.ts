@@ -36,4 +36,20 @@ export class MaxPool implements Layer {
     if (needDx) this.ctx.exports.maxpool2d_bwd_nhwc(dy, this.argmax, spare, batch * this.outSize, batch * this.inSize);
     return spare;
   }
+
+  // R-ops: the winners are fixed by the forward: R(y) = R(x) at the winner; R(dx) scatters R(dy).
+  private ry = 0;
+  bindR(): void {}
+  allocateR(arena: Arena, cap: number): void { this.ry = arena.alloc(cap * this.outSize * 4); }
+  releaseR(arena: Arena): void { arena.release(this.ry); this.ry = 0; }
+
+  rForward(rx: number, batch: number): number {
+    if (!rx) return 0;
+    this.ctx.exports.maxpool2d_rfwd_nhwc(rx, this.argmax, this.ry, batch * this.outSize);
+    return this.ry;
+  }
+
+  rBackward(_dy: number, rdy: number, rspare: number, batch: number, needDx: boolean): number {
+    return this.backward(rdy, rspare, batch, needDx);
+  }
 }

@@ -112,6 +112,12 @@ export class Model {
   private logits = 0;
   private lastBatch = 0;
   private disposed = false;
+  // R-operator (lossGradHvp): the direction and product vectors (bound once, on first use)
+  // and the R-gradient ping-pong buffers (allocated with the R activations, per capacity).
+  private rDir: FlatVector | null = null;
+  private rOut: FlatVector | null = null;
+  private rCap = 0;
+  private rA = 0; private rB = 0;
 
   static create(k: Kernels, spec: ModelSpec, opts: CreateOptions = {}): Model {
     return new Model(k, spec, opts.seed ?? 0);
@@ -190,6 +196,7 @@ export class Model {
 
   private releaseActivations(): void {
     const arena = this.k.arena;
+    if (this.rCap) this.releaseR();
     for (const l of this.layers) l.release(arena);
     arena.release(this.inputPtr); arena.release(this.labelsPtr);
     arena.release(this.gA); arena.release(this.gB);
@@ -204,6 +211,7 @@ export class Model {
     const arena = this.k.arena;
     arena.release(this.params.ptr); arena.release(this.grads.ptr); arena.release(this.buffers.ptr);
     if (this.statsScratch) arena.release(this.statsScratch);
+    if (this.rDir) { arena.release(this.rDir.ptr); arena.release(this.rOut!.ptr); }
     this.disposed = true;
   }
 
@@ -323,6 +331,78 @@ export class Model {
     const logits = this.forward(this.inputPtr, batch, { ...opts, train: true });
     const sum = this.head.forwardBackward(logits, this.labelsPtr, this.gA, batch);
     this.backward(this.gA);
+    return sum / batch;
+  }
+
+  /**
+   * The direction v of lossGradHvp: a flat vector laid out like `params` (allocated and
+   * bound to the layers on first use; write v here).
+   */
+  get hvpDirection(): FlatVector {
+    this.alive();
+    if (!this.rDir) {
+      const arena = this.k.arena;
+      this.rDir = new FlatVector(this.k, arena.alloc(this.numParams * 4), this.numParams);
+      this.rOut = new FlatVector(this.k, arena.alloc(this.numParams * 4), this.numParams);
+      this.rDir.view().fill(0);
+      let p = 0;
+      for (const l of this.layers) { l.bindR(this.rDir.ptr + p * 4, this.rOut.ptr + p * 4); p += l.paramCount; }
+    }
+    return this.rDir;
+  }
+
+  /** Where lossGradHvp writes H·v (laid out like `params`). */
+  get hvpProduct(): FlatVector {
+    this.hvpDirection;
+    return this.rOut!;
+  }
+
+  private reserveR(batch: number): void {
+    this.reserve(batch);
+    if (this.rCap === this.cap) return;
+    if (this.rCap) this.releaseR();
+    const arena = this.k.arena, cap = this.cap;
+    this.rA = arena.alloc(cap * this.widest * 4);
+    this.rB = arena.alloc(cap * this.widest * 4);
+    for (const l of this.layers) l.allocateR(arena, cap);
+    this.rCap = cap;
+  }
+
+  private releaseR(): void {
+    const arena = this.k.arena;
+    for (const l of this.layers) l.releaseR(arena);
+    arena.release(this.rA); arena.release(this.rB);
+    this.rCap = 0;
+  }
+
+  /**
+   * The exact Hessian-vector product of the mean loss on one batch, by forward-over-reverse
+   * differentiation (Pearlmutter's R-operator): a training-mode forward, its R-forward along
+   * v = hvpDirection, the loss head's backward and R-backward, then every layer's R-backward
+   * and backward. Writes H·v into hvpProduct and the gradient into `grads`; returns the mean
+   * loss. H differentiates the same function as lossAndGrad with the same options (BN batch
+   * statistics, which depend on the weights, by default; `bn: 'running'` holds them fixed;
+   * dropout masks, if on, are held fixed). ReLU and max-pool use the forward's masks and
+   * winners: H is the Hessian of the piece the point lies on, exact up to f32 rounding.
+   * Cost ≈ 2 gradients (each GEMM of the backward gets a second one, the forward a twin).
+   */
+  lossGradHvp(x: Float32Array, y: Int32Array, batch: number, opts: GradOptions = {}): number {
+    this.hvpDirection;
+    this.load(x, y, batch);
+    this.reserveR(batch);
+    const logits = this.forward(this.inputPtr, batch, { ...opts, train: true });
+    let rx = 0;
+    for (const l of this.layers) rx = l.rForward(rx, batch);
+    const sum = this.head.forwardBackward(logits, this.labelsPtr, this.gA, batch);
+    this.k.exports.softmax_xent_rbwd_f32(logits, rx, this.rA, batch, this.classes, 1 / batch);
+    let dy = this.gA, spare = this.gB, rdy = this.rA, rspare = this.rB;
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const l = this.layers[i];
+      const rdx = l.rBackward(dy, rdy, rspare, batch, i > 0);
+      if (rdx !== rdy) { rspare = rdy; rdy = rdx; }
+      const dx = l.backward(dy, spare, batch, i > 0);
+      if (dx !== dy) { spare = dy; dy = dx; }
+    }
     return sum / batch;
   }
 

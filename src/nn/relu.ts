@@ -34,4 +34,22 @@ export class Relu implements Layer {
     if (needDx) this.ctx.exports.relu_bwd_f32(this.x, dy, dy, batch * this.n);
     return dy;
   }
+
+  // R-ops: the forward's mask, so no kink is crossed: R(y) = R(x)·[x > 0], R(dx) = R(dy)·[x > 0].
+  private ry = 0;
+  bindR(): void {}
+  allocateR(arena: Arena, cap: number): void { if (!this.inPlace) this.ry = arena.alloc(cap * this.n * 4); }
+  releaseR(arena: Arena): void { if (!this.inPlace) arena.release(this.ry); this.ry = 0; }
+
+  rForward(rx: number, batch: number): number {
+    if (!rx) return 0;
+    const ry = this.inPlace ? rx : this.ry;
+    this.ctx.exports.relu_bwd_f32(this.x, rx, ry, batch * this.n);
+    return ry;
+  }
+
+  rBackward(_dy: number, rdy: number, _rspare: number, batch: number, needDx: boolean): number {
+    if (needDx) this.ctx.exports.relu_bwd_f32(this.x, rdy, rdy, batch * this.n);
+    return rdy;
+  }
 }

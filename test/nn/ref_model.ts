@@ -8,6 +8,12 @@ export interface RefOptions {
   masks?: Map<number, ArrayLike<number>>;
   /** BN running stats by layer index (eval mode): [mean, var]. */
   running?: Map<number, [ArrayLike<number>, ArrayLike<number>]>;
+  /**
+   * ReLU masks and max-pool winners by layer index: taken from here when present, else
+   * computed and stored here (when the map is given). Freezing them at a point makes the
+   * loss smooth around it, with the same Hessian there as the R-operator's.
+   */
+  pieces?: Map<number, Int32Array>;
 }
 
 /** Mean cross-entropy of the model on (x, y) in f64, parameters from the flat vector `p`. */
@@ -61,19 +67,32 @@ export function refLoss(spec: ModelSpec, p: ArrayLike<number>, x: ArrayLike<numb
         }
         off += 2 * C; a = out; break;
       }
-      case 'relu':
-        a = a.map((v) => (v > 0 ? v : 0)); break;
+      case 'relu': {
+        const frozen = o.pieces?.get(li);
+        const mask = frozen ?? Int32Array.from(a, (v) => (v > 0 ? 1 : 0));
+        if (o.pieces && !frozen) o.pieces.set(li, mask);
+        a = a.map((v, i) => (mask[i] ? v : 0)); break;
+      }
       case 'maxpool': {
         const [H, W, C] = l.inShape, [OH, OW] = l.outShape;
         const out = new Float64Array(B * outN);
+        const frozen = o.pieces?.get(li);
+        const winners = frozen ?? (o.pieces ? new Int32Array(B * outN) : null);
+        if (o.pieces && !frozen) o.pieces.set(li, winners!);
         for (let n = 0; n < B; n++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) for (let c = 0; c < C; c++) {
-          let m = -Infinity;
+          const o2 = ((n * OH + oh) * OW + ow) * C + c;
+          let m = -Infinity, at = -1;
           for (let kh = 0; kh < l.KH; kh++) for (let kw = 0; kw < l.KW; kw++) {
             const ih = oh * l.SH + kh - l.padT, iw = ow * l.SW + kw - l.padL;
             if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-            m = Math.max(m, a[((n * H + ih) * W + iw) * C + c]);
+            const i = ((n * H + ih) * W + iw) * C + c;
+            if (a[i] > m) { m = a[i]; at = i; }
           }
-          out[((n * OH + oh) * OW + ow) * C + c] = m;
+          if (winners) {
+            if (frozen) at = winners[o2]; else winners[o2] = at;
+            m = at < 0 ? 0 : a[at];
+          }
+          out[o2] = m;
         }
         a = out; break;
       }
