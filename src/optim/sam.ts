@@ -17,12 +17,12 @@ export class SamPerturbation {
 
   /**
    * Saves params, then params += ρ·g/‖g‖. Returns ‖g‖ (0: no move, a zero gradient has no
-   * ascent direction).
+   * ascent direction). `norm` given: these n values are a slice of a longer gradient whose
+   * norm it is (data-parallel workers each move their slice).
    */
-  perturb(params: number, grads: number): number {
+  perturb(params: number, grads: number, norm = Math.sqrt(this.k.exports.sumsq_f32(grads, this.n))): number {
     const e = this.k.exports;
     e.copy_f32(this.n, params, this.saved);
-    const norm = Math.sqrt(e.sumsq_f32(grads, this.n));
     if (norm > 0) e.axpy_f32(this.n, this.rho / norm, grads, params);
     return norm;
   }

@@ -1,20 +1,19 @@
-// Remedies for large-batch training, as trainer options usable in any experiment: the paper's
-// (data augmentation, conservative training, adversarial training, dynamic sampling) and later
-// work's (SAM, ghost batch norm, linear LR scaling with warmup; LARS/LAMB are optimizers, see
-// train.ts). Every option is JSON; `checkRemedies` validates them with errors naming the field.
-// `RemedyStepper` runs one training step with the batch-level remedies on a batch already in the
-// model's input buffer. Randomness (augmentation) is drawn from (seed, global step), so a resumed
-// run repeats it exactly without extra checkpoint state.
-import { augmentBatch, checkAugment } from '../data/augment.js';
+// Remedies for large-batch training, as trainer options usable in any experiment and on any
+// engine: the paper's (data augmentation, conservative training, adversarial training, dynamic
+// sampling) and later work's (SAM, ghost batch norm, linear LR scaling with warmup; LARS/LAMB
+// are optimizers, see src/optim/registry.ts). Every option is JSON; each is one entry of
+// remedy_registry.ts (validation and behaviour); this file holds their types, the validation
+// of a whole set, and RemedyStepper, the in-thread driver of one step (step.ts). Randomness
+// (augmentation) is drawn from (seed, global step), so a resumed run repeats it exactly
+// without extra checkpoint state.
 import type { Dataset } from '../data/dataset.js';
 import type { Model } from '../nn/model.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import { ProximalTerm } from '../optim/proximal.js';
-import { SamPerturbation } from '../optim/sam.js';
-import { geometricBatchSize, warmupScaledLr } from '../optim/schedule.js';
 import type { SliceGranularity } from '../optim/segments.js';
-import { Rng } from '../util/rng.js';
-import { TrainOptionError } from './errors.js';
+import { REMEDIES, type AttachEnv, type RemedyContext, type RemedyEntry } from './remedy_registry.js';
+import { LocalBatch, runUpdate, updateProgram, type ParamSide, type StepHooks } from './step.js';
+
+export { augmentSeedAt, REMEDIES, REMEDY_NAMES, type RemedyEntry, type RemedyContext } from './remedy_registry.js';
 
 export interface AugmentRemedy {
   /** Max shift in pixels (zero pad + random crop), both axes. */
@@ -54,25 +53,8 @@ export interface RemedyOptions {
   layerwise?: { granularity?: SliceGranularity; trust?: number; weightDecay?: number };
 }
 
+/** The option fields of RemedyOptions (the registry's names). */
 export const REMEDY_FIELDS = ['augment', 'conservative', 'adversarial', 'dynamicBatch', 'sam', 'ghostBatch', 'lrScaling', 'layerwise'] as const;
-
-function obj(field: string, v: unknown, keys: readonly string[]): Record<string, unknown> {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new TrainOptionError(field, `must be an object with ${keys.join(', ')}, got ${JSON.stringify(v)}`);
-  for (const key of Object.keys(v)) if (!keys.includes(key)) throw new TrainOptionError(`${field}.${key}`, `is not an option of ${field} (${keys.join(', ')})`);
-  return v as Record<string, unknown>;
-}
-
-function num(field: string, v: unknown, lo: number, hi: number, openLo = false): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || (openLo ? v <= lo : v < lo) || v > hi) {
-    throw new TrainOptionError(field, `must be a finite number in ${openLo ? '(' : '['}${lo}, ${hi}], got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
-function int(field: string, v: unknown, lo: number, hi = Number.MAX_SAFE_INTEGER): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) throw new TrainOptionError(field, `must be an integer in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
-  return v;
-}
 
 /** Remedy options with defaults filled in (only those given are present). */
 export interface ResolvedRemedies {
@@ -86,152 +68,87 @@ export interface ResolvedRemedies {
   layerwise?: { granularity: SliceGranularity; trust?: number; weightDecay?: number };
 }
 
+/** The registry entries of the remedies in `r`, in registry order, each with its resolved option. */
+function given(r: ResolvedRemedies | null): [RemedyEntry<unknown>, unknown][] {
+  if (!r) return [];
+  const rec = r as Record<string, unknown>;
+  return (REMEDIES as readonly RemedyEntry<unknown>[]).filter((e) => rec[e.name] !== undefined).map((e) => [e, rec[e.name]]);
+}
+
 /**
  * Validates the remedy fields of training options against the data and batch size; returns
- * them resolved, or null when none is given (the trainer then runs its plain path).
+ * them resolved, or null when none is given.
  */
-export function checkRemedies(opts: RemedyOptions, ctx: { shape: readonly number[]; batchSize: number; epochs: number; seed: number }): ResolvedRemedies | null {
-  const r: ResolvedRemedies = {};
-  if (opts.augment !== undefined) {
-    const a = obj('augment', opts.augment, ['shift', 'flip', 'seed']);
-    const seed = a.seed === undefined ? ctx.seed : num('augment.seed', a.seed, 0, 2 ** 32 - 1);
-    const { seed: _s, ...geo } = a;
-    try {
-      r.augment = { ...checkAugment(geo, ctx.shape, 'augment'), seed };
-    } catch (e) {
-      const err = e as Error & { argument?: string };
-      throw new TrainOptionError(err.argument ?? 'augment', err.message.replace(/^[^:]*: /, ''), );
-    }
+export function checkRemedies(opts: RemedyOptions, ctx: RemedyContext): ResolvedRemedies | null {
+  const out: Record<string, unknown> = {};
+  const rec = opts as Record<string, unknown>;
+  for (const e of REMEDIES as readonly RemedyEntry<unknown>[]) {
+    if (rec[e.name] !== undefined) out[e.name] = e.check(rec[e.name], ctx);
   }
-  if (opts.conservative !== undefined) {
-    const c = obj('conservative', opts.conservative, ['lambda', 'steps']);
-    r.conservative = { lambda: num('conservative.lambda', c.lambda, 0, Infinity, true), steps: c.steps === undefined ? 3 : int('conservative.steps', c.steps, 1, 1000) };
-  }
-  if (opts.adversarial !== undefined) {
-    const a = obj('adversarial', opts.adversarial, ['epsilon', 'fraction']);
-    r.adversarial = { epsilon: num('adversarial.epsilon', a.epsilon, 0, Infinity, true), fraction: a.fraction === undefined ? 1 : num('adversarial.fraction', a.fraction, 0, 1, true) };
-  }
-  if (opts.dynamicBatch !== undefined) {
-    const d = obj('dynamicBatch', opts.dynamicBatch, ['from', 'over']);
-    const from = int('dynamicBatch.from', d.from, 1, ctx.batchSize);
-    r.dynamicBatch = { from, over: d.over === undefined ? Math.max(1, ctx.epochs) : int('dynamicBatch.over', d.over, 1) };
-  }
-  if (opts.sam !== undefined) {
-    const s = obj('sam', opts.sam, ['rho']);
-    r.sam = { rho: num('sam.rho', s.rho, 0, Infinity, true) };
-  }
-  if (opts.ghostBatch !== undefined) {
-    const g = obj('ghostBatch', opts.ghostBatch, ['size']);
-    r.ghostBatch = { size: int('ghostBatch.size', g.size, 1, ctx.batchSize) };
-  }
-  if (opts.lrScaling !== undefined) {
-    const l = obj('lrScaling', opts.lrScaling, ['reference', 'warmupEpochs']);
-    r.lrScaling = {
-      reference: l.reference === undefined ? 256 : int('lrScaling.reference', l.reference, 1),
-      warmupEpochs: l.warmupEpochs === undefined ? 0 : num('lrScaling.warmupEpochs', l.warmupEpochs, 0, Infinity),
-    };
-  }
-  if (opts.layerwise !== undefined) {
-    const l = obj('layerwise', opts.layerwise, ['granularity', 'trust', 'weightDecay']);
-    const granularity = (l.granularity ?? 'layer') as SliceGranularity;
-    if (granularity !== 'layer' && granularity !== 'tensor') throw new TrainOptionError('layerwise.granularity', `must be 'layer' or 'tensor', got ${JSON.stringify(l.granularity)}`);
-    r.layerwise = { granularity };
-    if (l.trust !== undefined) r.layerwise.trust = num('layerwise.trust', l.trust, 0, Infinity, true);
-    if (l.weightDecay !== undefined) r.layerwise.weightDecay = num('layerwise.weightDecay', l.weightDecay, 0, Infinity);
-  }
-  return Object.keys(r).length ? r : null;
+  return Object.keys(out).length ? out as ResolvedRemedies : null;
 }
 
 /** The batch size of an epoch under the remedies (dynamic sampling) or the fixed one. */
 export function epochBatchSize(r: ResolvedRemedies | null, batchSize: number, epoch: number): number {
-  return r?.dynamicBatch ? geometricBatchSize(r.dynamicBatch.from, batchSize, r.dynamicBatch.over, epoch) : batchSize;
+  let b = batchSize;
+  for (const [e, v] of given(r)) if (e.epochBatchSize) b = e.epochBatchSize(v, b, epoch);
+  return b;
 }
 
-/** The seed of the augmentation draws of global step `globalStep` (0-based) for an augmentation seed. */
-export function augmentSeedAt(seed: number, globalStep: number): number {
-  let z = (seed ^ Math.imul(globalStep + 0x632be5ab, 0x9e3779b9)) >>> 0;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-  return (z ^ (z >>> 13)) >>> 0;
+/** The learning rate of a step under the remedies (LR scaling) from the base rate. */
+export function stepLearningRate(r: ResolvedRemedies | null, base: number, batchSize: number, progress: number): number {
+  let lr = base;
+  for (const [e, v] of given(r)) if (e.learningRate) lr = e.learningRate(v, lr, batchSize, progress);
+  return lr;
+}
+
+/** Whether some remedy reads the whole batch gradient (a pool then completes it before the update). */
+export function readsWholeGradient(r: ResolvedRemedies | null): boolean {
+  return given(r).some(([e]) => e.readsWholeGradient);
+}
+
+/** The step hooks of one participant for the remedies in `r`. */
+export function attachRemedies(r: ResolvedRemedies | null, env: AttachEnv): StepHooks[] {
+  const out: StepHooks[] = [];
+  try {
+    for (const [e, v] of given(r)) if (e.attach) out.push(e.attach(v, env));
+  } catch (err) {
+    disposeHooks(out);
+    throw err;
+  }
+  return out;
+}
+
+export function disposeHooks(hooks: readonly StepHooks[]): void {
+  for (const h of hooks) h.dispose?.();
 }
 
 /**
- * One training step with the batch-level remedies. Call `gradient` on a batch already in the
- * model's input/label buffers (it augments and perturbs the input in place, then leaves the
- * batch gradient in model.grads and returns the batch loss), then `update`.
+ * One in-thread training step with the remedies. Call `gradient` on a batch already in the
+ * model's input/label buffers (it transforms the inputs in place, then leaves the batch
+ * gradient in model.grads and returns the batch loss), then `update`.
  */
 export class RemedyStepper {
-  private readonly sam: SamPerturbation | null;
-  private readonly prox: ProximalTerm | null;
-  private readonly acc: number;
+  private readonly batch: LocalBatch;
+  private readonly hooks: StepHooks[];
+  private readonly side: ParamSide;
   private readonly baseLr: number;
-  private xs: Float32Array | null = null;
-  private ys: Int32Array | null = null;
-  private n = 0;
   /** The learning rate of the last update (for tests and logs). */
   lastLr = NaN;
 
-  constructor(private readonly model: Model, private readonly optimizer: Optimizer, readonly remedies: ResolvedRemedies, private readonly data: Pick<Dataset, 'shape'>) {
-    const k = model.k, n = model.numParams;
-    this.sam = remedies.sam ? new SamPerturbation(k, n, remedies.sam.rho) : null;
-    this.prox = remedies.conservative ? new ProximalTerm(k, n, remedies.conservative.lambda) : null;
-    this.acc = remedies.ghostBatch ? k.arena.alloc(n * 4) : 0;
+  constructor(private readonly model: Model, private readonly optimizer: Optimizer, readonly remedies: ResolvedRemedies | null, data: Pick<Dataset, 'shape'>) {
+    const n = model.numParams;
+    this.batch = new LocalBatch(model, data);
+    this.side = { k: model.k, params: model.params.ptr, numParams: n, lo: 0, hi: n };
+    this.hooks = attachRemedies(remedies, { k: model.k, side: this.side, shape: data.shape, gradientSide: true });
     this.baseLr = optimizer.lr;
   }
 
-  /** Augments / adversarially perturbs the batch of n samples in the input buffer, then computes its gradient. */
+  /** Transforms the batch of n samples in the input buffer, then computes its gradient; `globalStep` counts the steps before this one. */
   gradient(n: number, globalStep: number): number {
-    const m = this.model, r = this.remedies;
-    this.n = n;
-    if (r.augment) augmentBatch(m.inputView(n), n, this.data.shape, { shift: r.augment.shift, flip: r.augment.flip }, new Rng(augmentSeedAt(r.augment.seed, globalStep)));
-    this.xs = this.ys = null;
-    if (r.ghostBatch && r.ghostBatch.size < n) { this.xs = m.inputView(n).slice(); this.ys = m.labelsView(n).slice(); }
-    if (r.adversarial) this.perturbInputs(n, r.adversarial.epsilon, Math.round(r.adversarial.fraction * n));
-    return this.batchGrad(true);
-  }
-
-  /** FGSM on the first `count` samples: x += ε·sign(∂loss/∂x), the gradient taken at the clean batch. */
-  private perturbInputs(n: number, eps: number, count: number): void {
-    if (count === 0) return;
-    const m = this.model, d = m.inputSize;
-    const dx = new Float32Array(n * d);
-    this.chunked(n, (x, y, off, c) => {
-      dx.set(m.lossAndInputGrad(x, y, c, { updateStats: false }).dx, off * d);
-    });
-    const x = this.xs ?? m.inputView(n);
-    for (let i = 0; i < count * d; i++) x[i] += eps * Math.sign(dx[i]);
-    if (this.xs) m.inputView(n).set(this.xs);
-  }
-
-  /** Calls fn per ghost chunk (or once on the whole batch) with inputs/labels to pass to the model. */
-  private chunked(n: number, fn: (x: Float32Array, y: Int32Array, off: number, count: number) => void): void {
-    const g = this.remedies.ghostBatch?.size ?? n;
-    if (!this.xs || !this.ys || g >= n) { fn(this.model.inputView(n), this.model.labelsView(n), 0, n); return; }
-    const d = this.model.inputSize;
-    for (let off = 0; off < n; off += g) {
-      const c = Math.min(g, n - off);
-      fn(this.xs.subarray(off * d, (off + c) * d), this.ys.subarray(off, off + c), off, c);
-    }
-    // Each chunk was loaded at the start of the input buffer: put the whole batch back.
-    this.model.inputView(n).set(this.xs);
-    this.model.labelsView(n).set(this.ys);
-  }
-
-  /**
-   * The batch loss, its gradient left in model.grads. With ghost batch norm: the sample-weighted
-   * mean of per-chunk gradients, each chunk normalized with its own statistics.
-   */
-  private batchGrad(updateStats: boolean): number {
-    const m = this.model, e = m.k.exports, n = this.n, np = m.numParams;
-    const opts = updateStats ? {} : { updateStats: false };
-    if (!this.xs) return m.lossAndGrad(m.inputView(n), m.labelsView(n), n, opts);
-    e.fill_f32(np, 0, this.acc);
-    let loss = 0;
-    this.chunked(n, (x, y, _off, c) => {
-      loss += m.lossAndGrad(x, y, c, opts) * (c / n);
-      e.axpy_f32(np, c / n, m.grads.ptr, this.acc);
-    });
-    e.copy_f32(np, this.acc, m.grads.ptr);
-    return loss;
+    this.batch.begin({ n, batch: n, offset: 0, globalStep });
+    for (const h of this.hooks) h.inputs?.(this.batch);
+    return this.batch.gradient(true);
   }
 
   /**
@@ -239,26 +156,14 @@ export class RemedyStepper {
    * epoch's nominal batch size (LR scaling), `progress` the fractional epoch (warmup).
    */
   update(batchSize: number, progress: number): void {
-    const m = this.model, r = this.remedies;
-    if (r.lrScaling) this.optimizer.lr = warmupScaledLr(this.baseLr, batchSize, r.lrScaling.reference, r.lrScaling.warmupEpochs, progress);
+    this.optimizer.lr = stepLearningRate(this.remedies, this.baseLr, batchSize, progress);
     this.lastLr = this.optimizer.lr;
-    const steps = r.conservative?.steps ?? 1;
-    if (this.prox) this.prox.anchor(m.params.ptr);
-    for (let s = 0; s < steps; s++) {
-      if (s > 0) this.batchGrad(false);
-      if (this.sam) {
-        this.sam.perturb(m.params.ptr, m.grads.ptr);
-        this.batchGrad(false);
-        this.sam.restore(m.params.ptr);
-      }
-      if (this.prox) this.prox.addGradient(m.params.ptr, m.grads.ptr);
-      this.optimizer.step(m.params.ptr, m.grads.ptr);
-    }
+    const grads = this.model.grads.ptr;
+    const program = updateProgram(this.side, this.hooks, { optimizer: this.optimizer, elementwise: true, ownsWhole: true }, grads);
+    runUpdate(program, (r) => (r.kind === 'gradient' ? (this.batch.gradient(false), grads) : 0));
   }
 
   dispose(): void {
-    this.sam?.dispose();
-    this.prox?.dispose();
-    if (this.acc) this.model.k.arena.release(this.acc);
+    disposeHooks(this.hooks);
   }
 }

@@ -1,0 +1,126 @@
+// THE training loop, over any Engine (engine.ts): option checks, resume, the epochs (seeded
+// order, the remedies' batch size per epoch), NaN/Inf stop, evaluation and per-epoch metrics,
+// checkpoints and the stopping rules. train() runs it in-thread, trainParallel() over a
+// worker pool; both give the same results for one worker.
+import { Batcher } from '../data/batcher.js';
+import type { Model } from '../nn/model.js';
+import { Rng } from '../util/rng.js';
+import { loadCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint.js';
+import type { Engine } from './engine.js';
+import { NonFiniteLossError } from './errors.js';
+import type { EpochMetrics } from './metrics.js';
+import { epochBatchSize } from './remedies.js';
+import { posInt, resolveSetup, type OptionErrorOf, type RunSetup, type SetupOptions, type TrainData } from './setup.js';
+
+export interface PlateauRule { patience: number; minDelta: number }
+
+export interface LoopOptions extends SetupOptions {
+  /** Total epochs (a resumed run continues up to this count). */
+  epochs: number;
+  /**
+   * Extra fields for the checkpoint's `run` record (e.g. the CLI's data set, sample limit and
+   * kernel build), so a resume can restore the settings train() itself does not know.
+   */
+  runInfo?: Record<string, unknown>;
+  onEpoch?: (m: EpochMetrics) => void;
+  /** Save a checkpoint every `every` epochs (and after the last one). */
+  checkpoint?: { path: string; every?: number };
+  /** Resume from a checkpoint file (Node) or a decoded checkpoint. */
+  resume?: string | Checkpoint;
+  /**
+   * The paper's stopping rule ("until the loss function ceased to improve"): stop once the
+   * evaluated training loss has not fallen below the best so far by more than `minDelta`
+   * (absolute, as Keras's EarlyStopping) for `patience` epochs; `epochs` stays the cap.
+   * Decided from the metrics history alone, so a resumed run stops where a straight one does.
+   */
+  plateau?: PlateauRule;
+}
+
+/** Epochs since the last improvement of the training loss by more than minDelta. */
+export function epochsWithoutImprovement(history: readonly EpochMetrics[], minDelta: number): number {
+  let best = Infinity, since = 0;
+  for (const m of history) {
+    if (m.trainLoss < best - minDelta) { best = m.trainLoss; since = 0; } else since++;
+  }
+  return since;
+}
+
+/** True when `plateau` says training has stopped improving after `history`. */
+export function plateaued(history: readonly EpochMetrics[], plateau: PlateauRule | undefined): boolean {
+  return plateau !== undefined && history.length > 0 && epochsWithoutImprovement(history, plateau.minDelta) >= plateau.patience;
+}
+
+/**
+ * Trains through the engine `makeEngine` builds and returns the metrics of every epoch
+ * (including those before a resume). The model holds the result at the end (also after a
+ * NonFiniteLossError: the parameters after the last finite step). Bad options throw
+ * `errorOf(option, message)`; the engine is always disposed.
+ */
+export async function runTraining(model: Model, data: TrainData, opts: LoopOptions, makeEngine: (setup: RunSetup) => Promise<Engine>, errorOf: OptionErrorOf): Promise<EpochMetrics[]> {
+  const epochs = posInt(errorOf, 'epochs', opts.epochs, 0);
+  const setup0 = resolveSetup(model, data, opts, epochs, errorOf);
+  const every = opts.checkpoint ? posInt(errorOf, 'checkpoint.every', opts.checkpoint.every ?? 1) : 0;
+  if (opts.checkpoint && (typeof opts.checkpoint.path !== 'string' || !opts.checkpoint.path)) throw errorOf('checkpoint.path', 'must be a non-empty string');
+  if (opts.plateau !== undefined) {
+    posInt(errorOf, 'plateau.patience', opts.plateau.patience);
+    if (typeof opts.plateau.minDelta !== 'number' || !(opts.plateau.minDelta >= 0) || !Number.isFinite(opts.plateau.minDelta)) throw errorOf('plateau.minDelta', `must be a finite number ≥ 0, got ${JSON.stringify(opts.plateau.minDelta)}`);
+  }
+  let resume: RunSetup['resume'] = null;
+  if (opts.resume !== undefined) {
+    const checkpoint = typeof opts.resume === 'string' ? await loadCheckpoint(opts.resume) : opts.resume;
+    resume = { checkpoint, where: typeof opts.resume === 'string' ? opts.resume : '<checkpoint>' };
+  }
+  const setup: RunSetup = { ...setup0, resume };
+  const engine = await makeEngine(setup);
+  try {
+    const o = setup.optimizer;
+    const run: Record<string, unknown> = {
+      ...opts.runInfo, batchSize: setup.batchSize, seed: setup.seed,
+      optimizer: 'instance' in o ? o.instance.type : o.name, lr: 'instance' in o ? o.instance.lr : o.options.lr,
+      dropLast: setup.dropLast, trainEvalSamples: setup.trainEval,
+    };
+    if (opts.optimizerOptions !== undefined) run.optimizerOptions = opts.optimizerOptions;
+    if (setup.remedies) run.remedies = setup.remedies;
+    Object.assign(run, engine.runInfo());
+    const c = resume?.checkpoint;
+    const rng = new Rng(c ? c.rng : setup.seed);
+    let globalStep = c ? c.step : 0;
+    const history: EpochMetrics[] = c ? c.history.slice() : [];
+    const fixed = new Batcher(data.train, setup.batchSize, rng, { dropLast: setup.dropLast });
+    try {
+      for (let epoch = (c?.epoch ?? 0) + 1; epoch <= epochs && !plateaued(history, opts.plateau); epoch++) {
+        // Dynamic sampling: a Batcher per epoch batch size, all drawing from the one shuffling Rng.
+        const B = epochBatchSize(setup.remedies, setup.batchSize, epoch);
+        const batcher = B === setup.batchSize ? fixed : new Batcher(data.train, B, rng, { dropLast: setup.dropLast });
+        const nb = batcher.batchesPerEpoch;
+        const r = await engine.runEpoch({ epoch, order: batcher.epochOrder(), batchSize: B, steps: nb, stepsPerEpoch: nb, globalStep });
+        globalStep += r.steps;
+        if (r.nonFinite) throw new NonFiniteLossError(r.nonFinite.epoch, r.nonFinite.step, r.nonFinite.globalStep, r.nonFinite.loss);
+        const e0 = performance.now();
+        const tr = await engine.evaluate('train');
+        const te = data.test ? await engine.evaluate('test') : null;
+        const m: EpochMetrics = {
+          epoch, trainLoss: tr.loss, trainAcc: tr.accuracy, testLoss: te ? te.loss : null, testAcc: te ? te.accuracy : null,
+          batchLoss: r.lossSum / r.samples, seconds: r.seconds, evalSeconds: (performance.now() - e0) / 1000,
+          steps: globalStep, samplesPerSecond: r.samples / r.seconds,
+        };
+        history.push(m);
+        opts.onEpoch?.(m);
+        if (opts.checkpoint && (epoch % every === 0 || epoch === epochs || plateaued(history, opts.plateau))) {
+          const s = await engine.state();
+          await saveCheckpoint(opts.checkpoint.path, {
+            spec: model.toJSON(), epoch, step: globalStep, rng: rng.state(), dropoutBase: model.dropoutBase,
+            trainForwards: s.trainForwards, params: s.params, buffers: s.buffers, optimizer: s.optimizer, history: history.slice(), run,
+          });
+        }
+      }
+    } catch (e) {
+      if (e instanceof NonFiniteLossError) await engine.syncToModel();
+      throw e;
+    }
+    await engine.syncToModel();
+    return history;
+  } finally {
+    await engine.dispose();
+  }
+}

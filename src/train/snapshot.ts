@@ -1,0 +1,45 @@
+// A run's state ↔ a model and optimizer: what checkpoints hold and how a resume puts it back.
+import type { Model } from '../nn/model.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import type { Rng } from '../util/rng.js';
+import type { Checkpoint } from './checkpoint.js';
+import { CheckpointError } from './errors.js';
+import type { EpochMetrics } from './metrics.js';
+
+/** Captures a run's complete state after `epoch` epochs. */
+export function snapshot(model: Model, optimizer: Optimizer, rng: Rng, epoch: number, step: number, history: EpochMetrics[], run: Record<string, unknown>): Checkpoint {
+  return {
+    spec: model.toJSON(), epoch, step, rng: rng.state(),
+    dropoutBase: model.dropoutBase, trainForwards: model.trainForwards,
+    params: model.params.view().slice(), buffers: model.buffers.view().slice(),
+    optimizer: optimizer.state(), history: history.slice(), run,
+  };
+}
+
+/** Throws a CheckpointError unless `c` was saved for this model's network and sizes. */
+export function checkCheckpointFits(model: Model, c: Checkpoint, where: string): void {
+  if (JSON.stringify(c.spec) !== JSON.stringify(model.toJSON())) {
+    throw new CheckpointError(where, `was saved for a different network (${c.spec?.name ?? 'unnamed'}: ${JSON.stringify(c.spec).slice(0, 120)}…) than this model (${model.spec.name ?? 'unnamed'})`);
+  }
+  if (c.params.length !== model.numParams) throw new CheckpointError(where, `holds ${c.params.length} parameters, the model has ${model.numParams}`);
+  if (c.buffers.length !== model.numBuffers) throw new CheckpointError(where, `holds ${c.buffers.length} buffer values, the model has ${model.numBuffers}`);
+}
+
+/** Puts a checkpoint's parameters, running statistics and dropout state into the model. */
+export function restoreModel(model: Model, c: Checkpoint): void {
+  model.params.view().set(c.params);
+  model.buffers.view().set(c.buffers);
+  model.dropoutBase = c.dropoutBase;
+  model.trainForwards = c.trainForwards;
+}
+
+/** Loads a checkpoint into a model and optimizer built for the same spec (the model is untouched if the optimizer state does not fit). */
+export function restore(model: Model, optimizer: Optimizer, c: Checkpoint, where = '<checkpoint>'): void {
+  checkCheckpointFits(model, c, where);
+  try {
+    optimizer.setState(c.optimizer);
+  } catch (e) {
+    throw new CheckpointError(where, `optimizer state does not fit: ${(e as Error).message}`, { cause: e });
+  }
+  restoreModel(model, c);
+}
