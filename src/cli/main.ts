@@ -1,6 +1,9 @@
-// The `lbgap` command: subcommand dispatch, `--help`, and exit codes
-// (0 ok, 1 runtime error, 2 usage error).
-import { parseFlags, usage, UsageError, type CommandSpec } from './args.js';
+// The `lbgap` command: subcommand dispatch, `--help`, `--version`, and exit codes
+// (0 ok, 1 runtime error, 2 usage error, 130 stopped by Ctrl-C). Every failure is one line
+// (see errors.ts); a usage error adds the usage line and where to find the options.
+import { readFileSync } from 'node:fs';
+import { parseFlags, usage, UsageError, type CommandSpec, type ParsedFlags } from './args.js';
+import { userMessage } from './errors.js';
 import { processIo, type Io } from './io.js';
 import { TRAIN_COMMAND, trainCommand } from './train_command.js';
 import { SERVE_COMMAND, serveCommand } from './serve_command.js';
@@ -11,6 +14,7 @@ import { MERGE_COMMAND, mergeCommand } from './merge_command.js';
 import { LANDSCAPE_COMMANDS } from './landscape_commands.js';
 import { REMEDIES_COMMAND, remediesCommand } from './remedies_command.js';
 import { BENCH_COMMAND, benchCommand } from './bench_command.js';
+import { didYouMean } from './suggest.js';
 
 const PROGRAM = 'lbgap';
 
@@ -19,53 +23,51 @@ interface Command {
   run(argv: readonly string[], io: Io): Promise<number>;
 }
 
-const COMMANDS: Command[] = [
-  {
-    spec: TRAIN_COMMAND,
-    run: (argv, io) => {
-      const f = parseFlags(argv, TRAIN_COMMAND, PROGRAM);
-      if (f.help) { io.out(usage(PROGRAM, TRAIN_COMMAND)); return Promise.resolve(0); }
-      const netGiven = argv.some((a) => a === '--net' || a.startsWith('--net='));
-      return trainCommand(f, io, usage(PROGRAM, TRAIN_COMMAND), netGiven);
-    },
-  },
-  {
-    spec: SERVE_COMMAND,
-    run: (argv, io) => {
-      const f = parseFlags(argv, SERVE_COMMAND, PROGRAM);
-      if (f.help) { io.out(usage(PROGRAM, SERVE_COMMAND)); return Promise.resolve(0); }
-      return serveCommand(f, io);
-    },
-  },
-  ...[
-    { spec: REPRODUCE_COMMAND, go: reproduceCommand },
-    { spec: SWEEP_COMMAND, go: sweepCommand },
-    { spec: WARMSTART_COMMAND, go: warmstartCommand },
-    { spec: REMEDIES_COMMAND, go: remediesCommand },
-  ].map(({ spec, go }): Command => ({
+/** A command that parses its flags with its table and prints its help on --help. */
+function flagCommand(spec: CommandSpec, go: (f: ParsedFlags, io: Io, use: string) => Promise<number>): Command {
+  return {
     spec,
     run: (argv, io) => {
+      const use = usage(PROGRAM, spec);
       const f = parseFlags(argv, spec, PROGRAM);
-      if (f.help) { io.out(usage(PROGRAM, spec)); return Promise.resolve(0); }
-      return go(f, io, usage(PROGRAM, spec));
+      if (f.help) { io.out(use); return Promise.resolve(0); }
+      return go(f, io, use);
     },
-  })),
-  ...[
-    { spec: REPORT_COMMAND, go: reportCommand, args: 'results.json' },
-    { spec: MERGE_COMMAND, go: mergeCommand, args: 'a.json b.json …' },
-  ].map(({ spec, go, args }): Command => ({
+  };
+}
+
+/** A command taking file arguments besides its flags (report, merge). */
+function fileCommand(spec: CommandSpec, go: (f: ParsedFlags, positional: string[], io: Io, use: string) => Promise<number>): Command {
+  return {
     spec,
     run: (argv, io) => {
-      const use = usage(PROGRAM, spec).replace(`${spec.name} [options]`, `${spec.name} ${args} [options]`);
+      const use = usage(PROGRAM, spec);
       const { flags, positional } = splitPositional(argv, spec);
       const f = parseFlags(flags, spec, PROGRAM);
       if (f.help) { io.out(use); return Promise.resolve(0); }
       return go(f, positional, io, use);
     },
-  })),
+  };
+}
+
+const COMMANDS: Command[] = [
+  flagCommand(TRAIN_COMMAND, (f, io, use) => trainCommand(f, io, use)),
+  flagCommand(SERVE_COMMAND, (f, io) => serveCommand(f, io)),
+  flagCommand(REPRODUCE_COMMAND, reproduceCommand),
+  flagCommand(SWEEP_COMMAND, sweepCommand),
+  flagCommand(WARMSTART_COMMAND, warmstartCommand),
+  flagCommand(REMEDIES_COMMAND, remediesCommand),
+  fileCommand({ ...REPORT_COMMAND, args: REPORT_COMMAND.args ?? 'results.json' }, reportCommand),
+  fileCommand({ ...MERGE_COMMAND, args: MERGE_COMMAND.args ?? 'a.json b.json …' }, mergeCommand),
   ...LANDSCAPE_COMMANDS,
   { spec: BENCH_COMMAND, run: (argv, io) => benchCommand(argv, io) },
 ];
+
+/** The package's version (package.json beside dist/ or src/). */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
 
 export function topUsage(): string {
   const w = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 4;
@@ -77,7 +79,7 @@ export function topUsage(): string {
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.spec.name.padEnd(w)}${c.spec.summary}`),
     '',
-    `Run '${PROGRAM} <command> --help' for a command's options.`,
+    `Run '${PROGRAM} <command> --help' for a command's options, '${PROGRAM} --version' for the version.`,
   ].join('\n');
 }
 
@@ -87,20 +89,32 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     io.out(topUsage());
     return name === undefined ? 2 : 0;
   }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.out(`${PROGRAM} ${version()}`);
+    return 0;
+  }
   const cmd = COMMANDS.find((c) => c.spec.name === name);
   if (!cmd) {
-    io.err(`${PROGRAM}: unknown command ${JSON.stringify(name)}\n\n${topUsage()}`);
+    const names = COMMANDS.map((c) => c.spec.name);
+    const what = name.startsWith('-') ? `unknown option ${name}` : `unknown command ${JSON.stringify(name)}`;
+    io.err(`${PROGRAM}: ${what}${didYouMean(name.replace(/^-+/, ''), name.startsWith('-') ? ['help', 'version'] : names, (n) => (name.startsWith('-') ? `--${n}` : n))}\n` +
+      `Commands: ${names.join(', ')}. Run '${PROGRAM} --help' for what each does.`);
     return 2;
   }
   try {
     return await cmd.run(rest, io);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`${PROGRAM} ${name}: ${e.message}\n\n${e.usage}`);
+      const line = e.usage.split('\n').find((l) => l.startsWith('Usage:'));
+      io.err(`${PROGRAM} ${name}: ${e.message}\n${line ? `\n${line}\n` : ''}Run '${PROGRAM} ${name} --help' for its options.`);
       return 2;
     }
-    const err = e as Error;
-    io.err(`${PROGRAM} ${name}: ${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`);
+    const { message, internal } = userMessage(e);
+    io.err(`${PROGRAM} ${name}: ${message}`);
+    if (internal) {
+      if (process.env.LBGAP_DEBUG) io.err(String((e as Error)?.stack ?? e));
+      else io.err('(this is a bug in lbgap; run again with LBGAP_DEBUG=1 for the stack trace, and please report it)');
+    }
     return 1;
   }
 }

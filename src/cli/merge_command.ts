@@ -1,28 +1,38 @@
 // `lbgap merge a.json b.json … --out all.json`: joins the results of the shards of one
 // experiment (see --shard), refusing overlaps, gaps and mixed specs.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseAndMerge } from '../experiments/merge.js';
 import { writeReport } from '../experiments/report.js';
-import { UsageError, type CommandSpec, type ParsedFlags } from './args.js';
+import { defineCommand, UsageError, type FlagValues, type ParsedFlags } from './args.js';
 import type { Io } from './io.js';
+import { prepareOutputFile, writeOutputFile } from './outputs.js';
+import { plural } from './plural.js';
+import { prepareReportDir } from './report_command.js';
 
-export const MERGE_COMMAND: CommandSpec = {
+export const MERGE_COMMAND = defineCommand({
   name: 'merge',
+  args: 'a.json b.json …',
   summary: 'Join the results.json files of the shards of one experiment (lbgap merge a.json b.json … --out all.json) and render its report.',
   flags: [
-    { name: 'out', type: 'string', metavar: 'FILE', help: 'merged results file (required); REPORT.md and figures go beside it' },
-    { name: 'no-report', type: 'boolean', help: 'write only the merged JSON' },
+    { name: 'out', type: 'string', metavar: 'FILE', required: true, help: 'merged results file (its folder is created); REPORT.md and figures go beside it' },
+    { name: 'report', type: 'boolean', default: true, help: 'also render REPORT.md and the figures beside the merged file (--no-report: only the JSON)' },
+    { name: 'force', type: 'boolean', help: 'replace an existing merged file, REPORT.md or figures' },
   ],
-};
+});
 
-export async function mergeCommand(f: ParsedFlags, positional: string[], io: Io, use: string): Promise<number> {
+export async function mergeCommand(flags: ParsedFlags | FlagValues<typeof MERGE_COMMAND.flags>, positional: string[], io: Io, use: string): Promise<number> {
+  const f = flags as FlagValues<typeof MERGE_COMMAND.flags>;
   if (positional.length < 1) throw new UsageError('expects the shards\' results files as arguments', use);
   if (!f.out) throw new UsageError('--out FILE is required', use);
+  if (positional.includes(f.out)) throw new UsageError(`--out ${f.out} is one of the files to merge; give a new file`, use);
+  await prepareOutputFile(f.out, { label: '--out', force: f.force });
   const texts = await Promise.all(positional.map(async (file) => ({ file, text: await readFile(file, 'utf8') })));
   const merged = parseAndMerge(texts);
-  await writeFile(f.out as string, JSON.stringify(merged, null, 1) + '\n');
-  io.out(`merged ${positional.length} file${positional.length === 1 ? '' : 's'} (${merged.done.length} jobs) into ${f.out}`);
-  if (!f['no-report']) io.out(`wrote ${(await writeReport(merged, dirname(f.out as string))).join(', ')}`);
+  const report = f.report !== false;
+  if (report) await prepareReportDir(dirname(f.out), merged, { label: '--out', force: f.force });
+  await writeOutputFile(f.out, JSON.stringify(merged, null, 1) + '\n', '--out');
+  io.out(`merged ${plural(positional.length, 'file')} (${plural(merged.done.length, 'job')}) into ${f.out}`);
+  if (report) io.out(`wrote ${(await writeReport(merged, dirname(f.out))).join(', ')}`);
   return 0;
 }

@@ -1,24 +1,45 @@
 // `lbgap report results.json`: re-renders REPORT.md and the SVG figures from a results file.
 import { readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
+import { figures } from '../experiments/charts.js';
 import { writeReport } from '../experiments/report.js';
-import { parseResults } from '../experiments/results.js';
-import { UsageError, type CommandSpec, type ParsedFlags } from './args.js';
+import { parseResults, type ResultsFile } from '../experiments/results.js';
+import { defineCommand, UsageError, type CommandSpec, type FlagValues, type ParsedFlags } from './args.js';
 import type { Io } from './io.js';
+import { prepareOutputDir } from './outputs.js';
 
-export const REPORT_COMMAND: CommandSpec = {
+export const REPORT_COMMAND = defineCommand({
   name: 'report',
+  args: 'results.json',
   summary: 'Re-render REPORT.md and the SVG figures from a results.json (of reproduce, sweep, warmstart or merge).',
   flags: [
     { name: 'out', type: 'string', metavar: 'DIR', help: 'where to write REPORT.md and the figures (default: the results file\'s directory)' },
+    { name: 'force', type: 'boolean', help: 'replace an existing REPORT.md or figures (not needed to re-render a results.json in its own folder)' },
   ],
-};
+});
 
-export async function reportCommand(f: ParsedFlags, positional: string[], io: Io, use: string): Promise<number> {
+/** The files `writeReport` writes for these results (REPORT.md and the figures). */
+export function reportFiles(results: ResultsFile): string[] {
+  return ['REPORT.md', ...figures(results).map((f) => f.file)];
+}
+
+/**
+ * Checks the report's folder before anything is written: existing report files there are
+ * only replaced with --force — except beside the run's own results.json, whose report they are.
+ */
+export async function prepareReportDir(dir: string, results: ResultsFile, o: { label: string; force?: boolean; ownResults?: string }): Promise<void> {
+  const own = o.ownResults !== undefined && basename(o.ownResults) === 'results.json' && resolve(dirname(o.ownResults)) === resolve(dir);
+  await prepareOutputDir(dir, { label: o.label, force: o.force || own, files: reportFiles(results) });
+}
+
+export async function reportCommand(flags: ParsedFlags | FlagValues<typeof REPORT_COMMAND.flags>, positional: string[], io: Io, use: string): Promise<number> {
+  const f = flags as FlagValues<typeof REPORT_COMMAND.flags>;
   if (positional.length !== 1) throw new UsageError(`expects exactly one results file, got ${positional.length}`, use);
   const file = positional[0];
   const results = parseResults(await readFile(file, 'utf8'), file);
-  const written = await writeReport(results, (f.out as string | undefined) ?? dirname(file));
+  const dir = f.out ?? dirname(file);
+  await prepareReportDir(dir, results, { label: f.out !== undefined ? '--out' : 'report', force: f.force, ownResults: file });
+  const written = await writeReport(results, dir);
   io.out(`wrote ${written.join(', ')}`);
   return 0;
 }

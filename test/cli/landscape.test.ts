@@ -90,7 +90,8 @@ describe('lbgap landscape commands', () => {
       [['sharpness', '--checkpoint', a, '--eps', '0'], /--eps: every radius must be > 0, got 0/],
       [['sharpness', '--checkpoint', a, '--subspace', '0'], /--subspace: must be ≥ 1/],
       [['sharpness', '--checkpoint', a, ...DATA, '--subspace', '99999999'], /--subspace: P = 99999999 exceeds the network's \d+ parameters/],
-      [['sharpness', '--checkpoint', a, '--full=false'], /--full=false needs --subspace/],
+      [['sharpness', '--checkpoint', a, '--full=false'], /--no-full needs --subspace/],
+      [['sharpness', '--checkpoint', a, '--no-full'], /--no-full needs --subspace/],
       [['interpolate', '--a', a], /--b is required/],
       [['interpolate', '--a', a, '--b', b, '--range', '2,1'], /--range: needs LO < HI/],
       [['interpolate', '--a', a, '--b', b, '--range', '1'], /--range: needs 2 comma-separated numbers/],
@@ -105,12 +106,13 @@ describe('lbgap landscape commands', () => {
     const missing = join(dir, 'nope.ckpt');
     let io = capture();
     expect(await main(['sharpness', '--checkpoint', missing, ...DATA], io)).toBe(1);
-    expect(io.stderr.join('\n')).toMatch(/CheckpointError: checkpoint .*nope\.ckpt: cannot read/);
+    expect(io.stderr.join('\n')).toMatch(/^lbgap sharpness: checkpoint .*nope\.ckpt: cannot read: no such file or folder$/);
     const corrupt = join(dir, 'bad.ckpt');
     writeFileSync(corrupt, 'LBGAPCKP garbage');
     io = capture();
     expect(await main(['hessian', '--checkpoint', corrupt, ...DATA], io)).toBe(1);
-    expect(io.stderr.join('\n')).toMatch(/CheckpointError/);
+    expect(io.stderr.join('\n')).toMatch(/^lbgap hessian: checkpoint .*bad\.ckpt: /);
+    expect(io.stderr.join('\n')).not.toMatch(/Error/);
     io = capture();
     expect(await main(['interpolate', '--a', a, '--b', missing, ...DATA], io)).toBe(1);
     expect(io.stderr.join('\n')).toMatch(/nope\.ckpt: cannot read/);
