@@ -1,12 +1,13 @@
 // `lbgap reproduce`: the paper's SB vs LB comparison (see src/experiments/runner.ts), and
-// the machinery the sweep and warm-start commands share: a spec from a preset, a JSON file
-// and flags; --dump-spec; --shard; Ctrl-C that stops after the current step and keeps a
-// resumable state; the report written next to results.json.
+// the machinery every experiment command (sweep, warmstart, remedies) shares: a spec from a
+// preset, a JSON file and flags; --dump-spec; --shard; --jobs; Ctrl-C that stops every job
+// and keeps a resumable state; the report written next to results.json.
 import { readFile } from 'node:fs/promises';
 import { parseShard, ShardError } from '../experiments/jobs.js';
 import { stderrSink } from '../experiments/progress.js';
 import { writeReport } from '../experiments/report.js';
-import { runExperiment, type StopFlag } from '../experiments/runner.js';
+import { availableCores, runExperiment, type StopFlag } from '../experiments/runner.js';
+import { OPTIMIZER_NAMES } from '../experiments/spec_training.js';
 import { parseSpec, presetSpec, PRESETS, resolveSpec, DATA_NAMES, SpecError, type ExperimentKind, type ExperimentSpec, type PresetName } from '../experiments/spec.js';
 import { NET_NAMES } from '../nn/specs.js';
 import { UsageError, type CommandSpec, type FlagSpec, type ParsedFlags } from './args.js';
@@ -26,6 +27,9 @@ export const EXPERIMENT_FLAGS: FlagSpec[] = [
   { name: 'limit', type: 'int', min: 1, metavar: 'N', help: 'use only the first N training samples' },
   { name: 'epochs', type: 'int', min: 1, help: 'epochs per run' },
   { name: 'seeds', type: 'string', metavar: 'S,S,…', help: 'seeds, comma-separated (e.g. 0,1,2)' },
+  { name: 'optimizer', type: 'choice', choices: OPTIMIZER_NAMES, help: 'optimizer of every run (spec field optimizer.name; default adam)' },
+  { name: 'lr', type: 'number', min: 0, minExclusive: true, help: 'learning rate (spec field lr; default 1e-3)' },
+  { name: 'jobs', type: 'int', min: 1, max: 256, default: availableCores(), metavar: 'N', help: 'jobs run at a time, each in its own worker thread (1: one after another in this thread; results are identical either way)' },
   { name: 'quiet', type: 'boolean', help: 'no progress output on stderr' },
   { name: 'build', type: 'choice', choices: ['auto', 'simd', 'relaxed-simd'], help: 'kernel build (default auto)' },
 ];
@@ -50,16 +54,16 @@ export function intList(name: string, text: string, min: number, use: string): n
 }
 
 /** The spec a command runs: --spec file or the preset, then flags on top, validated. */
-export async function buildSpec(kind: ExperimentKind, f: ParsedFlags, use: string, extra: (s: Record<string, unknown>) => void = () => {}): Promise<ExperimentSpec> {
+export async function buildSpec(kind: ExperimentKind, f: ParsedFlags, use: string, extra: (s: Record<string, unknown>) => void = () => {}, preset: (p: PresetName) => ExperimentSpec = (p) => presetSpec(p, kind)): Promise<ExperimentSpec> {
   let base: ExperimentSpec;
   if (f.spec) {
     const text = await readFile(f.spec as string, 'utf8');
     base = parseSpec(text, f.spec as string);
     if (base.kind !== kind) throw new SpecError('kind', `${f.spec} is a '${base.kind}' spec; run it with 'lbgap ${base.kind}'`);
   } else {
-    base = presetSpec(f.preset as PresetName, kind);
+    base = preset(f.preset as PresetName);
   }
-  const s = JSON.parse(JSON.stringify(base)) as Record<string, unknown> & { data: Record<string, unknown> };
+  const s = JSON.parse(JSON.stringify(base)) as Record<string, unknown> & { data: Record<string, unknown>; optimizer: Record<string, unknown> };
   if (f.net !== undefined) s.net = f.net;
   if (f.data !== undefined) s.data.name = f.data;
   if (f['data-dir'] !== undefined) s.data.dir = f['data-dir'];
@@ -67,12 +71,14 @@ export async function buildSpec(kind: ExperimentKind, f: ParsedFlags, use: strin
   if (f.epochs !== undefined) s.epochs = f.epochs;
   if (f.seeds !== undefined) s.seeds = intList('seeds', f.seeds as string, 0, use);
   if (f.build !== undefined) s.build = f.build;
+  if (f.optimizer !== undefined) s.optimizer.name = f.optimizer;
+  if (f.lr !== undefined) s.lr = f.lr;
   extra(s);
   return resolveSpec(s);
 }
 
 /** Runs an experiment command end to end; exit code 0 (done), 1 (error), 130 (stopped by Ctrl-C). */
-export async function runExperimentCommand(kind: ExperimentKind, f: ParsedFlags, io: Io, use: string, extra?: (s: Record<string, unknown>) => void): Promise<number> {
+export async function runExperimentCommand(kind: ExperimentKind, f: ParsedFlags, io: Io, use: string, extra?: (s: Record<string, unknown>) => void, preset?: (p: PresetName) => ExperimentSpec): Promise<number> {
   let shard = null;
   try {
     shard = f.shard === undefined ? null : parseShard(f.shard as string);
@@ -80,7 +86,7 @@ export async function runExperimentCommand(kind: ExperimentKind, f: ParsedFlags,
     if (e instanceof ShardError) throw new UsageError(e.message, use);
     throw e;
   }
-  const spec = await buildSpec(kind, f, use, extra);
+  const spec = await buildSpec(kind, f, use, extra, preset);
   if (f['dump-spec']) { io.out(JSON.stringify(spec, null, 2)); return 0; }
   const outDir = (f.out as string | undefined) ?? `lbgap-${kind}`;
   const stop: StopFlag = { requested: false };
@@ -90,13 +96,13 @@ export async function runExperimentCommand(kind: ExperimentKind, f: ParsedFlags,
   const onSignal = () => {
     stop.requested = true;
     process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal);
-    io.err('\nlbgap: stopping after the current epoch or measurement, keeping a resumable state (Ctrl-C again to kill at once)…');
+    io.err('\nlbgap: stopping every job after its current step, epoch or measurement, keeping a resumable state (Ctrl-C again to kill at once)…');
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const { results, stopped, file } = await runExperiment(spec, {
-      outDir, shard, resume: Boolean(f.resume), stop,
+    const { results, stopped, file, failures } = await runExperiment(spec, {
+      outDir, shard, resume: Boolean(f.resume), stop, jobs: (f.jobs as number | undefined) ?? 1,
       progress: f.quiet ? null : stderrSink, log: (l) => io.out(l),
     });
     const written = await writeReport(results, outDir);
@@ -108,7 +114,14 @@ export async function runExperimentCommand(kind: ExperimentKind, f: ParsedFlags,
     for (const r of results.final) {
       const sh = Object.entries(r.sharpness)[0];
       io.out(`${r.setting.padEnd(8)} test acc ${r.testAcc ? (100 * r.testAcc.mean).toFixed(2) + '% ± ' + (100 * r.testAcc.std).toFixed(2) : '–'}` +
-        (sh && sh[1] ? `  φ(${sh[0]}) ${sh[1].mean.toPrecision(4)} ± ${sh[1].std.toPrecision(2)}` : ''));
+        (sh && sh[1] ? `  φ(${sh[0]}) ${sh[1].mean.toPrecision(4)} ± ${sh[1].std.toPrecision(2)}` : '') +
+        (r.diverged ? `  (${r.diverged} run${r.diverged === 1 ? '' : 's'} DIVERGED, left out)` : '') +
+        (r.notImproved ? `  (${r.notImproved} run${r.notImproved === 1 ? '' : 's'} did not improve)` : ''));
+    }
+    if (failures.length) {
+      for (const x of failures) io.err(`lbgap: job ${x.job} (${x.label}) failed: ${x.error}`);
+      io.err(`lbgap: ${failures.length} of ${results.jobs.length} jobs failed (the others finished and are saved); fix the cause, then run the same command with --resume${f.out ? '' : ` --out ${outDir}`} to run them again`);
+      return 1;
     }
     return 0;
   } finally {

@@ -7,6 +7,7 @@ import { figures } from './charts.js';
 import { PAPER_EPS, PAPER_NETS, PAPER_NUMBERS, PAPER_SUBSPACE, paperRow, type PaperRow, type PaperValue } from './paper_numbers.js';
 import { renderSvg } from './plot.js';
 import { sharpnessKey, type ResultsFile, type Stat, type SummaryRow } from './results.js';
+import { healthSection, optimizerText, remediesTables } from './remedies.js';
 import { deviationsFromPaper } from './spec.js';
 
 const sig = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(1) : Math.abs(v) >= 0.01 || v === 0 ? v.toFixed(2) : v.toExponential(2));
@@ -137,7 +138,7 @@ function sweepTable(res: ResultsFile, variable: 'batch' | 'k'): string[] {
 /** The report's Markdown. */
 export function renderReport(res: ResultsFile): string {
   const s = res.spec;
-  const title = s.kind === 'reproduce' ? 'SB vs LB reproduction' : s.kind === 'sweep' ? 'Batch-size sweep' : 'Warm-start experiment';
+  const title = s.kind === 'reproduce' ? 'SB vs LB reproduction' : s.kind === 'sweep' ? 'Batch-size sweep' : s.kind === 'remedies' ? 'Remedies for large-batch training' : 'Warm-start experiment';
   const out: string[] = [
     `# lbgap — ${title}: ${s.net} on ${res.data.train}`, '',
     'Keskar et al., "On Large-Batch Training for Deep Learning: Generalization Gap and Sharp Minima" (ICLR 2017).',
@@ -146,12 +147,14 @@ export function renderReport(res: ResultsFile): string {
   if (res.status !== 'complete') out.push(`> **Partial results** (status: ${res.status}; ${res.done.length} of ${res.jobs.length} jobs done). Run again with \`--resume\` to finish.`, '');
   if (res.shard) out.push(`> Shard ${res.shard.index}/${res.shard.count} of ${res.totalJobs} jobs; merge the shards with \`lbgap merge\`.`, '');
   if (s.kind === 'reproduce') out.push(...reproduceTables(res));
+  else if (s.kind === 'remedies') out.push(...remediesTables(res));
   else out.push(...sweepTable(res, s.kind === 'sweep' ? 'batch' : 'k'));
+  out.push(...healthSection(res));
 
   const figs = figures(res);
   out.push('## Figures', '', ...figs.map((f) => `- [${f.title}](${f.file})`), '');
   out.push('## Protocol', '',
-    `- ADAM (lr ${s.lr}, Keras defaults otherwise), ${s.stopping.rule === 'plateau' ? `until the training loss stops improving (by > ${s.stopping.minDelta} for ${s.stopping.patience} epochs), at most ${s.epochs} epochs` : `${s.epochs} epoch${s.epochs === 1 ? '' : 's'}`} per run` +
+    `- ${s.optimizer.name === 'adam' && s.optimizer.lr === null ? `ADAM (lr ${s.lr}, Keras defaults otherwise)` : optimizerText(s.optimizer, s.lr)}${Object.keys(s.remedies).length ? ` with remedies ${JSON.stringify(s.remedies)}` : ''}, ${s.stopping.rule === 'plateau' ? `until the training loss stops improving (by > ${s.stopping.minDelta} for ${s.stopping.patience} epochs), at most ${s.epochs} epochs` : `${s.epochs} epoch${s.epochs === 1 ? '' : 's'}`} per run` +
     (s.kind === 'reproduce' ? `; SB = ${s.sb}, LB = ${s.lb ?? `10% of the training set (${Math.round(res.data.trainSamples / 10)})`}; both runs of a seed start from the same initial weights; the optimizer state is fresh for each.` : '.'),
     `- Data: ${res.data.train} (${res.data.trainSamples}) / ${res.data.test} (${res.data.testSamples}).`,
     `- Accuracy: evaluation mode (BN running statistics) after the last epoch${s.trainEvalSamples !== null ? `; training accuracy on the first ${s.trainEvalSamples} training samples` : ''}.`,

@@ -33,9 +33,21 @@ export interface PhaseRecord {
   epochs: number;
   history: EpochMetrics[];
   track: TrackPoint[];
-  /** Why training stopped: the epoch budget, or the plateau rule (absent in older files). */
-  stoppedBy?: 'epochs' | 'plateau';
+  /** Why training stopped: the epoch budget, the plateau rule, or a non-finite loss (absent in older files). */
+  stoppedBy?: 'epochs' | 'plateau' | 'diverged';
+  /** Where the loss became NaN/Inf (stoppedBy 'diverged'); `history` holds the epochs before it. */
+  diverged?: DivergenceRecord;
 }
+
+export interface DivergenceRecord { epoch: number; step: number; globalStep: number; loss: number | null }
+
+/**
+ * How a run ended: 'ok'; 'diverged' (the loss became NaN/Inf: its final metrics are those of
+ * the last finished epoch, if any, and nothing was measured); 'not-improved' (trained to the
+ * end, but the final training loss is not below ln C, the loss of a uniform guess over the C
+ * classes — the run learned nothing).
+ */
+export type RunStatus = 'ok' | 'diverged' | 'not-improved';
 
 export interface MinimizerRecord {
   trainLoss: number; trainAcc: number; testLoss: number | null; testAcc: number | null;
@@ -54,6 +66,10 @@ export interface RunRecord {
   phases: PhaseRecord[];
   final: MinimizerRecord;
   seconds: number;
+  /** Absent in older files: 'ok'. */
+  status?: RunStatus;
+  /** Why the status is not 'ok', in words. */
+  note?: string;
 }
 
 export interface InterpolationRecord {
@@ -76,7 +92,8 @@ export interface Environment {
 export interface ResultsFile {
   version: 1;
   kind: ExperimentKind;
-  status: 'running' | 'interrupted' | 'complete';
+  /** 'failed': every job ran, but some threw (see `failures`); --resume runs those again. */
+  status: 'running' | 'interrupted' | 'complete' | 'failed';
   spec: ExperimentSpec;
   environment: Environment;
   seeds: number[];
@@ -90,7 +107,11 @@ export interface ResultsFile {
   interpolations: InterpolationRecord[];
   final: SummaryRow[];
   timings: { started: string; finished: string | null; seconds: number; jobs: { job: number; seconds: number }[] };
+  /** Jobs that threw (absent in older files); they are not in `done`. */
+  failures?: JobFailure[];
 }
+
+export interface JobFailure { job: number; label: string; error: string }
 
 export class ResultsError extends Error {
   override name = 'ResultsError';
@@ -122,6 +143,9 @@ export interface SummaryRow {
   /** Keyed `full@0.001`, `random@0.0005`… */
   sharpness: Record<string, Stat | null>;
   hessianTop: Stat | null;
+  /** Runs of this setting that diverged (left out of every statistic) or did not improve (kept). */
+  diverged?: number;
+  notImproved?: number;
 }
 
 export const sharpnessKey = (space: 'full' | 'random', eps: number) => `${space}@${eps}`;
@@ -135,23 +159,29 @@ export function summarize(runs: RunRecord[]): SummaryRow[] {
     by.get(r.setting)!.push(r);
   }
   return order.map((setting) => {
-    const rs = by.get(setting)!;
+    const all = by.get(setting)!;
+    const rs = all.filter((r) => r.status !== 'diverged');
     const keys = new Set<string>();
     for (const r of rs) for (const s of r.final.sharpness) keys.add(sharpnessKey(s.space, s.eps));
     const sharpness: Record<string, Stat | null> = {};
     for (const key of keys) sharpness[key] = stat(rs.flatMap((r) => r.final.sharpness.filter((s) => sharpnessKey(s.space, s.eps) === key).map((s) => s.phi)));
+    const flags: Pick<SummaryRow, 'diverged' | 'notImproved'> = {};
+    if (rs.length < all.length) flags.diverged = all.length - rs.length;
+    const notImproved = all.filter((r) => r.status === 'not-improved').length;
+    if (notImproved) flags.notImproved = notImproved;
     return {
-      setting, batch: rs[0].batch, k: rs[0].k, seeds: rs.length,
+      setting, batch: all[0].batch, k: all[0].k, seeds: rs.length,
       trainAcc: stat(rs.map((r) => r.final.trainAcc)),
       testAcc: stat(rs.map((r) => r.final.testAcc ?? NaN)),
       trainLoss: stat(rs.map((r) => r.final.trainLoss)),
       sharpness,
       hessianTop: stat(rs.map((r) => r.final.hessian?.values[0] ?? NaN)),
+      ...flags,
     };
   });
 }
 
-const KINDS: readonly string[] = ['reproduce', 'sweep', 'warmstart'];
+const KINDS: readonly string[] = ['reproduce', 'sweep', 'warmstart', 'remedies'];
 
 /** Parses and checks a results file (version, kind, spec, the lists the report needs). */
 export function parseResults(text: string, file: string): ResultsFile {

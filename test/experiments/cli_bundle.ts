@@ -1,7 +1,7 @@
 // Child processes cannot run the TypeScript sources: the CLI is bundled with rolldown (as
 // test/workers/bundle.ts does for the worker) two levels below the repo root, so the kernel
 // loader's relative URL to build/ resolves. vega/vega-lite stay external (node_modules).
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, renameSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 let cached: Promise<string> | null = null;
@@ -20,6 +20,11 @@ export function cliBundle(): Promise<string> {
       external: ['vega', 'vega-lite', 'comlink', /^comlink\//],
       logLevel: 'silent',
     });
+    // The runner starts job workers from ./job_worker.js beside itself (`--jobs N`): bundle it
+    // there too (written under a temporary name and renamed: test processes share the file).
+    const worker = `${dir}job-worker-${process.pid}.tmp.mjs`;
+    await build({ input: fileURLToPath(new URL('../../src/experiments/job_worker.ts', import.meta.url)), output: { file: worker, format: 'esm', codeSplitting: false }, platform: 'node', logLevel: 'silent' });
+    renameSync(worker, `${dir}job_worker.js`);
     return pathToFileURL(file).href;
   })();
   return cached;

@@ -1,5 +1,7 @@
 // Shared pieces of the experiment tests: a tiny spec on a small synthetic problem, the
 // data it runs on, and a view of a results file without its wall-clock fields.
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { syntheticClassification } from '../../src/data/synthetic.js';
 import { resolveSpec, type ExperimentSpec } from '../../src/experiments/spec.js';
 import type { ResultsFile } from '../../src/experiments/results.js';
@@ -9,7 +11,7 @@ export function tinySpec(over: Record<string, unknown> = {}): ExperimentSpec {
     kind: 'reproduce', net: 'tiny', data: { name: 'synthetic', trainLimit: 400, testLimit: 200 }, seeds: [0, 1], epochs: 2, sb: 16, lb: 80,
     batches: [16, 80], warmstartK: [0, 1], build: 'simd',
     sharpness: { sample: 100, chunk: 50, subspace: 5, maxIter: 4 }, hessian: { top: 1, maxIter: 4, sample: 100 },
-    interpolation: { points: 4, trainSample: 100, testSample: 100, chunk: 50 }, track: { enabled: true, sample: 100 },
+    interpolation: { points: 4, trainSample: 100, testSample: 100, chunk: 50 }, track: { enabled: true, sample: 100, seeds: null },
     ...over,
   });
 }
@@ -20,6 +22,30 @@ export function tinyData() {
     train: syntheticClassification({ n: 400, dim: 12, classes: 4, seed: 3, name: 'tiny/train' }),
     test: syntheticClassification({ n: 200, dim: 12, classes: 4, seed: 3, sampleSeed: 9, name: 'tiny/test' }),
   };
+}
+
+/** The job worker (src/experiments/job_worker.ts) bundled for worker_threads (which cannot run TypeScript). */
+export function jobWorkerBundle(): Promise<URL> {
+  return bundle('src/experiments/job_worker.ts', 'job-worker');
+}
+
+const bundles = new Map<string, Promise<URL>>();
+
+/** Bundles `entry` with rolldown two levels below the repo root, so the kernel loader's relative URL to build/ resolves. */
+function bundle(entry: string, name: string): Promise<URL> {
+  let p = bundles.get(entry);
+  if (!p) {
+    p = (async () => {
+      const { build } = await import('rolldown');
+      const dir = fileURLToPath(new URL('../../test-results/experiments/', import.meta.url));
+      mkdirSync(dir, { recursive: true });
+      const file = `${dir}${name}-${process.pid}.mjs`;
+      await build({ input: fileURLToPath(new URL(`../../${entry}`, import.meta.url)), output: { file, format: 'esm', codeSplitting: false }, platform: 'node', logLevel: 'silent' });
+      return pathToFileURL(file);
+    })();
+    bundles.set(entry, p);
+  }
+  return p;
 }
 
 const CLOCK_FIELDS = new Set(['seconds', 'evalSeconds', 'samplesPerSecond', 'timings', 'started', 'finished', 'environment']);

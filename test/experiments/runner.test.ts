@@ -132,7 +132,7 @@ describe('SIGINT and --resume', () => {
     const specFile = dir('sigint-spec.json');
     writeFileSync(specFile, JSON.stringify(spec));
     const out = dir('sigint');
-    const args = await cliArgs(['reproduce', '--spec', specFile, '--out', out]);
+    const args = await cliArgs(['reproduce', '--spec', specFile, '--out', out, '--jobs', '2']);
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '', stdout = '', sent = false;
     child.stdout.on('data', (b) => { stdout += b; });
@@ -144,7 +144,7 @@ describe('SIGINT and --resume', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     expect(sent, stderr).toBe(true);
     expect(code, stdout + stderr).toBe(130);
-    expect(stderr).toMatch(/stopping after the current epoch or measurement/);
+    expect(stderr).toMatch(/stopping every job after its current step, epoch or measurement/);
     const partial = parseResults(readFileSync(join(out, 'results.json'), 'utf8'), 'partial');
     expect(partial.status).toBe('interrupted');
     expect(partial.done).toEqual([]);
@@ -153,7 +153,8 @@ describe('SIGINT and --resume', () => {
 
     // Resume in this process (same kernels build: 'simd'), and an uninterrupted reference.
     const io = capture();
-    expect(await main(['reproduce', '--spec', specFile, '--out', out, '--resume', '--quiet'], io)).toBe(0);
+    // The child ran its two jobs in two job workers (--jobs defaults to the cores); resumed here in this thread.
+    expect(await main(['reproduce', '--spec', specFile, '--out', out, '--resume', '--quiet', '--jobs', '1'], io)).toBe(0);
     const resumed = parseResults(readFileSync(join(out, 'results.json'), 'utf8'), 'resumed');
     const ref = (await runExperiment(spec, { outDir: dir('sigint-ref') })).results;
     expect(resumed.status).toBe('complete');

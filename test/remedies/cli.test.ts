@@ -1,71 +1,112 @@
-// `lbgap remedies` in-process on a tiny synthetic problem: files, runs, table, usage errors.
+// `lbgap remedies` in-process on a tiny synthetic problem: a 'remedies' spec run by the
+// runner — results.json and REPORT.md, the remedy table; a run stopped after its first job
+// and resumed, and shards merged, equal the straight run; flags edit the arms; usage errors.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { Io } from '../../src/cli/io.js';
+import { parseResults, type ResultsFile } from '../../src/experiments/results.js';
+import { runExperiment, type StopFlag } from '../../src/experiments/runner.js';
+import { resolveSpec } from '../../src/experiments/spec.js';
+import { metricsOnly } from '../experiments/helpers.js';
 
 function bufferIo(): Io & { outText: () => string; errText: () => string } {
   const out: string[] = [], err: string[] = [];
   return { out: (l) => out.push(l), err: (l) => err.push(l), outText: () => out.join('\n'), errText: () => err.join('\n') };
 }
 
-let dir: string;
-beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'lbgap-remedies-cli-')); });
+const dir = mkdtempSync(join(tmpdir(), 'lbgap-remedies-cli-'));
 afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
+const results = (out: string): ResultsFile => parseResults(readFileSync(join(out, 'results.json'), 'utf8'), out);
 
-const tinyArgs = ['--net', 'tiny', '--data', 'synthetic', '--limit', '400', '--test-limit', '100', '--epochs', '2', '--sb', '32', '--lb', '100', '--ghost', '25', '--sharpness-sample', '100', '--build', 'simd'];
+const tinyArgs = ['--net', 'tiny', '--data', 'synthetic', '--limit', '400', '--test-limit', '100', '--epochs', '2', '--sb', '32', '--lb', '100',
+  '--sharpness-sample', '100', '--build', 'simd', '--seeds', '0,1', '--remedies', 'sam,ghost,dynamic,lars', '--ghost', '25', '--rho', '0.1', '--jobs', '1', '--quiet'];
 
 describe('lbgap remedies', () => {
-  it('trains SB, LB and LB with each remedy; writes remedies.json and REMEDIES.md', async () => {
+  let straight: ResultsFile;
+
+  it('runs plain SB, plain LB and each remedy per seed; writes results.json and REPORT.md with the remedy table', async () => {
     const io = bufferIo();
-    const out = join(dir, 'all');
-    const code = await main(['remedies', ...tinyArgs, '--seeds', '0,1', '--out', out], io);
-    expect(code, io.errText()).toBe(0);
-    const r = JSON.parse(readFileSync(join(out, 'remedies.json'), 'utf8'));
-    expect(r.kind).toBe('remedies');
-    const names = ['SB', 'LB', 'augment', 'conservative', 'adversarial', 'dynamic', 'sam', 'ghost', 'warmup', 'lars', 'lamb'];
-    expect(r.runs.map((x: { name: string }) => x.name)).toEqual([...names, ...names]);
-    expect(r.runs.map((x: { seed: number }) => x.seed)).toEqual([...names.map(() => 0), ...names.map(() => 1)]);
-    for (const run of r.runs) {
-      expect(run.history).toHaveLength(2);
-      expect(run.testAcc).toBeGreaterThan(0);
-      expect(Number.isFinite(run.sharpness)).toBe(true);
-      expect(run.sharpness).toBeGreaterThanOrEqual(0);
+    const out = join(dir, 'straight');
+    expect(await main(['remedies', ...tinyArgs, '--out', out], io), io.errText()).toBe(0);
+    straight = results(out);
+    expect(straight.kind).toBe('remedies');
+    expect(straight.status).toBe('complete');
+    const names = ['SB', 'LB', 'sam', 'ghost', 'dynamic', 'lars'];
+    // Jobs: runs outer, seeds inner.
+    expect(straight.runs.map((r) => `${r.setting}/${r.seed}`)).toEqual(names.flatMap((n) => [`${n}/0`, `${n}/1`]));
+    expect(straight.runs.map((r) => r.batch)).toEqual([32, 32, ...names.slice(1).flatMap(() => [100, 100])]);
+    for (const r of straight.runs) {
+      expect(r.phases[0].history).toHaveLength(2);
+      expect(r.final.sharpness.map((s) => `${s.space}@${s.eps}`)).toEqual(['full@0.001']);
+      expect(r.final.hessian).toBeNull();
     }
-    expect(r.runs[0].batchSize).toBe(32);
-    expect(r.runs[1].batchSize).toBe(100);
-    // Same initial weights: SB and LB of one seed differ only by training, so their options do.
-    expect(r.runs[6].options.sam).toEqual({ rho: 0.05 });
-    const md = readFileSync(join(out, 'REMEDIES.md'), 'utf8');
+    // The flags edited the arms of the spec.
+    const arms = straight.spec.remedyRuns;
+    expect(arms.map((a) => a.name)).toEqual(['sam', 'ghost', 'dynamic', 'lars']);
+    expect(arms[0].remedies).toEqual({ sam: { rho: 0.1 } });
+    expect(arms[1].remedies).toEqual({ ghostBatch: { size: 25 } });
+    expect(arms[2].remedies).toEqual({ dynamicBatch: { from: 32 } });
+    expect(arms[3].optimizer).toMatchObject({ name: 'lars', lr: 1, trust: 0.001 });
+    // Same initial weights: the first epoch of every run of a seed starts from the same init,
+    // and different remedies give different minimizers.
+    expect(straight.runs[4].final.trainLoss).not.toBe(straight.runs[2].final.trainLoss);
+    const md = readFileSync(join(out, 'REPORT.md'), 'utf8');
+    expect(md).toMatch(/# lbgap — Remedies for large-batch training/);
     for (const n of names) expect(md).toMatch(new RegExp(`^\\| ${n} \\|`, 'm'));
+    expect(md).toMatch(/\| dynamic \| paper \(proposed only\) \|/);
+    expect(md).toMatch(/only PROPOSED dynamic sampling/);
     expect(md).toMatch(/±/); // two seeds → mean ± std
-    expect(io.outText()).toMatch(/seed 1 lamb/);
   });
 
-  it('--remedies picks a subset; --sharpness-sample 0 skips φ', async () => {
+  it('stopped after a job and resumed with --resume, it equals the straight run', async () => {
     const io = bufferIo();
-    const out = join(dir, 'some');
-    expect(await main(['remedies', ...tinyArgs.filter((a, i, all) => a !== '--sharpness-sample' && all[i - 1] !== '--sharpness-sample'), '--sharpness-sample', '0', '--remedies', 'sam,ghost', '--out', out], io)).toBe(0);
-    const r = JSON.parse(readFileSync(join(out, 'remedies.json'), 'utf8'));
-    expect(r.runs.map((x: { name: string }) => x.name)).toEqual(['SB', 'LB', 'sam', 'ghost']);
-    expect(r.runs.every((x: { sharpness: unknown }) => x.sharpness === null)).toBe(true);
+    expect(await main(['remedies', ...tinyArgs, '--dump-spec'], io)).toBe(0);
+    const spec = resolveSpec(JSON.parse(io.outText()));
+    expect(spec).toEqual(straight.spec);
+    const out = join(dir, 'resumed');
+    const stop: StopFlag = { requested: false };
+    const first = await runExperiment(spec, { outDir: out, stop, log: (l) => { if (/^job 2 /.test(l)) stop.requested = true; } });
+    expect(first.stopped).toBe(true);
+    expect(first.results.done).toEqual([0, 1, 2]);
+    const io2 = bufferIo();
+    expect(await main(['remedies', ...tinyArgs, '--out', out, '--resume'], io2), io2.errText()).toBe(0);
+    expect(io2.outText()).toMatch(/3 already done/);
+    expect(metricsOnly(results(out))).toEqual(metricsOnly(straight));
   });
 
-  it('usage errors exit 2 naming the flag; --help documents it', async () => {
-    let io = bufferIo();
-    expect(await main(['remedies', ...tinyArgs, '--remedies', 'sam,dropout', '--out', join(dir, 'x')], io)).toBe(2);
-    expect(io.errText()).toMatch(/--remedies: unknown remedy "dropout"/);
-    io = bufferIo();
-    expect(await main(['remedies', ...tinyArgs.map((a) => (a === '100' ? '1000' : a)), '--out', join(dir, 'y')], io)).toBe(2);
-    expect(io.errText()).toMatch(/--lb: 1000 is larger than the 400 training samples/);
-    io = bufferIo();
-    expect(await main(['remedies', '--seeds', '1,x'], io)).toBe(2);
-    expect(io.errText()).toMatch(/--seeds/);
-    io = bufferIo();
+  it('--shard 0/2 and 1/2, joined by lbgap merge, equal the straight run', async () => {
+    for (const i of [0, 1]) {
+      const io = bufferIo();
+      expect(await main(['remedies', ...tinyArgs, '--shard', `${i}/2`, '--out', join(dir, `shard${i}`)], io), io.errText()).toBe(0);
+    }
+    expect(results(join(dir, 'shard1')).done).toEqual([1, 3, 5, 7, 9, 11]);
+    const io = bufferIo();
+    const merged = join(dir, 'merged', 'results.json');
+    expect(await main(['merge', join(dir, 'shard0', 'results.json'), join(dir, 'shard1', 'results.json'), '--out', merged], io), io.errText()).toBe(0);
+    expect(metricsOnly(parseResults(readFileSync(merged, 'utf8'), merged))).toEqual(metricsOnly(straight));
+  });
+
+  it('usage and spec errors name the flag or the spec field; --help documents it', async () => {
+    const cases: [string[], number, RegExp][] = [
+      [['--remedies', 'sam,dropout'], 2, /--remedies: unknown remedy "dropout" \(choose from augment, conservative/],
+      [['--seeds', '1,x'], 2, /--seeds/],
+      [['--remedies', 'sam,ghost', '--lambda', '3'], 2, /--lambda: the spec has no 'conservative' run/],
+      [['--lb', '1000'], 1, /batch 1000 is larger than the 400 training samples/],
+      [['--remedies', 'ghost,sam', '--ghost', '200'], 1, /remedyRuns\[0\]\.remedies\.ghostBatch\.size: must be an integer in \[1, 100\], got 200/],
+    ];
+    for (const [extra, code, re] of cases) {
+      const io = bufferIo();
+      const args = ['remedies', ...tinyArgs.filter((a, i, all) => !extra.includes(a) && !extra.includes(all[i - 1])), ...extra, '--out', join(dir, 'err')];
+      expect(await main(args, io), `${extra.join(' ')}: ${io.errText()}`).toBe(code);
+      expect(io.errText(), extra.join(' ')).toMatch(re);
+    }
+    const io = bufferIo();
     expect(await main(['remedies', '--help'], io)).toBe(0);
     expect(io.outText()).toMatch(/--rho/);
+    expect(io.outText()).toMatch(/--jobs/);
     expect(io.outText()).toMatch(/10 min on 2 cores/);
   });
 });

@@ -1,0 +1,342 @@
+// One job of an experiment, start to finish: train its run(s) with per-epoch checkpoints
+// (reproduce: SB and LB from the same initial weights, then the parametric plot; sweep: one
+// batch size; warm start: SB for k epochs, then LB; remedies: plain SB, plain LB or LB with
+// one arm's remedies), then measure each minimizer (accuracy, sharpness φ, top Hessian
+// eigenvalue). The same code runs in the runner's thread (--jobs 1) and in a job worker
+// (job_worker.ts): the context says how to report progress and how to see a stop request.
+//
+// A run whose loss becomes NaN/Inf is recorded as diverged (where, and the epochs before it),
+// not measured; a run whose final training loss is not below ln C is flagged 'not-improved'.
+import { readFile, stat as fsStat } from 'node:fs/promises';
+import { renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sampleSize, type Dataset } from '../data/dataset.js';
+import type { Kernels } from '../kernels/index.js';
+import { networkHessian, networkSharpness } from '../landscape/network.js';
+import { Model } from '../nn/model.js';
+import type { ModelSpec } from '../nn/spec.js';
+import { namedSpec, tiny } from '../nn/specs.js';
+import { loadCheckpoint } from '../train/checkpoint.js';
+import { NonFiniteLossError } from '../train/errors.js';
+import type { EpochMetrics } from '../train/metrics.js';
+import { train, type TrainOptions } from '../train/train.js';
+import type { Job } from './jobs.js';
+import { linspace, parametricCurve } from './parametric.js';
+import type {
+  HessianRecord, InterpolationRecord, MinimizerRecord, PhaseRecord, RunRecord, RunStatus, SharpnessRecord, TrackPoint,
+} from './results.js';
+import type { ExperimentSpec } from './spec.js';
+import { checkTrainerOptions, trainerOptions } from './spec_training.js';
+
+export class StopRequested extends Error {
+  override name = 'StopRequested';
+  constructor() { super('stopped on request (SIGINT)'); }
+}
+
+export class ExperimentError extends Error {
+  override name = 'ExperimentError';
+}
+
+/** Where a job reports progress (units: the cost model below). */
+export interface JobProgress {
+  /** Work done while a step runs (a redraw, no line). */
+  advance(units: number, label: string): void;
+  /** A finished event: one line. */
+  event(units: number, line: string): void;
+}
+
+export interface JobContext {
+  spec: ExperimentSpec;
+  k: Kernels;
+  data: { train: Dataset; test: Dataset };
+  outDir: string;
+  /** True once a stop was requested (SIGINT): the job then throws StopRequested at its next check. */
+  stopRequested: () => boolean;
+  progress: JobProgress;
+  costs: Costs;
+}
+
+export interface JobOutput { runs: RunRecord[]; interpolation: InterpolationRecord | null }
+
+// ---- cost model for the ETA (units: one sample through a forward pass) -------------------
+
+export interface Costs { epoch: number; phiFull: number; phiRandom: number; measure: number; interpolation: number }
+
+export function costs(spec: ExperimentSpec, trainN: number, testN: number): Costs {
+  const evalTrain = Math.min(trainN, spec.trainEvalSamples ?? trainN);
+  const sh = spec.sharpness;
+  const phiFull = 3 * (sh.maxIter + 2) * Math.min(sh.sample, trainN);
+  // In a random subspace every evaluation also applies A and Aᵀ (n·p entries generated from
+  // the seed each time): measured on F1 at ≈ 22·p sample-passes per evaluation.
+  const phiRandom = phiFull + 22 * sh.subspace * (sh.maxIter + 2);
+  const ip = spec.interpolation;
+  return {
+    epoch: 3 * trainN + evalTrain + testN + (spec.track.enabled ? 3 * (sh.maxIter + 2) * Math.min(spec.track.sample, trainN) : 0),
+    phiFull, phiRandom,
+    measure: sh.eps.length * ((sh.fullSpace ? phiFull : 0) + (sh.subspace > 0 ? phiRandom : 0)) +
+      (spec.hessian.top > 0 ? 6 * (spec.hessian.maxIter + 1) * Math.min(spec.hessian.sample, trainN) : 0),
+    interpolation: ip.points * (Math.min(trainN, ip.trainSample ?? trainN) + Math.min(testN, ip.testSample ?? testN)),
+  };
+}
+
+/** Extra gradient passes per step of a remedy (conservative: its steps; SAM: 2; FGSM: +1). */
+function stepFactor(o: Partial<TrainOptions>): number {
+  return (o.conservative?.steps ?? (o.conservative ? 3 : 1)) * (o.sam ? 2 : 1) + (o.adversarial ? 1 : 0);
+}
+
+export function jobCost(spec: ExperimentSpec, job: Job, c: Costs): number {
+  const s = job.setting;
+  if (s.type === 'pair') return 2 * (spec.epochs * c.epoch + c.measure) + (spec.interpolation.points > 0 ? c.interpolation : 0);
+  if (s.type === 'batch') return spec.epochs * c.epoch + c.measure;
+  if (s.type === 'remedy') return spec.epochs * c.epoch * stepFactor(jobTrainings(spec, job)[0].options) + c.measure;
+  return (s.k + spec.epochs) * c.epoch + c.measure;
+}
+
+// ---- what a job trains --------------------------------------------------------------------
+
+/** One training phase of a job: its name (checkpoint file, report row), batch, epochs and train() options. */
+export interface Training {
+  name: string;
+  batch: number;
+  epochs: number;
+  options: Partial<TrainOptions>;
+  /** The spec field the options come from (for errors). */
+  path: string;
+}
+
+/** The phases of a job, in order (reproduce: SB then LB, each from the initial weights). */
+export function jobTrainings(spec: ExperimentSpec, job: Job): Training[] {
+  const s = job.setting;
+  const base = trainerOptions(spec.optimizer, spec.remedies, spec.lr);
+  const t = (name: string, batch: number, epochs: number, options = base, path = 'remedies'): Training => ({ name, batch, epochs, options, path });
+  switch (s.type) {
+    case 'pair': return [t('SB', s.sb, spec.epochs), t('LB', s.lb, spec.epochs)];
+    case 'batch': return [t(`B=${s.batch}`, s.batch, spec.epochs)];
+    case 'warmstart': return [...(s.k > 0 ? [t('SB', s.sb, s.k)] : []), t('LB', s.lb, spec.epochs)];
+    case 'remedy': {
+      if (s.arm === null) return [t(s.name, s.batch, spec.epochs)];
+      const arm = spec.remedyRuns[s.arm];
+      return [t(s.name, s.batch, spec.epochs, trainerOptions(arm.optimizer ?? spec.optimizer, arm.remedies, spec.lr), `remedyRuns[${s.arm}].remedies`)];
+    }
+  }
+}
+
+/**
+ * Checks every job's batches and train() options against the data before anything runs, so
+ * a bad spec fails at once with the field's path instead of as a failed job hours later.
+ */
+export function checkJobs(spec: ExperimentSpec, jobs: Job[], train: Dataset): void {
+  for (const job of jobs) {
+    for (const tr of jobTrainings(spec, job)) {
+      if (tr.batch > train.n) throw new ExperimentError(`job ${job.index} (${job.label}): batch ${tr.batch} is larger than the ${train.n} training samples`);
+      checkTrainerOptions(tr.options, { shape: train.shape, batchSize: tr.batch, epochs: tr.epochs }, tr.path, (p, m) => new ExperimentError(`${p}: ${m}`));
+    }
+  }
+}
+
+// ---- running a job ------------------------------------------------------------------------
+
+function netSpec(spec: ExperimentSpec, train: Dataset): ModelSpec {
+  return spec.net === 'tiny' ? tiny(sampleSize(train), train.classes) : namedSpec(spec.net);
+}
+
+async function exists(file: string): Promise<boolean> {
+  try { await fsStat(file); return true; } catch { return false; }
+}
+
+function checkStop(ctx: JobContext): void {
+  if (ctx.stopRequested()) throw new StopRequested();
+}
+
+/**
+ * Lets pending messages and signal handlers run, then checks the stop flag. In the runner's
+ * thread a SIGINT is only seen at an await (here, between measurements, and at the trainer's
+ * epoch checkpoint); in a job worker the flag is shared memory, seen at every step.
+ */
+async function yieldAndCheck(ctx: JobContext): Promise<void> {
+  await new Promise<void>((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+  checkStop(ctx);
+}
+
+const runSeconds = (t0: number) => (performance.now() - t0) / 1000;
+
+export async function runJob(ctx: JobContext, job: Job): Promise<JobOutput> {
+  const { spec, k, data } = ctx;
+  const arch = netSpec(spec, data.train);
+  const s = job.setting;
+  const trainings = jobTrainings(spec, job);
+  const models: Model[] = [];
+  const make = () => { const m = Model.create(k, arch, { seed: job.seed }); models.push(m); return m; };
+  try {
+    if (s.type === 'pair') {
+      // Both runs start from the same initial weights: the init is a function of the seed.
+      const runs: RunRecord[] = [];
+      let sb: Model | null = null, lb: Model | null = null;
+      for (let i = 0; i < 2; i++) {
+        const t0 = performance.now();
+        const model = make();
+        if (i === 0) sb = model; else lb = model;
+        const phase = await trainPhase(ctx, job, model, trainings[i]);
+        const { final, status, note } = await measure(ctx, job, model, phase);
+        runs.push({ job: job.index, seed: job.seed, setting: trainings[i].name, batch: trainings[i].batch, k: null, phases: [phase], final, seconds: runSeconds(t0), ...health(status, note) });
+      }
+      let interpolation: InterpolationRecord | null = null;
+      if (spec.interpolation.points > 0 && runs.some((r) => r.status === 'diverged')) {
+        ctx.progress.event(ctx.costs.interpolation, `seed ${job.seed}: no parametric plot (a run diverged)`);
+      } else if (spec.interpolation.points > 0) {
+        await yieldAndCheck(ctx);
+        const ip = spec.interpolation;
+        const alphas = linspace(ip.range[0], ip.range[1], ip.points);
+        const xa = Float32Array.from(sb!.params.view()), xb = Float32Array.from(lb!.params.view());
+        const per = ctx.costs.interpolation / ip.points;
+        const t3 = performance.now();
+        const curve = parametricCurve(lb!, xa, xb, data.train, data.test, {
+          alphas, trainSample: ip.trainSample, testSample: ip.testSample, chunk: ip.chunk,
+          onPoint: () => { ctx.progress.advance(per, `parametric plot, seed ${job.seed}`); checkStop(ctx); },
+        });
+        interpolation = { job: job.index, seed: job.seed, ...curve, seconds: runSeconds(t3) };
+        ctx.progress.event(0, `seed ${job.seed}: parametric plot SB→LB on ${ip.points} points`);
+      }
+      return { runs, interpolation };
+    }
+    const t0 = performance.now();
+    const m = make();
+    const phases: PhaseRecord[] = [];
+    for (const tr of trainings) {
+      phases.push(await trainPhase(ctx, job, m, tr));
+      if (phases[phases.length - 1].stoppedBy === 'diverged') break;
+    }
+    const last = phases[phases.length - 1];
+    const { final, status, note } = await measure(ctx, job, m, last);
+    const setting = s.type === 'batch' ? `B=${s.batch}` : s.type === 'warmstart' ? `k=${s.k}` : s.name;
+    const batch = trainings[trainings.length - 1].batch;
+    return {
+      runs: [{ job: job.index, seed: job.seed, setting, batch, k: s.type === 'warmstart' ? s.k : null, phases, final, seconds: runSeconds(t0), ...health(status, note) }],
+      interpolation: null,
+    };
+  } finally {
+    for (const m of models) m.dispose();
+  }
+}
+
+/** The status fields of a run record: absent for 'ok' runs, so results of healthy runs keep their shape. */
+function health(status: RunStatus, note: string | null): Pick<RunRecord, 'status' | 'note'> {
+  return status === 'ok' ? {} : { status, note: note ?? undefined };
+}
+
+const fileSafe = (name: string) => name.replace(/[^A-Za-z0-9_-]+/g, '_');
+
+/**
+ * Trains one phase with per-epoch checkpoints (resuming from its checkpoint if one exists)
+ * and, if spec.track is on, φ after every epoch (kept in a sidecar JSON beside the checkpoint).
+ * A NaN/Inf loss ends the phase as 'diverged' with the epochs finished before it.
+ */
+async function trainPhase(ctx: JobContext, job: Job, model: Model, tr: Training): Promise<PhaseRecord> {
+  const { spec, data } = ctx;
+  const { name, batch, epochs } = tr;
+  const base = join(ctx.outDir, 'checkpoints', `job${job.index}-${fileSafe(name)}`);
+  const ckpt = `${base}.ckpt`, trackFile = `${base}.track.json`;
+  const resume = (await exists(ckpt)) ? ckpt : undefined;
+  let track: TrackPoint[] = [];
+  if (resume && (await exists(trackFile))) track = JSON.parse(await readFile(trackFile, 'utf8')) as TrackPoint[];
+  const stepsPerEpoch = Math.ceil(data.train.n / batch);
+  const perStep = ctx.costs.epoch * stepFactor(tr.options) / stepsPerEpoch;
+  const what = `${name} (batch ${batch}) seed ${job.seed}`;
+  const tracked = spec.track.enabled && (spec.track.seeds === null || spec.track.seeds.includes(job.seed));
+  let history: EpochMetrics[];
+  try {
+    history = await train(model, data, {
+      ...tr.options,
+      epochs, batchSize: batch, seed: job.seed + 1,
+      plateau: spec.stopping.rule === 'plateau' ? { patience: spec.stopping.patience, minDelta: spec.stopping.minDelta } : undefined,
+      trainEvalSamples: spec.trainEvalSamples ?? undefined,
+      checkpoint: { path: ckpt, every: 1 }, resume,
+      onStep: (st) => {
+        ctx.progress.advance(perStep, `${what} epoch ${st.epoch}/${epochs} step ${st.step}/${stepsPerEpoch}`);
+        checkStop(ctx);
+      },
+      onEpoch: (m) => {
+        let phiText = '';
+        if (tracked) {
+          const r = networkSharpness(model, data.train, {
+            eps: [spec.track.eps], full: true, maxIter: spec.sharpness.maxIter, sample: spec.track.sample,
+            chunk: Math.min(spec.sharpness.chunk, spec.track.sample), sampleSeed: 0,
+          });
+          track = track.filter((p) => p.epoch < m.epoch);
+          track.push({ epoch: m.epoch, trainLoss: m.trainLoss, batchLoss: m.batchLoss, phi: r.results[0].phi });
+          phiText = `, φ(${spec.track.eps}) ${r.results[0].phi.toPrecision(3)}`;
+          // Written before the trainer's checkpoint of this epoch; on resume, points past the
+          // checkpoint's epoch are dropped (and recomputed, identically).
+          writeFileSync(`${trackFile}.tmp`, JSON.stringify(track));
+          renameSync(`${trackFile}.tmp`, trackFile);
+        }
+        ctx.progress.event(0, `${what}: epoch ${m.epoch}/${epochs} train loss ${m.trainLoss.toFixed(4)} acc ${(100 * m.trainAcc).toFixed(2)}%` +
+          (m.testAcc === null ? '' : ` test acc ${(100 * m.testAcc).toFixed(2)}%`) + phiText);
+      },
+    });
+  } catch (e) {
+    if (!(e instanceof NonFiniteLossError)) throw e;
+    // The epochs before the divergence are those of the last epoch checkpoint.
+    history = (await exists(ckpt)) ? (await loadCheckpoint(ckpt)).history : [];
+    track = track.filter((p) => p.epoch <= history.length);
+    ctx.progress.event(0, `${what}: DIVERGED — loss ${e.loss} at epoch ${e.epoch}, step ${e.step} (global step ${e.globalStep}); recorded, not measured`);
+    return {
+      name, batch, epochs, history, track, stoppedBy: 'diverged',
+      diverged: { epoch: e.epoch, step: e.step, globalStep: e.globalStep, loss: Number.isFinite(e.loss) ? e.loss : null },
+    };
+  }
+  const ckEpoch = history.length ? history[history.length - 1].epoch : 0;
+  track = track.filter((p) => p.epoch <= ckEpoch);
+  const stoppedBy = ckEpoch < epochs ? 'plateau' : 'epochs';
+  if (stoppedBy === 'plateau') ctx.progress.event(0, `${what}: training loss stopped improving (by > ${spec.stopping.minDelta} for ${spec.stopping.patience} epochs): stopped after epoch ${ckEpoch}`);
+  return { name, batch, epochs, history, track, stoppedBy };
+}
+
+async function measure(ctx: JobContext, job: Job, model: Model, phase: PhaseRecord): Promise<{ final: MinimizerRecord; status: RunStatus; note: string | null }> {
+  const { spec, data } = ctx;
+  const last = phase.history[phase.history.length - 1];
+  const metrics = { trainLoss: last?.trainLoss ?? NaN, trainAcc: last?.trainAcc ?? NaN, testLoss: last?.testLoss ?? null, testAcc: last?.testAcc ?? null };
+  if (phase.stoppedBy === 'diverged') {
+    const d = phase.diverged!;
+    ctx.progress.event(ctx.costs.measure, `${phase.name} seed ${job.seed}: not measured (diverged)`);
+    return {
+      final: { ...metrics, sharpness: [], hessian: null }, status: 'diverged',
+      note: `loss ${d.loss ?? 'NaN/Inf'} at epoch ${d.epoch}, step ${d.step} (global step ${d.globalStep}); final metrics are ${last ? `those of epoch ${last.epoch}` : 'unavailable (no epoch finished)'}`,
+    };
+  }
+  await yieldAndCheck(ctx);
+  const sh = spec.sharpness;
+  const sharpness: SharpnessRecord[] = [];
+  const spaces: ('full' | 'random')[] = [];
+  if (sh.fullSpace) spaces.push('full');
+  if (sh.subspace > 0) spaces.push('random');
+  const sample = Math.min(sh.sample, data.train.n);
+  for (const space of spaces) {
+    for (const eps of sh.eps) {
+      const r = networkSharpness(model, data.train, {
+        eps: [eps], full: space === 'full', subspace: space === 'random' ? sh.subspace : undefined,
+        seed: job.seed, maxIter: sh.maxIter, sample, chunk: Math.min(sh.chunk, sample), sampleSeed: 0,
+      }).results[0];
+      sharpness.push({ space, dim: r.dim, eps, phi: r.phi, f0: r.f0, fmax: r.fmax, iterations: r.iterations, evaluations: r.evaluations, seconds: r.seconds });
+      ctx.progress.event(space === 'full' ? ctx.costs.phiFull : ctx.costs.phiRandom, `${phase.name} seed ${job.seed}: φ ${space === 'full' ? 'full space' : `p=${sh.subspace}`} ε=${eps}: ${r.phi.toPrecision(4)} (${r.seconds.toFixed(1)} s)`);
+      await yieldAndCheck(ctx);
+    }
+  }
+  let hessian: HessianRecord | null = null;
+  if (spec.hessian.top > 0) {
+    const hs = Math.min(spec.hessian.sample, data.train.n);
+    const h = networkHessian(model, data.train, { top: spec.hessian.top, maxIter: Math.min(spec.hessian.maxIter, model.numParams), sample: hs, chunk: Math.min(sh.chunk, hs), sampleSeed: 0, seed: job.seed });
+    hessian = { values: h.eigen.values, iterations: h.eigen.iterations, converged: h.eigen.converged, evaluations: h.eigen.evaluations, seconds: h.eigen.seconds };
+    const spent = sharpness.reduce((a, x) => a + (x.space === 'full' ? ctx.costs.phiFull : ctx.costs.phiRandom), 0);
+    ctx.progress.event(ctx.costs.measure - spent, `${phase.name} seed ${job.seed}: top Hessian eigenvalue ${h.eigen.values[0].toPrecision(4)} (${h.eigen.seconds.toFixed(1)} s)`);
+    await yieldAndCheck(ctx);
+  }
+  // ln C is the loss of a uniform guess over C classes: a trained run must end below it.
+  const chance = Math.log(data.train.classes);
+  const improved = Number.isFinite(metrics.trainLoss) && metrics.trainLoss < chance;
+  return {
+    final: { ...metrics, sharpness, hessian },
+    status: improved ? 'ok' : 'not-improved',
+    note: improved ? null : `final training loss ${metrics.trainLoss} is not below ln ${data.train.classes} = ${chance.toFixed(4)} (a uniform guess): the run did not learn`,
+  };
+}

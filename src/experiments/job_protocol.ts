@@ -1,0 +1,42 @@
+// Messages between the runner and a job worker (job_worker.ts). Plain structured-clone data;
+// the data sets travel as views over SharedArrayBuffers (every worker reads the one copy) and
+// the stop request as an Int32 flag in shared memory, which a worker sees at every step.
+import type { Dataset } from '../data/dataset.js';
+import type { BuildName } from '../kernels/load.js';
+import type { Job } from './jobs.js';
+import type { JobOutput } from './job.js';
+import type { ExperimentSpec } from './spec.js';
+
+export interface WorkerInit {
+  spec: ExperimentSpec;
+  /** The build the runner's thread loaded (a worker loads exactly this one: same bits). */
+  build: BuildName;
+  outDir: string;
+  data: { train: Dataset; test: Dataset };
+  /** Int32Array over a SharedArrayBuffer: [0] ≠ 0 once a stop was requested. */
+  stop: Int32Array;
+}
+
+export type ToWorker = { type: 'init'; init: WorkerInit } | { type: 'run'; job: Job };
+
+export interface WorkerErrorInfo { name: string; message: string; stack?: string }
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'advance'; units: number; label: string }
+  | { type: 'event'; units: number; line: string }
+  | { type: 'done'; output: JobOutput }
+  | { type: 'stopped' }
+  | { type: 'failed'; error: WorkerErrorInfo };
+
+/** A copy of `ds` whose arrays live in SharedArrayBuffers (posted to workers without copying). */
+export function sharedDataset(ds: Dataset): Dataset {
+  if (typeof SharedArrayBuffer === 'undefined') return ds;
+  const share = <T extends Float32Array | Int32Array>(a: T, make: (b: SharedArrayBuffer) => T): T => {
+    if (a.buffer instanceof SharedArrayBuffer) return a;
+    const out = make(new SharedArrayBuffer(a.byteLength));
+    out.set(a);
+    return out;
+  };
+  return { ...ds, x: share(ds.x, (b) => new Float32Array(b)), y: share(ds.y, (b) => new Int32Array(b)) };
+}
