@@ -2,7 +2,7 @@
 export { WorkerPool, defaultWorkerCount, type PoolOptions } from './pool.js';
 export {
   ParallelTrainer, trainParallel, sharedMemoryAvailable,
-  type ParallelSetupOptions, type ParallelTrainOptions, type EpochSteps, type TrainData,
+  type ParallelSetupOptions, type ParallelTrainOptions, type PoolSetupOptions, type EpochSteps, type TrainData,
 } from './trainer.js';
 export { WorkerFailedError, ParallelOptionError, BarrierAbortedError, BarrierTimeoutError, InjectedFailureError, PoolClosedError } from './errors.js';
 export { shardRanges, shardWeights, sliceRanges, SLICE_ALIGN, type Range } from './shards.js';

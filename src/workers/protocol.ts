@@ -5,7 +5,8 @@
 import type { CompiledKernels } from '../kernels/load.js';
 import type { ModelSpec } from '../nn/spec.js';
 import type { Metrics } from '../nn/model.js';
-import type { OptimizerOptions, OptimizerState } from '../optim/index.js';
+import type { OptimizerState } from '../optim/index.js';
+import type { ResolvedRemedies } from '../train/remedies.js';
 
 /** A dataset as posted to a worker (x and y over SharedArrayBuffers, or copies). */
 export interface DatasetPayload { name: string; x: Float32Array; y: Int32Array; n: number; shape: number[]; classes: number }
@@ -52,7 +53,12 @@ export interface InitConfig {
   trainForwards: number;
   /** Samples this worker's activations hold (its largest shard, or the evaluation chunk for rank 0). */
   capacity: number;
-  optimizer: OptimizerOptions;
+  /** A registered optimizer (src/optim/registry.ts) and its checked options (lr included). */
+  optimizer: { name: string; options: Record<string, unknown> };
+  /** The remedies of the run (src/train/remedy_registry.ts), resolved; run by every worker on its shard and slice. */
+  remedies: ResolvedRemedies | null;
+  /** The shape of one sample (augmentation needs it; not every worker holds data). */
+  sampleShape: number[];
   /**
    * Shared mode: the whole training set (over SharedArrayBuffers). Transfer mode: rank 0 gets
    * the samples it evaluates on (the first trainEvalSamples), the others nothing: their shards
@@ -72,8 +78,11 @@ export interface EpochPlan {
   epoch: number;
   steps: number;
   batchSize: number;
+  /** Batches in a full epoch (learning-rate schedules' progress). */
+  stepsPerEpoch: number;
   /** Optimizer steps taken before this epoch. */
   globalStep: number;
+  /** The base learning rate (remedies may scale it per step). */
   lr: number;
   /** Samples in the training set (the last batch of an epoch may be short). */
   trainSamples: number;
@@ -110,8 +119,8 @@ export interface TrainerWorkerApi {
   init(cfg: InitConfig): Promise<{ build: string; numParams: number; shared: boolean }>;
   trainEpoch(plan: EpochPlan): Promise<EpochResult>;
   evaluate(which: 'train' | 'test', limit: number, batchSize: number): Metrics;
-  /** The optimizer state of this worker (its parameter slice in the shared mode). */
-  optimizerState(): OptimizerState;
+  /** The optimizer state of this worker (its parameter slice in the shared mode; null: a worker without one, see trainer.ts). */
+  optimizerState(): OptimizerState | null;
   /** Restores this worker's optimizer (its slice of the vectors in the shared mode). */
   setOptimizerState(state: OptimizerState): void;
   buffers(): Float32Array;

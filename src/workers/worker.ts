@@ -7,7 +7,10 @@ import * as Comlink from 'comlink';
 import { loadKernels, type Kernels } from '../kernels/index.js';
 import type { Dataset } from '../data/dataset.js';
 import { Model } from '../nn/model.js';
-import { createOptimizer, type Optimizer, type OptimizerState } from '../optim/index.js';
+import type { Optimizer, OptimizerState } from '../optim/index.js';
+import { buildOptimizer, optimizerEntry } from '../optim/registry.js';
+import { attachRemedies, readsWholeGradient, stepLearningRate } from '../train/remedies.js';
+import { LocalBatch, updateProgram, type ParamSide, type StepHooks, type StepOptimizer } from '../train/step.js';
 import { CTL, SharedBarrier } from './barrier.js';
 import { BarrierAbortedError, InjectedFailureError } from './errors.js';
 import type { DatasetPayload, EpochPlan, EpochResult, GradMessage, InitConfig, MainMessage, StepEvent, TrainerWorkerApi } from './protocol.js';
@@ -30,19 +33,31 @@ function toDataset(p: DatasetPayload): Dataset {
   return { name: p.name, x: p.x, y: p.y, n: p.n, shape: p.shape, classes: p.classes };
 }
 
+/** Thrown inside an epoch when the batch loss is not finite: every worker stops before the update. */
+class NonFiniteStop {
+  constructor(readonly loss: number) {}
+}
+
 export class TrainerWorker implements TrainerWorkerApi {
   private cfg!: InitConfig;
   private k!: Kernels;
   private model!: Model;
-  private opt!: Optimizer;
+  /** This worker's optimizer: over its slice (elementwise), the whole vector (rank 0 or a replica), or none. */
+  private opt: Optimizer | null = null;
+  private stepOpt!: StepOptimizer;
+  private side!: ParamSide;
+  private hooks: StepHooks[] = [];
+  private local!: LocalBatch;
+  /** Whether the update reads the whole reduced gradient (shared mode: one more barrier after the reduction). */
+  private needWhole = false;
   private train: Dataset | null = null;
   private test: Dataset | null = null;
   private slice: Range = { lo: 0, hi: 0 };
   private barrier: SharedBarrier | null = null;
   private grads: PortQueue<MainMessage> | null = null;
-  /** Byte offsets of the parameters and this shard's gradient the layers are bound to. */
+  /** Byte offsets of the parameters the layers are bound to, and (transfer mode) of the reduced gradient. */
   private paramsPtr = 0;
-  private gradPtr = 0;
+  private reducedPtr = 0;
 
   async init(cfg: InitConfig): Promise<{ build: string; numParams: number; shared: boolean }> {
     this.cfg = cfg;
@@ -51,6 +66,8 @@ export class TrainerWorker implements TrainerWorkerApi {
     const model = Model.create(this.k, cfg.spec);
     this.model = model;
     model.reserve(cfg.capacity);
+    const n = model.numParams, entry = optimizerEntry(cfg.optimizer.name);
+    let ownsWhole: boolean;
     if (sh) {
       // Re-point every layer at the ONE shared parameter vector and at this worker's slot for
       // its shard gradient (both allocated by the main thread); running statistics stay per worker.
@@ -60,26 +77,34 @@ export class TrainerWorker implements TrainerWorkerApi {
         p += l.paramCount; b += l.bufferCount;
       }
       this.paramsPtr = sh.paramsPtr;
-      this.gradPtr = sh.shardGradPtrs[cfg.rank];
-      this.slice = sliceRanges(model.numParams, cfg.workers)[cfg.rank];
-      this.opt = createOptimizer(this.k, this.slice.hi - this.slice.lo, cfg.optimizer);
+      this.slice = sliceRanges(n, cfg.workers)[cfg.rank];
+      // Elementwise optimizers update each worker's slice (reduce-scatter); layer-wise ones the whole vector, on rank 0.
+      ownsWhole = !entry.elementwise && cfg.rank === 0;
+      if (entry.elementwise) this.opt = buildOptimizer(this.k, this.slice.hi - this.slice.lo, entry.name, cfg.optimizer.options, { model });
+      else if (ownsWhole) this.opt = buildOptimizer(this.k, n, entry.name, cfg.optimizer.options, { model });
       this.barrier = new SharedBarrier(sh.ctl, cfg.workers, cfg.rank, sh.barrierTimeoutMs);
+      this.needWhole = !entry.elementwise || readsWholeGradient(cfg.remedies);
     } else {
-      if (!cfg.params || cfg.params.length !== model.numParams) throw new RangeError(`params: need ${model.numParams} initial parameters, got ${cfg.params?.length}`);
+      if (!cfg.params || cfg.params.length !== n) throw new RangeError(`params: need ${n} initial parameters, got ${cfg.params?.length}`);
       model.params.view().set(cfg.params);
       this.paramsPtr = model.params.ptr;
-      this.gradPtr = model.grads.ptr;
-      this.slice = { lo: 0, hi: model.numParams };
-      this.opt = createOptimizer(this.k, model.numParams, cfg.optimizer);
+      this.slice = { lo: 0, hi: n };
+      ownsWhole = true;
+      this.opt = buildOptimizer(this.k, n, entry.name, cfg.optimizer.options, { model });
+      this.reducedPtr = this.k.arena.alloc(n * 4);
       if (!cfg.gradPort) throw new TypeError('gradPort: the transfer mode needs a MessagePort');
       this.grads = new PortQueue<MainMessage>(cfg.gradPort);
     }
+    this.stepOpt = { optimizer: this.opt, elementwise: entry.elementwise, ownsWhole };
+    this.side = { k: this.k, params: this.paramsPtr, numParams: n, lo: this.slice.lo, hi: this.slice.hi };
+    this.hooks = attachRemedies(cfg.remedies, { k: this.k, side: this.side, shape: cfg.sampleShape, gradientSide: true });
+    this.local = new LocalBatch(model, { shape: cfg.sampleShape });
     model.buffers.view().set(cfg.buffers);
     model.dropoutBase = shardDropoutBase(cfg.dropoutBase, cfg.rank);
     model.trainForwards = cfg.trainForwards;
     this.train = cfg.train ? toDataset(cfg.train) : null;
     this.test = cfg.test ? toDataset(cfg.test) : null;
-    return { build: this.k.info.build, numParams: model.numParams, shared: !!sh };
+    return { build: this.k.info.build, numParams: n, shared: !!sh };
   }
 
   private injectFaults(globalStep: number): void {
@@ -98,56 +123,31 @@ export class TrainerWorker implements TrainerWorkerApi {
     }
   }
 
-  /** Gathers this worker's shard of a batch into the model's input buffer and runs forward + backward. */
-  private shardLossAndGrad(order: Int32Array, batchLo: number, shard: Range): number {
-    const n = shard.hi - shard.lo;
-    if (n === 0) return 0;
-    const model = this.model, d = model.inputSize;
-    const x = model.inputView(n), y = model.labelsView(n);
-    const X = this.train!.x, Y = this.train!.y;
-    for (let j = 0; j < n; j++) {
-      const i = order[batchLo + shard.lo + j];
-      x.set(X.subarray(i * d, i * d + d), j * d);
-      y[j] = Y[i];
-    }
-    return model.lossAndGrad(x, y, n);
+  /** The step's learning rate: the plan's base rate under the remedies' schedules. */
+  private setLr(plan: EpochPlan, b: number): void {
+    if (this.opt) this.opt.lr = stepLearningRate(this.cfg.remedies, plan.lr, plan.batchSize, plan.epoch - 1 + b / plan.stepsPerEpoch);
+  }
+
+  /** Runs the step's input transforms on this worker's shard (already in the input buffer) and its first gradient. */
+  private firstGradient(n: number, batch: number, offset: number, globalStep: number): number {
+    this.local.begin({ n, batch, offset, globalStep: globalStep - 1 });
+    for (const h of this.hooks) h.inputs?.(this.local);
+    return this.local.gradient(true);
   }
 
   async trainEpoch(plan: EpochPlan): Promise<EpochResult> {
-    return this.cfg.shared ? this.trainEpochShared(plan) : this.trainEpochTransfer(plan);
-  }
-
-  private trainEpochShared(plan: EpochPlan): EpochResult {
-    const sh = this.cfg.shared!, barrier = this.barrier!, N = this.cfg.workers, rank = this.cfg.rank;
-    const ex = this.k.exports, n = plan.trainSamples, B = plan.batchSize;
-    const started = CTL.stepBase + 2 * rank, applied = started + 1;
-    const { lo, hi } = this.slice;
-    this.opt.lr = plan.lr;
     const t0 = performance.now();
     let lossSum = 0, samples = 0;
     for (let b = 0; b < plan.steps; b++) {
       const globalStep = plan.globalStep + b + 1;
-      const batchLo = b * B, Bb = Math.min(B, n - batchLo);
-      const shards = shardRanges(Bb, N);
-      this.injectFaults(globalStep);
-      sh.losses[rank] = this.shardLossAndGrad(sh.order, batchLo, shards[rank]);
-      barrier.arrive(globalStep); // every shard gradient and loss is written
-      let loss = 0;
-      for (let s = 0; s < N; s++) loss += ((shards[s].hi - shards[s].lo) / Bb) * sh.losses[s];
-      if (!Number.isFinite(loss)) {
-        // Every worker sees the same losses and stops here, before any update of this step.
-        return { lossSum, samples, steps: b, seconds: (performance.now() - t0) / 1000, nonFinite: { epoch: plan.epoch, step: b + 1, globalStep, loss } };
+      const Bb = Math.min(plan.batchSize, plan.trainSamples - b * plan.batchSize);
+      let loss: number;
+      try {
+        loss = this.cfg.shared ? this.stepShared(plan, b, globalStep, Bb) : await this.stepTransfer(plan, b, globalStep, Bb);
+      } catch (e) {
+        if (!(e instanceof NonFiniteStop)) throw e;
+        return { lossSum, samples, steps: b, seconds: (performance.now() - t0) / 1000, nonFinite: { epoch: plan.epoch, step: b + 1, globalStep, loss: e.loss } };
       }
-      // Reduce-scatter: this worker sums ITS slice of all shard gradients, in shard order,
-      // then applies the optimizer to its slice of the shared parameters.
-      const weights = shardWeights(Bb, N), sole = soleShard(weights);
-      let grad = sh.sumPtr;
-      if (sole >= 0) grad = sh.shardGradPtrs[sole]; // exact: Σ = 1·g_sole
-      else reduceShardGradients(ex, sh.sumPtr, sh.shardGradPtrs, weights, lo, hi);
-      Atomics.store(sh.ctl, started, globalStep);
-      this.opt.step(sh.paramsPtr + lo * 4, grad + lo * 4);
-      Atomics.store(sh.ctl, applied, globalStep);
-      barrier.arrive(globalStep); // every slice is updated: the next forward sees the new parameters
       lossSum += loss * Bb; samples += Bb;
       if (plan.progress && this.cfg.progressPort) {
         const ev: StepEvent = { type: 'step', epoch: plan.epoch, step: b + 1, globalStep, loss };
@@ -157,48 +157,96 @@ export class TrainerWorker implements TrainerWorkerApi {
     return { lossSum, samples, steps: plan.steps, seconds: (performance.now() - t0) / 1000, nonFinite: null };
   }
 
-  private async trainEpochTransfer(plan: EpochPlan): Promise<EpochResult> {
-    const port = this.cfg.gradPort!, rank = this.cfg.rank, queue = this.grads!, model = this.model;
-    this.opt.lr = plan.lr;
-    const t0 = performance.now();
-    let lossSum = 0, samples = 0;
-    for (let b = 0; b < plan.steps; b++) {
-      const globalStep = plan.globalStep + b + 1;
-      const shardMsg = await queue.next();
-      if (!('kind' in shardMsg) || shardMsg.kind !== 'shard') {
-        if ('stop' in shardMsg && shardMsg.stop) throw new BarrierAbortedError(`worker ${rank}: training aborted (${shardMsg.reason})`);
-        throw new RangeError(`worker ${rank}: expected the shard of step ${globalStep}, got ${JSON.stringify(shardMsg).slice(0, 80)}`);
-      }
-      if (shardMsg.globalStep !== globalStep) throw new RangeError(`worker ${rank}: got the shard of step ${shardMsg.globalStep}, expected ${globalStep}`);
-      this.injectFaults(globalStep);
-      const count = shardMsg.n;
-      let loss = 0;
-      if (count) {
-        const x = model.inputView(count), y = model.labelsView(count);
-        x.set(shardMsg.x); y.set(shardMsg.y);
-        loss = model.lossAndGrad(x, y, count);
-      }
-      const grad = count ? model.grads.view().slice() : null;
-      const out: GradMessage = { globalStep, loss, n: count, grad };
-      port.postMessage(out, grad ? [grad.buffer] : []);
-      const reply = await queue.next();
-      if ('kind' in reply && reply.kind === 'shard') throw new RangeError(`worker ${rank}: got a shard while waiting for the reduced gradient of step ${globalStep}`);
-      if (reply.stop) {
-        if (reply.reason === 'nonfinite') {
-          return { lossSum, samples, steps: b, seconds: (performance.now() - t0) / 1000, nonFinite: { epoch: plan.epoch, step: b + 1, globalStep, loss: NaN } };
-        }
-        throw new BarrierAbortedError(`worker ${rank}: training aborted (${reply.reason})`);
-      }
-      model.grads.view().set(reply.grad!);
-      this.opt.step(this.paramsPtr, this.gradPtr);
-      const Bb = Math.min(plan.batchSize, plan.trainSamples - b * plan.batchSize);
-      lossSum += reply.loss * Bb; samples += Bb;
-      if (plan.progress && this.cfg.progressPort) {
-        const ev: StepEvent = { type: 'step', epoch: plan.epoch, step: b + 1, globalStep, loss: reply.loss };
-        this.cfg.progressPort.postMessage(ev);
+  /** Shared memory: one step, synchronously, meeting the other workers at barriers. Returns the batch loss. */
+  private stepShared(plan: EpochPlan, b: number, globalStep: number, Bb: number): number {
+    const sh = this.cfg.shared!, barrier = this.barrier!, N = this.cfg.workers, rank = this.cfg.rank;
+    const shards = shardRanges(Bb, N), mine = shards[rank], n = mine.hi - mine.lo;
+    const started = CTL.stepBase + 2 * rank, applied = started + 1;
+    this.injectFaults(globalStep);
+    if (n > 0) {
+      const model = this.model, d = model.inputSize, x = model.inputView(n), y = model.labelsView(n);
+      const X = this.train!.x, Y = this.train!.y, batchLo = b * plan.batchSize;
+      for (let j = 0; j < n; j++) {
+        const i = sh.order[batchLo + mine.lo + j];
+        x.set(X.subarray(i * d, i * d + d), j * d);
+        y[j] = Y[i];
       }
     }
-    return { lossSum, samples, steps: plan.steps, seconds: (performance.now() - t0) / 1000, nonFinite: null };
+    sh.losses[rank] = this.firstGradient(n, Bb, mine.lo, globalStep);
+    barrier.arrive(globalStep); // every shard gradient and loss is written
+    let loss = 0;
+    for (let s = 0; s < N; s++) loss += ((shards[s].hi - shards[s].lo) / Bb) * sh.losses[s];
+    // Every worker sees the same losses and stops here, before any update of this step.
+    if (!Number.isFinite(loss)) throw new NonFiniteStop(loss);
+    const grad = this.reduceShared(globalStep, Bb);
+    Atomics.store(sh.ctl, started, globalStep);
+    this.setLr(plan, b);
+    const program = updateProgram(this.side, this.hooks, this.stepOpt, grad);
+    let reply = 0;
+    for (let r = program.next(reply); !r.done; r = program.next(reply)) {
+      if (r.value.kind === 'gradient') {
+        this.local.gradient(false);
+        barrier.arrive(globalStep);
+        reply = this.reduceShared(globalStep, Bb);
+      } else {
+        barrier.arrive(globalStep);
+        reply = 0;
+      }
+    }
+    Atomics.store(sh.ctl, applied, globalStep);
+    return loss;
+  }
+
+  /**
+   * Reduce-scatter after every shard gradient is written: this worker sums ITS slice of all
+   * shard gradients, in shard order. Returns the reduced gradient's byte offset (with the
+   * whole vector readable after one more barrier when the update needs it).
+   */
+  private reduceShared(globalStep: number, Bb: number): number {
+    const sh = this.cfg.shared!, weights = shardWeights(Bb, this.cfg.workers), sole = soleShard(weights);
+    if (sole >= 0) return sh.shardGradPtrs[sole]; // exact: Σ = 1·g_sole
+    reduceShardGradients(this.k.exports, sh.sumPtr, sh.shardGradPtrs, weights, this.slice.lo, this.slice.hi);
+    if (this.needWhole) this.barrier!.arrive(globalStep);
+    return sh.sumPtr;
+  }
+
+  /** Transfer mode: one step; shards and reduced gradients travel over the gradient port. Returns the batch loss. */
+  private async stepTransfer(plan: EpochPlan, b: number, globalStep: number, Bb: number): Promise<number> {
+    const rank = this.cfg.rank, queue = this.grads!, model = this.model;
+    const shardMsg = await queue.next();
+    if (!('kind' in shardMsg) || shardMsg.kind !== 'shard') {
+      if ('stop' in shardMsg && shardMsg.stop) throw new BarrierAbortedError(`worker ${rank}: training aborted (${shardMsg.reason})`);
+      throw new RangeError(`worker ${rank}: expected the shard of step ${globalStep}, got ${JSON.stringify(shardMsg).slice(0, 80)}`);
+    }
+    if (shardMsg.globalStep !== globalStep) throw new RangeError(`worker ${rank}: got the shard of step ${shardMsg.globalStep}, expected ${globalStep}`);
+    this.injectFaults(globalStep);
+    const count = shardMsg.n;
+    if (count) { model.inputView(count).set(shardMsg.x); model.labelsView(count).set(shardMsg.y); }
+    const offset = shardRanges(Bb, this.cfg.workers)[rank].lo;
+    const first = await this.exchange(globalStep, this.firstGradient(count, Bb, offset, globalStep), count);
+    this.setLr(plan, b);
+    const program = updateProgram(this.side, this.hooks, this.stepOpt, this.reducedPtr);
+    let reply = 0;
+    for (let r = program.next(reply); !r.done; r = program.next(reply)) {
+      reply = r.value.kind === 'gradient' ? (await this.exchange(globalStep, this.local.gradient(false), count), this.reducedPtr) : 0;
+    }
+    return first;
+  }
+
+  /** Sends this shard's gradient to the main thread and puts the reduced one at reducedPtr; returns the batch loss. */
+  private async exchange(globalStep: number, loss: number, count: number): Promise<number> {
+    const rank = this.cfg.rank, queue = this.grads!;
+    const grad = count ? this.model.grads.view().slice() : null;
+    const out: GradMessage = { globalStep, loss, n: count, grad };
+    this.cfg.gradPort!.postMessage(out, grad ? [grad.buffer] : []);
+    const reply = await queue.next();
+    if ('kind' in reply && reply.kind === 'shard') throw new RangeError(`worker ${rank}: got a shard while waiting for the reduced gradient of step ${globalStep}`);
+    if (reply.stop) {
+      if (reply.reason === 'nonfinite') throw new NonFiniteStop(NaN);
+      throw new BarrierAbortedError(`worker ${rank}: training aborted (${reply.reason})`);
+    }
+    new Float32Array(this.k.memory.buffer, this.reducedPtr, this.model.numParams).set(reply.grad!);
+    return reply.loss;
   }
 
   evaluate(which: 'train' | 'test', limit: number, batchSize: number) {
@@ -207,11 +255,12 @@ export class TrainerWorker implements TrainerWorkerApi {
     return this.model.evaluate(ds, { limit, batchSize });
   }
 
-  optimizerState(): OptimizerState {
-    return this.opt.state();
+  optimizerState(): OptimizerState | null {
+    return this.opt ? this.opt.state() : null;
   }
 
   setOptimizerState(state: OptimizerState): void {
+    if (!this.opt) throw new RangeError(`worker ${this.cfg.rank} holds no optimizer state (a layer-wise optimizer lives on worker 0)`);
     this.opt.setState(state);
   }
 
