@@ -36,6 +36,27 @@ describe('Progress', () => {
     expect(s.chunks.at(-1)).toBe('\r\x1b[K');
   });
 
+  it('TTY with concurrent jobs: the bar and one line per running job, redrawn in place', () => {
+    let now = 0;
+    const s = sink(true);
+    const p = new Progress(100, s, () => now);
+    now = 1000;
+    p.advance(10, 'job 0: SB epoch 1', 0);
+    expect(s.chunks.at(-1)).toMatch(/^\r\x1b\[K\[#{3}-{27}\] 10\.0% {2}ETA 9s\n {2}job 0: SB epoch 1$/);
+    now = 2000;
+    p.advance(10, 'job 1: LB epoch 1', 1);
+    // Two lines were drawn: up one, clear to the end, then the bar and both jobs.
+    expect(s.chunks.at(-1)).toMatch(/^\x1b\[1A\r\x1b\[J\[#{6}-{24}\] 20\.0% .*\n {2}job 0: SB epoch 1\n {2}job 1: LB epoch 1$/);
+    p.event(0, 'job 0: done');
+    expect(s.chunks.at(-2)).toBe('\x1b[2A\r\x1b[Jjob 0: done  [20%, ETA 8s]\n');
+    p.endSlot(0);
+    now = 3000;
+    p.advance(0, 'job 1: LB epoch 2', 1);
+    expect(s.chunks.at(-1)).toMatch(/^\x1b\[2A\r\x1b\[J\[.*\n {2}job 1: LB epoch 2$/);
+    p.finish();
+    expect(s.chunks.at(-1)).toBe('\x1b[1A\r\x1b[J');
+  });
+
   it('formats durations', () => {
     expect(formatDuration(59.4)).toBe('59s');
     expect(formatDuration(61)).toBe('1m01s');
