@@ -18,6 +18,7 @@ export {
 export { train, saveCheckpoint, loadCheckpoint, NonFiniteLossError, CheckpointError, type TrainOptions, type EpochMetrics } from './train/index.js';
 export {
   sharpness, networkSharpness, minimizeLbfgsb, interpolate, networkHessian, networkNoiseScale,
+  networkHessianVectorProduct, networkHessianDensity, densityCurve,
   filterNormalizedDirection, surface1d, surface2d, ModelObjective, RandomSubspace,
 } from './landscape/index.js';
 export { trainParallel, ParallelTrainer, WorkerPool, WorkerFailedError } from './workers/index.js';

@@ -2,13 +2,16 @@
 // the top eigenvalues (Lanczos) and the trace (Hutchinson) — the curvature measures
 // later work reports next to Keskar et al.'s sharpness (PyHessian, Yao et al. 2020).
 //
-// Hessian-vector product: obj.hvp when the objective has one, else central differences
-// of gradients along the unit direction v̂ = v/‖v‖:
+// Hessian-vector product, option `method`: 'exact' uses obj.hvp (for networks the
+// R-operator, model_objective.ts: exact up to f32 rounding); 'central-differences' uses
+// central differences of gradients along the unit direction v̂ = v/‖v‖:
 //   Hv ≈ ‖v‖·(∇f(x + h·v̂) − ∇f(x − h·v̂)) / (2h),   h = ε^{1/3}·max(1, ‖x‖₂), ε = 2^-23.
 // Error: truncation ≤ h²/6·‖∇³f‖·‖v‖ (zero for quadratics) plus rounding ≈
 // ε·(‖x‖·‖∇²f‖ + ‖∇f‖)/h·‖v‖ from the f32 point and gradients, i.e. ~ε^{2/3} ≈ 2.6e-5
 // relative for well-scaled problems. h scales with ‖x‖ so the perturbation of each
-// coordinate stays ~ε^{1/3} relative to it, far above f32 rounding.
+// coordinate stays ~ε^{1/3} relative to it, far above f32 rounding. On piecewise-linear
+// networks (ReLU, max-pool) the difference also crosses kinks, an error that no step size
+// removes (12–28 % on F1 checkpoints, issue 17): prefer 'exact' wherever obj.hvp exists.
 import type { Kernels } from '../kernels/index.js';
 import { KernelRangeError } from '../kernels/errors.js';
 import { Rng } from '../util/rng.js';
@@ -19,18 +22,24 @@ import { VecOps, WVec, evaluate } from './vec.js';
 
 const EPS_F32 = 2 ** -23;
 
+export type HvpMethod = 'exact' | 'central-differences';
+
 export interface HvpOptions {
-  /** Central-difference step h (absolute); default ε^{1/3}·max(1, ‖x‖₂). Ignored with obj.hvp. */
+  /** 'exact' (obj.hvp; the default when the objective has one) or 'central-differences' of gradients (the default otherwise). */
+  method?: HvpMethod;
+  /** Central-difference step h (absolute); default ε^{1/3}·max(1, ‖x‖₂). Only with 'central-differences'. */
   step?: number;
 }
 
 /** The Hessian at a fixed x as an operator on Wasm-resident vectors. */
 export class HessianOperator {
   readonly n: number;
-  /** Gradient evaluations spent (2 per product without obj.hvp). */
+  /** Gradient evaluations spent (2 per central-difference product). */
   evaluations = 0;
   /** Products computed. */
   products = 0;
+  readonly method: HvpMethod;
+  /** The central-difference step (unused by 'exact'). */
   readonly step: number;
   private x: WVec; private xp: WVec; private gp: WVec; private gm: WVec;
 
@@ -38,6 +47,10 @@ export class HessianOperator {
     checkObjective(obj);
     this.n = obj.n;
     checkPoint('x', x, this.n);
+    const method = options.method ?? (obj.hvp ? 'exact' : 'central-differences');
+    if (method !== 'exact' && method !== 'central-differences') throw new KernelRangeError('method', `must be 'exact' or 'central-differences', got ${String(method)}`);
+    if (method === 'exact' && !obj.hvp) throw new KernelRangeError('method', "'exact' needs an objective with hvp(x, v, out)");
+    this.method = method;
     this.x = ops.from(x);
     this.xp = ops.alloc(this.n); this.gp = ops.alloc(this.n); this.gm = ops.alloc(this.n);
     const xnorm = Math.sqrt(ops.dot(this.x, this.x));
@@ -49,8 +62,8 @@ export class HessianOperator {
   apply(v: WVec, out: WVec): void {
     const { ops, obj } = this;
     this.products++;
-    if (obj.hvp) {
-      obj.hvp(this.x.v, v.v, out.v);
+    if (this.method === 'exact') {
+      obj.hvp!(this.x.v, v.v, out.v);
       const m = ops.maxAbs(out);
       if (!Number.isFinite(m)) throw new NonFiniteObjectiveError('g', this.products, m);
       return;
@@ -106,8 +119,12 @@ export interface EigenResult {
   /** Lanczos steps taken. */
   iterations: number;
   converged: boolean;
-  /** Gradient evaluations (0 when the objective supplies hvp). */
+  /** Gradient evaluations (0 with exact products). */
   evaluations: number;
+  /** How the Hessian-vector products were computed. */
+  method: HvpMethod;
+  /** Which end of the spectrum `values` are: the largest λ ('algebraic') or the largest |λ| ('magnitude'). */
+  which: 'algebraic' | 'magnitude';
 }
 
 /**
@@ -184,7 +201,7 @@ export function hessianTopEigenvalues(k: Kernels, obj: Objective, x: Float32Arra
     const m = Q.length;
     const result: EigenResult = {
       values: ritz.values.slice(0, count), residuals: ritz.resid.slice(0, count),
-      iterations: m, converged, evaluations: H.evaluations,
+      iterations: m, converged, evaluations: H.evaluations, method: H.method, which,
     };
     if (options.vectors !== false) {
       result.vectors = [];
@@ -202,7 +219,7 @@ export function hessianTopEigenvalues(k: Kernels, obj: Objective, x: Float32Arra
 }
 
 /** w −= Σ (q_iᵀw)·q_i (one classical Gram–Schmidt pass). */
-function orthogonalize(ops: VecOps, w: WVec, Q: WVec[]): void {
+export function orthogonalize(ops: VecOps, w: WVec, Q: WVec[]): void {
   const c = Q.map((q) => ops.dot(q, w));
   for (let i = 0; i < Q.length; i++) if (c[i] !== 0) ops.addScaled(w, w, -c[i], Q[i]);
 }
@@ -242,6 +259,7 @@ export interface TraceResult {
   samples: number;
   converged: boolean;
   evaluations: number;
+  method: HvpMethod;
 }
 
 /** tr ∇²f(x) by Hutchinson's estimator E[vᵀHv] with Rademacher v (seeded). */
@@ -275,7 +293,7 @@ export function hessianTrace(k: Kernels, obj: Objective, x: Float32Array, option
       const se = s > 1 ? Math.sqrt(m2 / (s - 1) / s) : 0;
       if (s >= minSamples && se <= rtol * Math.abs(mean)) { converged = true; break; }
     }
-    return { estimate: mean, stdError: s > 1 ? Math.sqrt(m2 / (s - 1) / s) : 0, samples: s, converged, evaluations: H.evaluations };
+    return { estimate: mean, stdError: s > 1 ? Math.sqrt(m2 / (s - 1) / s) : 0, samples: s, converged, evaluations: H.evaluations, method: H.method };
   } finally {
     ops.dispose();
   }

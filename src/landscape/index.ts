@@ -7,8 +7,13 @@ export { PerturbedObjective } from './perturbation.js';
 export { sharpness, type SharpnessOptions, type SharpnessResult } from './sharpness.js';
 export {
   HessianOperator, hessianVectorProduct, hessianTopEigenvalues, hessianTrace,
-  type HvpOptions, type EigenOptions, type EigenResult, type TraceOptions, type TraceResult,
+  type HvpMethod, type HvpOptions, type EigenOptions, type EigenResult, type TraceOptions, type TraceResult,
 } from './hessian.js';
+export {
+  hessianDensity, densityCurve, networkHessianDensity,
+  type DensityOptions, type QuadratureRun, type SpectralQuadrature, type DensityCurveOptions, type NetworkDensityOptions, type NetworkDensityResult,
+} from './hvp_density.js';
+export { networkHessianVectorProduct, type NetworkHvpResult } from './hvp.js';
 export {
   noiseScaleFromNorms, estimateNoiseScale, measureNoiseScale,
   type GradNormPair, type NoiseScale, type NoiseScaleEstimate, type MeasureOptions,
@@ -17,7 +22,7 @@ export {
 export { ModelObjective, sampleIndices, type ModelObjectiveOptions, type ModelObjectiveInfo } from './model_objective.js';
 export { paramLayout, describeParam, checkFiniteParams, type ParamSegment, type ParamRole } from './param_layout.js';
 export {
-  networkSharpness, networkHessian, networkNoiseScale,
+  networkSharpness, networkHessian, networkNoiseScale, HVP_ERROR, HVP_NAME,
   type NetworkSharpnessOptions, type NetworkSharpnessResult, type SharpnessEntry,
   type NetworkHessianOptions, type NetworkHessianResult, type NetworkNoiseScaleOptions,
 } from './network.js';

@@ -27,6 +27,12 @@
 // evalGrad copies the candidate x into model.params, runs the chunks, and restores the
 // model's own parameters afterwards (also on error), so a probe leaves the model as it was
 // (BN running statistics and the dropout counter included).
+//
+// hvp is the exact Hessian-vector product of the same f (Model.lossGradHvp per chunk,
+// Pearlmutter's R-operator: ∇²f·v = Σ_c (b_c/N)·∇²f_c·v), with BN in the same mode — with
+// batch statistics, their dependence on the weights is differentiated twice. ReLU and
+// max-pool are piecewise linear: H is the Hessian of the piece x lies on (the forward's
+// masks), exact up to f32 rounding, where central differences of ∇f cross kinks.
 import type { Kernels } from '../kernels/index.js';
 import { KernelRangeError, KernelTypeError } from '../kernels/errors.js';
 import type { LabeledSet, Model } from '../nn/model.js';
@@ -83,6 +89,8 @@ export class ModelObjective implements Objective {
   readonly info: ModelObjectiveInfo;
   /** Calls of evalGrad so far. */
   evaluations = 0;
+  /** Calls of hvp so far. */
+  products = 0;
   private readonly xs: Float32Array;
   private readonly ys: Int32Array;
   private acc: number; private saved: number;
@@ -155,6 +163,43 @@ export class ModelObjective implements Objective {
       if (gPtr >= 0) e.copy_f32(n, this.acc, gPtr);
       else g.set(new Float32Array(k.memory.buffer, this.acc, n));
       this.evaluations++;
+      return loss / N;
+    } finally {
+      e.copy_f32(n, this.saved, params);
+    }
+  }
+
+  /** out = ∇²f(x)·v exactly (up to f32 rounding), by the R-operator per chunk; returns f(x). Views of Wasm memory are accepted. */
+  hvp(x: Float32Array, v: Float32Array, out: Float32Array): number {
+    if (this.disposed) throw new KernelRangeError('objective', 'was disposed');
+    const { k, model, n } = this;
+    if (!(x instanceof Float32Array) || x.length !== n) throw new KernelRangeError('x', `must be a Float32Array of length ${n}`);
+    if (!(v instanceof Float32Array) || v.length !== n) throw new KernelRangeError('v', `must be a Float32Array of length ${n}`);
+    if (!(out instanceof Float32Array) || out.length !== n) throw new KernelRangeError('out', `must be a Float32Array of length ${n}`);
+    const e = k.exports;
+    // Offsets first: the direction vector and R buffers may be allocated (memory growth) below.
+    const mem = k.memory.buffer;
+    const xPtr = x.buffer === mem ? x.byteOffset : -1;
+    const vPtr = v.buffer === mem ? v.byteOffset : -1;
+    const oPtr = out.buffer === mem ? out.byteOffset : -1;
+    const xs = xPtr >= 0 ? null : x, vs = vPtr >= 0 ? null : v;
+    const dir = model.hvpDirection, prod = model.hvpProduct;
+    const params = model.params.ptr;
+    e.copy_f32(n, params, this.saved);
+    try {
+      if (xs) model.params.view().set(xs); else e.copy_f32(n, xPtr, params);
+      if (vs) dir.view().set(vs); else e.copy_f32(n, vPtr, dir.ptr);
+      const N = this.info.sample, chunk = this.info.chunk, d = model.inputSize;
+      let loss = 0;
+      for (let off = 0; off < N; off += chunk) {
+        const b = Math.min(chunk, N - off);
+        loss += b * model.lossGradHvp(this.xs.subarray(off * d, (off + b) * d), this.ys.subarray(off, off + b), b, { dropout: false, updateStats: false, bn: this.info.bn });
+        if (off === 0) { e.copy_f32(n, prod.ptr, this.acc); e.scale_f32(this.acc, b / N, n); }
+        else e.add_scaled_f32(this.acc, this.acc, b / N, prod.ptr, n);
+      }
+      if (oPtr >= 0) e.copy_f32(n, this.acc, oPtr);
+      else out.set(new Float32Array(k.memory.buffer, this.acc, n));
+      this.products++;
       return loss / N;
     } finally {
       e.copy_f32(n, this.saved, params);

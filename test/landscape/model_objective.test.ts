@@ -193,7 +193,7 @@ describe('network tools (simd)', () => {
     for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) { const s = (H[i * n + j] + H[j * n + i]) / 2; H[i * n + j] = s; H[j * n + i] = s; }
     const mv = (v: Float64Array) => { const o = new Float64Array(n); for (let i = 0; i < n; i++) { let s = 0; for (let j = 0; j < n; j++) s += H[i * n + j] * v[j]; o[i] = s; } return o; };
     const ops = new VecOps(k);
-    const op = new HessianOperator(ops, obj, x, { step: networkHvpStep(x) });
+    const op = new HessianOperator(ops, obj, x, { method: 'central-differences', step: networkHvpStep(x) });
     for (let t = 0; t < 3; t++) {
       const v = randn(n, 7 + t);
       const vw = ops.from(v), out = ops.alloc(n);
@@ -212,8 +212,15 @@ describe('network tools (simd)', () => {
     expect(Math.abs(r.eigen.values[1] - desc[1])).toBeLessThan(1e-2 * Math.abs(desc[0]));
     let tr = 0; for (let i = 0; i < n; i++) tr += H[i * n + i];
     expect(Math.abs(r.trace!.estimate - tr)).toBeLessThan(4 * r.trace!.stdError + 0.05 * Math.abs(tr));
-    expect(r.hvp).toBe('central differences of gradients');
-    expect(r.step).toBe(networkHvpStep(x));
+    expect(r.hvp).toBe('exact');
+    expect(r.step).toBe(null);
+    expect(r.eigen.evaluations).toBe(0);
+    const cd = networkHessian(small, data, { top: 1, sample: 64, maxIter: 60, tol: 1e-4, hvp: 'central-differences' });
+    expect(cd.hvp).toBe('central-differences');
+    expect(cd.step).toBe(networkHvpStep(x));
+    expect(cd.hvpError).toMatch(/kinks/);
+    expect(cd.eigen.evaluations).toBe(2 * cd.eigen.iterations);
+    expect(Math.abs(cd.eigen.values[0] - desc[0])).toBeLessThan(1e-2 * Math.abs(desc[0]));
     obj.dispose(); small.dispose();
   });
 
