@@ -35,7 +35,11 @@ export class LocalBatch {
   private chunk = 0;
   private acc = 0;
 
-  constructor(readonly model: Model, readonly data: Pick<Dataset, 'shape'>) {}
+  /**
+   * `gradPtr`: where the model's layers write the gradient (model.grads, unless a worker
+   * re-bound them to its slot in shared memory).
+   */
+  constructor(readonly model: Model, readonly data: Pick<Dataset, 'shape'>, private readonly gradPtr = model.grads.ptr) {}
 
   /** Starts a step on the n samples already in the model's input/label buffers. */
   begin(info: ShardInfo): void {
@@ -73,7 +77,7 @@ export class LocalBatch {
   }
 
   /**
-   * The shard's mean loss, its gradient left in model.grads (0 and an untouched gradient for
+   * The shard's mean loss, its gradient left at gradPtr (0 and an untouched gradient for
    * an empty shard). `updateStats` false: batch norm keeps its running statistics (recomputes).
    */
   gradient(updateStats: boolean): number {
@@ -86,9 +90,9 @@ export class LocalBatch {
     let loss = 0;
     this.chunked((x, y, _off, c) => {
       loss += m.lossAndGrad(x, y, c, opts) * (c / n);
-      e.axpy_f32(np, c / n, m.grads.ptr, this.acc);
+      e.axpy_f32(np, c / n, this.gradPtr, this.acc);
     });
-    e.copy_f32(np, this.acc, m.grads.ptr);
+    e.copy_f32(np, this.acc, this.gradPtr);
     return loss;
   }
 }

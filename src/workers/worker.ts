@@ -98,7 +98,7 @@ export class TrainerWorker implements TrainerWorkerApi {
     this.stepOpt = { optimizer: this.opt, elementwise: entry.elementwise, ownsWhole };
     this.side = { k: this.k, params: this.paramsPtr, numParams: n, lo: this.slice.lo, hi: this.slice.hi };
     this.hooks = attachRemedies(cfg.remedies, { k: this.k, side: this.side, shape: cfg.sampleShape, gradientSide: true });
-    this.local = new LocalBatch(model, { shape: cfg.sampleShape });
+    this.local = new LocalBatch(model, { shape: cfg.sampleShape }, sh ? sh.shardGradPtrs[cfg.rank] : model.grads.ptr);
     model.buffers.view().set(cfg.buffers);
     model.dropoutBase = shardDropoutBase(cfg.dropoutBase, cfg.rank);
     model.trainForwards = cfg.trainForwards;
