@@ -37,3 +37,20 @@ export function lineChart(opts: {
     },
   } as PlotSpec;
 }
+
+/**
+ * Eigenvalue densities (e.g. of the loss Hessian, by stochastic Lanczos quadrature) on shared
+ * axes, log density as PyHessian plots them; each curve thinned to ≤ 400 points and floored
+ * at 1e-8 of the largest density so the log scale stays finite.
+ */
+export function densityChart(opts: { title: string; curves: { name: string; grid: ArrayLike<number>; density: ArrayLike<number> }[]; x?: string }): PlotSpec {
+  let top = 0;
+  for (const c of opts.curves) for (let i = 0; i < c.density.length; i++) top = Math.max(top, c.density[i]);
+  const floor = 1e-8 * (top || 1);
+  const data: Series[] = [];
+  for (const c of opts.curves) {
+    const stride = Math.max(1, Math.ceil(c.grid.length / 400));
+    for (let i = 0; i < c.grid.length; i += stride) data.push({ name: c.name, x: c.grid[i], y: Math.max(floor, c.density[i]) });
+  }
+  return lineChart({ title: opts.title, data, x: opts.x ?? 'eigenvalue', y: 'density (log)', logY: true, points: false, colorTitle: 'checkpoint' });
+}

@@ -69,13 +69,39 @@ describe('lbgap landscape commands', () => {
     const io = capture();
     const code = await main(['hessian', '--checkpoint', a, ...DATA, '--sample', '100', '--top', '2', '--max-iter', '12', '--trace', '--trace-samples', '4', '--out', out], io);
     expect(code, io.stderr.join('\n')).toBe(0);
-    expect(io.stdout.join('\n')).toMatch(/top 2 eigenvalues: /);
+    expect(io.stdout.join('\n')).toMatch(/top 2 eigenvalues \(largest λ\): /);
     expect(io.stdout.join('\n')).toMatch(/trace ≈ /);
     const j = JSON.parse(readFileSync(out, 'utf8'));
     expect(j.eigen.values).toHaveLength(2);
     expect(j.eigen.values[0]).toBeGreaterThanOrEqual(j.eigen.values[1]);
     expect(j.trace.samples).toBeLessThanOrEqual(4);
-    expect(j.hvp).toBe('central differences of gradients');
+    expect(j.hvp).toBe('exact');
+    expect(j.eigen.which).toBe('algebraic');
+  });
+
+  it('hessian --density --compare --svg: both checkpoints measured, densities on one SVG; --hvp central-differences is named', async () => {
+    const out = join(dir, 'hd.json'), svg = join(dir, 'hd.svg');
+    const io = capture();
+    const code = await main(['hessian', '--checkpoint', a, '--compare', b, ...DATA, '--sample', '60', '--top', '1', '--max-iter', '8', '--density', '--density-steps', '10', '--out', out, '--svg', svg], io);
+    expect(code, io.stderr.join('\n')).toBe(0);
+    const text = io.stdout.join('\n');
+    expect(text.match(/top 1 eigenvalue \(largest λ\): /g)).toHaveLength(2);
+    expect(text).toMatch(/eigenvalue density \(SLQ, 1 run × 10 steps/);
+    const j = JSON.parse(readFileSync(out, 'utf8'));
+    expect(j.density.runs[0].nodes).toHaveLength(10);
+    expect(j.compare).toHaveLength(1);
+    expect(j.compare[0].checkpoint).toBe(b);
+    const top = j.density.runs[0].nodes[9];
+    expect(Math.abs(top - j.eigen.values[0])).toBeLessThan(0.05 * Math.abs(j.eigen.values[0]));
+    const s = readFileSync(svg, 'utf8');
+    expect(s).toMatch(/^<svg/);
+    expect(s).toMatch(/a\.ckpt/); expect(s).toMatch(/b\.ckpt/);
+    const io2 = capture();
+    expect(await main(['hessian', '--checkpoint', a, ...DATA, '--sample', '60', '--top', '1', '--max-iter', '6', '--hvp', 'central-differences'], io2)).toBe(0);
+    expect(io2.stdout.join('\n')).toMatch(/HVP by central differences, step /);
+    const io3 = capture();
+    expect(await main(['hessian', '--checkpoint', a, ...DATA, '--svg', join(dir, 'x.svg')], io3)).toBe(2);
+    expect(io3.stderr.join('\n')).toMatch(/--svg needs --density/);
   });
 
   it('--help, usage errors (exit 2) and file errors (exit 1)', async () => {
