@@ -89,6 +89,8 @@ export async function runExperimentCommand(kind: ExperimentKind, f: ParsedFlags,
   const spec = await buildSpec(kind, f, use, extra, preset);
   if (f['dump-spec']) { io.out(JSON.stringify(spec, null, 2)); return 0; }
   const outDir = (f.out as string | undefined) ?? `lbgap-${kind}`;
+  const jobs = (f.jobs as number | undefined) ?? 1;
+  if (jobs > availableCores()) io.err(`lbgap ${kind}: warning: --jobs ${jobs} is more than the ${availableCores()} cores; jobs will share cores (slower each, same results)`);
   const stop: StopFlag = { requested: false };
   // The first Ctrl-C (or SIGTERM from a scheduler) asks for a clean stop, seen at the end of
   // the current training epoch or measurement; the handler then steps aside, so a second
@@ -102,7 +104,7 @@ export async function runExperimentCommand(kind: ExperimentKind, f: ParsedFlags,
   process.on('SIGTERM', onSignal);
   try {
     const { results, stopped, file, failures } = await runExperiment(spec, {
-      outDir, shard, resume: Boolean(f.resume), stop, jobs: (f.jobs as number | undefined) ?? 1,
+      outDir, shard, resume: Boolean(f.resume), stop, jobs,
       progress: f.quiet ? null : stderrSink, log: (l) => io.out(l),
     });
     const written = await writeReport(results, outDir);

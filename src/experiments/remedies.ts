@@ -47,7 +47,7 @@ function armText(spec: ExperimentSpec, arm: RemedyRunSpec | null): string {
 
 /** Where each remedy comes from (the paper tests three, proposes dynamic sampling, and the rest is later work). */
 const ORIGIN: Record<string, string> = {
-  augmentation: 'paper (tested)', augment: 'paper (tested)', conservative: 'paper (tested)', adversarial: 'paper (tested)',
+  augment: 'paper (tested)', conservative: 'paper (tested)', adversarial: 'paper (tested)',
   dynamicBatch: 'paper (proposed only)', sam: 'later work', ghostBatch: 'later work', lrScaling: 'later work',
 };
 

@@ -21,8 +21,8 @@ const dir = mkdtempSync(join(tmpdir(), 'lbgap-remedies-cli-'));
 afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
 const results = (out: string): ResultsFile => parseResults(readFileSync(join(out, 'results.json'), 'utf8'), out);
 
-const tinyArgs = ['--net', 'tiny', '--data', 'synthetic', '--limit', '400', '--test-limit', '100', '--epochs', '2', '--sb', '32', '--lb', '100',
-  '--sharpness-sample', '100', '--build', 'simd', '--seeds', '0,1', '--remedies', 'sam,ghost,dynamic,lars', '--ghost', '25', '--rho', '0.1', '--jobs', '1', '--quiet'];
+const tinyArgs = ['--net', 'tiny', '--data', 'synthetic', '--limit', '200', '--test-limit', '50', '--epochs', '2', '--sb', '32', '--lb', '50',
+  '--sharpness-sample', '50', '--build', 'simd', '--seeds', '0,1', '--remedies', 'sam,ghost,dynamic,lars', '--ghost', '25', '--rho', '0.1', '--jobs', '1', '--quiet'];
 
 describe('lbgap remedies', () => {
   let straight: ResultsFile;
@@ -37,7 +37,7 @@ describe('lbgap remedies', () => {
     const names = ['SB', 'LB', 'sam', 'ghost', 'dynamic', 'lars'];
     // Jobs: runs outer, seeds inner.
     expect(straight.runs.map((r) => `${r.setting}/${r.seed}`)).toEqual(names.flatMap((n) => [`${n}/0`, `${n}/1`]));
-    expect(straight.runs.map((r) => r.batch)).toEqual([32, 32, ...names.slice(1).flatMap(() => [100, 100])]);
+    expect(straight.runs.map((r) => r.batch)).toEqual([32, 32, ...names.slice(1).flatMap(() => [50, 50])]);
     for (const r of straight.runs) {
       expect(r.phases[0].history).toHaveLength(2);
       expect(r.final.sharpness.map((s) => `${s.space}@${s.eps}`)).toEqual(['full@0.001']);
@@ -94,8 +94,8 @@ describe('lbgap remedies', () => {
       [['--remedies', 'sam,dropout'], 2, /--remedies: unknown remedy "dropout" \(choose from augment, conservative/],
       [['--seeds', '1,x'], 2, /--seeds/],
       [['--remedies', 'sam,ghost', '--lambda', '3'], 2, /--lambda: the spec has no 'conservative' run/],
-      [['--lb', '1000'], 1, /batch 1000 is larger than the 400 training samples/],
-      [['--remedies', 'ghost,sam', '--ghost', '200'], 1, /remedyRuns\[0\]\.remedies\.ghostBatch\.size: must be an integer in \[1, 100\], got 200/],
+      [['--lb', '1000'], 1, /batch 1000 is larger than the 200 training samples/],
+      [['--remedies', 'ghost,sam', '--ghost', '200'], 1, /remedyRuns\[0\]\.remedies\.ghostBatch\.size: must be an integer in \[1, 50\], got 200/],
     ];
     for (const [extra, code, re] of cases) {
       const io = bufferIo();
