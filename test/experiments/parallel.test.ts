@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
 import { renderReport } from '../../src/experiments/report.js';
 import { parseResults, type ResultsFile } from '../../src/experiments/results.js';
 import { runExperiment, type StopFlag } from '../../src/experiments/runner.js';
@@ -72,6 +73,22 @@ describe('--jobs N', () => {
     const again = await runExperiment(spec, { outDir: out, data, jobs: 1, resume: true });
     expect(again.failures).toEqual([]);
     expect(metricsOnly(fileOf(out))).toEqual(metricsOnly(straight));
+  });
+});
+
+describe('a failed job on the command line', () => {
+  it('the command exits 1 naming the job, after the other jobs finished', async () => {
+    const out = dir('cli-fail'), specFile = dir('cli-fail.json');
+    writeFileSync(specFile, JSON.stringify(spec));
+    await runExperiment(spec, { outDir: out, stop: { requested: true } });
+    writeFileSync(join(out, 'checkpoints', 'job1-B_16.ckpt'), 'not a checkpoint');
+    const stdout: string[] = [], stderr: string[] = [];
+    const code = await main(['sweep', '--spec', specFile, '--out', out, '--resume', '--jobs', '1', '--quiet'], { out: (l) => stdout.push(l), err: (l) => stderr.push(l) });
+    expect(code).toBe(1);
+    expect(stderr.join('\n')).toMatch(/job 1 \(B=16, seed 1\) failed: CheckpointError/);
+    expect(stderr.join('\n')).toMatch(/1 of 4 jobs failed .* --resume/);
+    expect(fileOf(out).done).toEqual([0, 2, 3]);
+    expect(readFileSync(join(out, 'REPORT.md'), 'utf8')).toMatch(/job 1 \(B=16, seed 1\) FAILED/);
   });
 });
 
