@@ -7,9 +7,6 @@
 //
 // A run whose loss becomes NaN/Inf is recorded as diverged (where, and the epochs before it),
 // not measured; a run whose final training loss is not below ln C is flagged 'not-improved'.
-import { readFile, stat as fsStat } from 'node:fs/promises';
-import { renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { sampleSize, type Dataset } from '../data/dataset.js';
 import type { Kernels } from '../kernels/index.js';
 import { networkHessian, networkSharpness } from '../landscape/network.js';
@@ -136,12 +133,21 @@ export function checkJobs(spec: ExperimentSpec, jobs: Job[], train: Dataset): vo
 
 // ---- running a job ------------------------------------------------------------------------
 
+// node:fs is loaded on first use (as src/train/checkpoint.ts does), so this module — and the
+// job worker — also load in a browser Worker; files are only touched when a job runs.
+let fsModule: Promise<typeof import('node:fs')> | null = null;
+function nodeFs(): Promise<typeof import('node:fs')> {
+  const name = 'node:fs';
+  return (fsModule ??= import(/* @vite-ignore */ name) as Promise<typeof import('node:fs')>);
+}
+
 function netSpec(spec: ExperimentSpec, train: Dataset): ModelSpec {
   return spec.net === 'tiny' ? tiny(sampleSize(train), train.classes) : namedSpec(spec.net);
 }
 
 async function exists(file: string): Promise<boolean> {
-  try { await fsStat(file); return true; } catch { return false; }
+  const fs = await nodeFs();
+  try { await fs.promises.stat(file); return true; } catch { return false; }
 }
 
 function checkStop(ctx: JobContext): void {
@@ -234,11 +240,12 @@ const fileSafe = (name: string) => name.replace(/[^A-Za-z0-9_-]+/g, '_');
 async function trainPhase(ctx: JobContext, job: Job, model: Model, tr: Training): Promise<PhaseRecord> {
   const { spec, data } = ctx;
   const { name, batch, epochs } = tr;
-  const base = join(ctx.outDir, 'checkpoints', `job${job.index}-${fileSafe(name)}`);
+  const fs = await nodeFs();
+  const base = `${ctx.outDir}/checkpoints/job${job.index}-${fileSafe(name)}`;
   const ckpt = `${base}.ckpt`, trackFile = `${base}.track.json`;
   const resume = (await exists(ckpt)) ? ckpt : undefined;
   let track: TrackPoint[] = [];
-  if (resume && (await exists(trackFile))) track = JSON.parse(await readFile(trackFile, 'utf8')) as TrackPoint[];
+  if (resume && (await exists(trackFile))) track = JSON.parse(await fs.promises.readFile(trackFile, 'utf8')) as TrackPoint[];
   const stepsPerEpoch = Math.ceil(data.train.n / batch);
   const perStep = ctx.costs.epoch * stepFactor(tr.options) / stepsPerEpoch;
   const what = `${name} (batch ${batch}) seed ${job.seed}`;
@@ -267,8 +274,8 @@ async function trainPhase(ctx: JobContext, job: Job, model: Model, tr: Training)
           phiText = `, φ(${spec.track.eps}) ${r.results[0].phi.toPrecision(3)}`;
           // Written before the trainer's checkpoint of this epoch; on resume, points past the
           // checkpoint's epoch are dropped (and recomputed, identically).
-          writeFileSync(`${trackFile}.tmp`, JSON.stringify(track));
-          renameSync(`${trackFile}.tmp`, trackFile);
+          fs.writeFileSync(`${trackFile}.tmp`, JSON.stringify(track));
+          fs.renameSync(`${trackFile}.tmp`, trackFile);
         }
         ctx.progress.event(0, `${what}: epoch ${m.epoch}/${epochs} train loss ${m.trainLoss.toFixed(4)} acc ${(100 * m.trainAcc).toFixed(2)}%` +
           (m.testAcc === null ? '' : ` test acc ${(100 * m.testAcc).toFixed(2)}%`) + phiText);
