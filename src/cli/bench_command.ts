@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError, type CommandSpec } from './args.js';
 import type { Io } from './io.js';
+import { didYouMean } from './suggest.js';
 
 const PROGRAM = 'lbgap';
 
@@ -108,7 +109,7 @@ export async function benchCommand(argv: readonly string[], io: Io, options: Ben
   if (name === '--help' || name === '-h') { io.out(benchUsage()); return 0; }
   if (name === undefined) throw new UsageError('missing the suite to run', benchUsage());
   const suite = BENCH_SUITES.find((s) => s.name === name);
-  if (!suite) throw new UsageError(`unknown suite ${JSON.stringify(name)}; expected one of ${BENCH_SUITES.map((s) => s.name).join(', ')}`, benchUsage());
+  if (!suite) throw new UsageError(`unknown suite ${JSON.stringify(name)}${didYouMean(name, BENCH_SUITES.map((s) => s.name))}; expected one of ${BENCH_SUITES.map((s) => s.name).join(', ')}`, benchUsage());
   for (const stage of suite.stages) {
     if (!existsSync(join(root, stage.script))) {
       throw new BenchError(`${stage.script} not found under ${root}: the benchmark scripts ship with the source repository (git clone, npm install, npm run build), not with the npm package`);

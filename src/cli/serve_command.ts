@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mnistDataDir } from '../data/mnist.js';
 import { startStaticServer, type RunningServer } from '../serve/static.js';
-import type { CommandSpec, ParsedFlags } from './args.js';
+import { defineCommand, type FlagValues, type ParsedFlags } from './args.js';
 import type { Io } from './io.js';
 
-export const SERVE_COMMAND: CommandSpec = {
+export const SERVE_COMMAND = defineCommand({
   name: 'serve',
   summary: 'Serve the browser page (SB vs LB training in Web Workers, live plots, kernel playground) with MNIST.',
   flags: [
@@ -18,7 +18,10 @@ export const SERVE_COMMAND: CommandSpec = {
     { name: 'isolation', type: 'boolean', default: true, help: 'send COOP/COEP so the page is cross-origin isolated (--no-isolation: it is not, and uses the transfer fallback)' },
     { name: 'root', type: 'string', metavar: 'DIR', help: 'directory of the built page (default: web/dist of this package)' },
   ],
-};
+});
+
+/** Parsed `serve` flags; `no-isolation: true` is the older spelling of `isolation: false`. */
+export type ServeFlags = Partial<FlagValues<typeof SERVE_COMMAND.flags>> & { 'no-isolation'?: boolean };
 
 export class ServeError extends Error {
   override name = 'ServeError';
@@ -41,21 +44,22 @@ export interface ServeHandle {
  * Starts the server and prints its URL. With `handleSignals` (the command's default), SIGINT
  * and SIGTERM close it; embedders and tests pass false and call stop().
  */
-export async function startServe(f: ParsedFlags, io: Io, opts: { handleSignals?: boolean } = {}): Promise<ServeHandle> {
-  const root = (f.root as string | undefined) ?? defaultPageRoot();
+export async function startServe(flags: ServeFlags | ParsedFlags, io: Io, opts: { handleSignals?: boolean } = {}): Promise<ServeHandle> {
+  const f = flags as ServeFlags;
+  const port = f.port ?? 8080, host = f.host ?? '127.0.0.1';
+  const root = f.root ?? defaultPageRoot();
   if (!existsSync(join(root, 'index.html'))) {
     throw new ServeError(`${join(root, 'index.html')} not found: build the page first (npm run build:web)`);
   }
   const mnist = await mnistDataDir();
-  // `no-isolation: true` is the older spelling of `isolation: false` (embedders may still pass it).
   const isolate = f.isolation !== false && f['no-isolation'] !== true;
   let server: RunningServer;
   try {
-    server = await startStaticServer({ root, mounts: { '/data/mnist/': mnist }, port: f.port as number, host: f.host as string, isolate });
+    server = await startStaticServer({ root, mounts: { '/data/mnist/': mnist }, port, host, isolate });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'EADDRINUSE' ? `port ${f.port} is in use (try --port 0 or another port)` : err.code === 'EACCES' ? `no permission to listen on port ${f.port}` : err.message;
-    throw new ServeError(`cannot listen on ${f.host}:${f.port}: ${why}`, { cause: e });
+    const why = err.code === 'EADDRINUSE' ? `port ${port} is in use (try --port 0 or another port)` : err.code === 'EACCES' ? `no permission to listen on port ${port}` : err.message;
+    throw new ServeError(`cannot listen on ${host}:${port}: ${why}`, { cause: e });
   }
   io.out(`lbgap serve: ${server.url}  (${isolate ? 'cross-origin isolated: shared-memory workers' : 'not isolated (--no-isolation): transfer fallback'}; MNIST from ${mnist})`);
   const handleSignals = opts.handleSignals ?? true;
@@ -71,7 +75,7 @@ export async function startServe(f: ParsedFlags, io: Io, opts: { handleSignals?:
   return { server, stop, stopped };
 }
 
-export async function serveCommand(f: ParsedFlags, io: Io): Promise<number> {
+export async function serveCommand(f: ServeFlags | ParsedFlags, io: Io): Promise<number> {
   const h = await startServe(f, io);
   await h.stopped;
   io.out('lbgap serve: stopped');

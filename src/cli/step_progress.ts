@@ -15,13 +15,13 @@ export class StepProgress {
   step(epoch: number, epochs: number, step: number, steps: number, batch: number): void {
     if (!this.sink?.isTTY) return;
     const t = this.now();
-    if (step === 1) { this.t0 = t; this.samples = 0; }
-    this.samples += batch;
+    // Timing starts at the end of the epoch's first step (its start is not observed).
+    if (step === 1) { this.t0 = t; this.samples = 0; } else this.samples += batch;
     if (t - this.lastDraw < 200 && step !== steps) return;
     this.lastDraw = t;
     const seconds = (t - this.t0) / 1000;
     const rate = seconds > 0 ? this.samples / seconds : 0;
-    const eta = step > 0 && seconds > 0 ? (seconds / step) * (steps - step) : NaN;
+    const eta = step > 1 && seconds > 0 ? (seconds / (step - 1)) * (steps - step) : NaN;
     this.sink.write(`\r\x1b[2Kepoch ${epoch}/${epochs}  step ${step}/${steps}  ${Math.round(rate).toLocaleString('en-US')} samples/s  ETA ${formatDuration(eta)}`);
     this.shown = true;
   }

@@ -60,7 +60,7 @@ describe('lbgap bench', () => {
   it('unknown suite and missing suite are usage errors (exit 2) naming the problem', async () => {
     const io = capture();
     expect(await main(['bench', 'gemmm'], io)).toBe(2);
-    expect(io.stderr.join('\n')).toMatch(/lbgap bench: unknown suite "gemmm"; expected one of gemm, step, conv, train, sharpness/);
+    expect(io.stderr.join('\n')).toMatch(/lbgap bench: unknown suite "gemmm" \(did you mean gemm\?\); expected one of gemm, step, conv, train, sharpness/);
     expect(io.stderr.join('\n')).toMatch(/Usage: lbgap bench <suite>/);
     expect(io.stdout).toEqual([]);
     const io2 = capture();
