@@ -13,7 +13,7 @@ export { Model, namedSpec, f1, c1, c2, tiny, resolveSpec, type ModelSpec, type L
 export { createOptimizer, Adam, Sgd } from './optim/index.js';
 export {
   loadMnist, loadFashionMnist, loadCifar10, loadCifar100, loadNpyDataset, mnistFromBuffers,
-  syntheticClassification, Batcher, type Dataset, DataFormatError,
+  syntheticClassification, Batcher, type Dataset, DataFormatError, DataFileError,
 } from './data/index.js';
 export { train, saveCheckpoint, loadCheckpoint, NonFiniteLossError, CheckpointError, type TrainOptions, type EpochMetrics } from './train/index.js';
 export {
