@@ -18,6 +18,22 @@ import { madd } from './simd';
 
 @inline function lo64(v: v128): v128 { return f64x2.promote_low_f32x4(v); }
 @inline function hi64(v: v128): v128 { return f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 2, 3)); }
+/** x̂ = (x − μ)·s of 4 channels at byte offset o of the row at xr. */
+@inline function xhat4(xr: usize, mean: usize, invstd: usize, o: usize): v128 {
+  return f32x4.mul(f32x4.sub(v128.load(xr + o), v128.load(mean + o)), v128.load(invstd + o));
+}
+/** Rx̂ = s·(Rx − a − x̂·b) of 4 channels (Rx = 0 when rx == 0). */
+@inline function rxhat4(rx: usize, rr: usize, xh: v128, invstd: usize, ra: usize, rb: usize, o: usize): v128 {
+  const u = rx ? v128.load(rr + o) : f32x4.splat(0);
+  return f32x4.mul(v128.load(invstd + o), f32x4.sub(f32x4.sub(u, v128.load(ra + o)), f32x4.mul(xh, v128.load(rb + o))));
+}
+@inline function xhat1(xr: usize, mean: usize, invstd: usize, o: usize): f32 {
+  return (load<f32>(xr + o) - load<f32>(mean + o)) * load<f32>(invstd + o);
+}
+@inline function rxhat1(rx: usize, rr: usize, xh: f32, invstd: usize, ra: usize, rb: usize, o: usize): f32 {
+  const u: f32 = rx ? load<f32>(rr + o) : 0;
+  return load<f32>(invstd + o) * (u - load<f32>(ra + o) - xh * load<f32>(rb + o));
+}
 /** acc[0..1] += lo, acc[2..3] += hi (f64) at byte offset p. */
 @inline function accum4(p: usize, v: v128): void {
   v128.store(p, f64x2.add(v128.load(p), lo64(v)));
@@ -44,14 +60,14 @@ export function batchnorm_rfwd_f32(
       let c = 0;
       for (; c + 4 <= C; c += 4) {
         const o = <usize>c << 2;
-        const xh = f32x4.mul(f32x4.sub(v128.load(xr + o), v128.load(mean + o)), v128.load(invstd + o));
+        const xh = xhat4(xr, mean, invstd, o);
         const u = v128.load(rr + o);
         accum4(sa + (o << 1), u);
         accum4(sb + (o << 1), f32x4.mul(xh, u));
       }
       for (; c < C; c++) {
         const o = <usize>c << 2;
-        const xh = (load<f32>(xr + o) - load<f32>(mean + o)) * load<f32>(invstd + o);
+        const xh = xhat1(xr, mean, invstd, o);
         const u = load<f32>(rr + o);
         store<f64>(sa + (o << 1), load<f64>(sa + (o << 1)) + <f64>u);
         store<f64>(sb + (o << 1), load<f64>(sb + (o << 1)) + <f64>xh * <f64>u);
@@ -69,19 +85,12 @@ export function batchnorm_rfwd_f32(
     let c = 0;
     for (; c + 4 <= C; c += 4) {
       const o = <usize>c << 2;
-      const s = v128.load(invstd + o);
-      const xh = f32x4.mul(f32x4.sub(v128.load(xr + o), v128.load(mean + o)), s);
-      // Rx̂ = s·(Rx − a − x̂·b)
-      const u = rx ? v128.load(rr + o) : f32x4.splat(0);
-      const rxh = f32x4.mul(s, f32x4.sub(f32x4.sub(u, v128.load(ra + o)), f32x4.mul(xh, v128.load(rb + o))));
+      const xh = xhat4(xr, mean, invstd, o), rxh = rxhat4(rx, rr, xh, invstd, ra, rb, o);
       v128.store(yr + o, madd(v128.load(gamma + o), rxh, madd(v128.load(vgamma + o), xh, v128.load(vbeta + o))));
     }
     for (; c < C; c++) {
       const o = <usize>c << 2;
-      const s = load<f32>(invstd + o);
-      const xh = (load<f32>(xr + o) - load<f32>(mean + o)) * s;
-      const u: f32 = rx ? load<f32>(rr + o) : 0;
-      const rxh = s * (u - load<f32>(ra + o) - xh * load<f32>(rb + o));
+      const xh = xhat1(xr, mean, invstd, o), rxh = rxhat1(rx, rr, xh, invstd, ra, rb, o);
       store<f32>(yr + o, load<f32>(gamma + o) * rxh + (load<f32>(vgamma + o) * xh + load<f32>(vbeta + o)));
     }
   }
@@ -101,17 +110,13 @@ export function batchnorm_rbwd_f32(
   // acc = [Σg | Σg·x̂ | ΣRg | Σ(Rg·x̂ + g·Rx̂)], f64
   const sg = acc, sgx = acc + C8, srg = acc + 2 * C8, sr = acc + 3 * C8;
   memory.fill(acc, 0, C8 << 2);
-  const zero = f32x4.splat(0);
   for (let r = 0; r < rows; r++) {
     const off = <usize>r * rowBytes;
     const xr = x + off, rr = rx + off, gr = dy + off, qr = rdy + off;
     let c = 0;
     for (; c + 4 <= C; c += 4) {
       const o = <usize>c << 2, o8 = o << 1;
-      const s = v128.load(invstd + o);
-      const xh = f32x4.mul(f32x4.sub(v128.load(xr + o), v128.load(mean + o)), s);
-      const u = rx ? v128.load(rr + o) : zero;
-      const rxh = f32x4.mul(s, f32x4.sub(f32x4.sub(u, v128.load(ra + o)), f32x4.mul(xh, v128.load(rb + o))));
+      const xh = xhat4(xr, mean, invstd, o), rxh = rxhat4(rx, rr, xh, invstd, ra, rb, o);
       const g = v128.load(gr + o), q = v128.load(qr + o);
       accum4(sg + o8, g);
       accum4(sgx + o8, f32x4.mul(g, xh));
@@ -120,10 +125,7 @@ export function batchnorm_rbwd_f32(
     }
     for (; c < C; c++) {
       const o = <usize>c << 2, o8 = o << 1;
-      const s = load<f32>(invstd + o);
-      const xh = (load<f32>(xr + o) - load<f32>(mean + o)) * s;
-      const u: f32 = rx ? load<f32>(rr + o) : 0;
-      const rxh = s * (u - load<f32>(ra + o) - xh * load<f32>(rb + o));
+      const xh = xhat1(xr, mean, invstd, o), rxh = rxhat1(rx, rr, xh, invstd, ra, rb, o);
       const g = load<f32>(gr + o), q = load<f32>(qr + o);
       store<f64>(sg + o8, load<f64>(sg + o8) + <f64>g);
       store<f64>(sgx + o8, load<f64>(sgx + o8) + <f64>g * <f64>xh);
@@ -156,10 +158,7 @@ export function batchnorm_rbwd_f32(
     let c = 0;
     for (; c + 4 <= C; c += 4) {
       const o = <usize>c << 2;
-      const s = v128.load(invstd + o);
-      const xh = f32x4.mul(f32x4.sub(v128.load(xr + o), v128.load(mean + o)), s);
-      const u = rx ? v128.load(rr + o) : zero;
-      const rxh = f32x4.mul(s, f32x4.sub(f32x4.sub(u, v128.load(ra + o)), f32x4.mul(xh, v128.load(rb + o))));
+      const xh = xhat4(xr, mean, invstd, o), rxh = rxhat4(rx, rr, xh, invstd, ra, rb, o);
       const g = v128.load(gr + o), q = v128.load(qr + o), m = v128.load(mm + o);
       const t = f32x4.sub(f32x4.sub(g, v128.load(gb + o)), f32x4.mul(xh, m));
       const rt = f32x4.sub(f32x4.sub(f32x4.sub(q, v128.load(qb + o)), f32x4.mul(rxh, m)), f32x4.mul(xh, v128.load(rm + o)));
@@ -167,10 +166,7 @@ export function batchnorm_rbwd_f32(
     }
     for (; c < C; c++) {
       const o = <usize>c << 2;
-      const s = load<f32>(invstd + o);
-      const xh = (load<f32>(xr + o) - load<f32>(mean + o)) * s;
-      const u: f32 = rx ? load<f32>(rr + o) : 0;
-      const rxh = s * (u - load<f32>(ra + o) - xh * load<f32>(rb + o));
+      const xh = xhat1(xr, mean, invstd, o), rxh = rxhat1(rx, rr, xh, invstd, ra, rb, o);
       const g = load<f32>(gr + o), q = load<f32>(qr + o), m = load<f32>(mm + o);
       const t = g - load<f32>(gb + o) - xh * m;
       const rt = q - load<f32>(qb + o) - rxh * m - xh * load<f32>(rm + o);

@@ -35,7 +35,7 @@
 // masks), exact up to f32 rounding, where central differences of ∇f cross kinks.
 import type { Kernels } from '../kernels/index.js';
 import { KernelRangeError, KernelTypeError } from '../kernels/errors.js';
-import type { LabeledSet, Model } from '../nn/model.js';
+import type { GradOptions, LabeledSet, Model } from '../nn/model.js';
 import { Rng } from '../util/rng.js';
 import type { Objective } from './objective.js';
 
@@ -138,68 +138,55 @@ export class ModelObjective implements Objective {
   }
 
   evalGrad(x: Float32Array, g: Float32Array): number {
-    if (this.disposed) throw new KernelRangeError('objective', 'was disposed');
-    const { k, model, n } = this;
-    if (!(x instanceof Float32Array) || x.length !== n) throw new KernelRangeError('x', `must be a Float32Array of length ${n}`);
-    if (!(g instanceof Float32Array) || g.length !== n) throw new KernelRangeError('g', `must be a Float32Array of length ${n}`);
-    const e = k.exports;
-    // Views of Wasm memory are remembered by offset: the first lossAndGrad may allocate.
-    const mem = k.memory.buffer;
-    const xPtr = x.buffer === mem ? x.byteOffset : -1;
-    const gPtr = g.buffer === mem ? g.byteOffset : -1;
-    const params = model.params.ptr;
-    e.copy_f32(n, params, this.saved);
-    try {
-      if (xPtr >= 0) e.copy_f32(n, xPtr, params); else model.params.view().set(x);
-      const N = this.info.sample, chunk = this.info.chunk, d = model.inputSize;
-      let loss = 0;
-      for (let off = 0; off < N; off += chunk) {
-        const b = Math.min(chunk, N - off);
-        const l = model.lossAndGrad(this.xs.subarray(off * d, (off + b) * d), this.ys.subarray(off, off + b), b, { dropout: false, updateStats: false, bn: this.info.bn });
-        loss += l * b;
-        if (off === 0) { e.copy_f32(n, model.grads.ptr, this.acc); e.scale_f32(this.acc, b / N, n); }
-        else e.add_scaled_f32(this.acc, this.acc, b / N, model.grads.ptr, n);
-      }
-      if (gPtr >= 0) e.copy_f32(n, this.acc, gPtr);
-      else g.set(new Float32Array(k.memory.buffer, this.acc, n));
-      this.evaluations++;
-      return loss / N;
-    } finally {
-      e.copy_f32(n, this.saved, params);
-    }
+    const loss = this.overChunks(x, g, 'g', null, (xs, ys, b, opts) => this.model.lossAndGrad(xs, ys, b, opts), this.model.grads.ptr);
+    this.evaluations++;
+    return loss;
   }
 
   /** out = ∇²f(x)·v exactly (up to f32 rounding), by the R-operator per chunk; returns f(x). Views of Wasm memory are accepted. */
   hvp(x: Float32Array, v: Float32Array, out: Float32Array): number {
     if (this.disposed) throw new KernelRangeError('objective', 'was disposed');
+    const model = this.model;
+    const dir = model.hvpDirection; // allocated (memory may grow) before any view is read
+    const loss = this.overChunks(x, out, 'out', { v, to: dir.ptr }, (xs, ys, b, opts) => model.lossGradHvp(xs, ys, b, opts), model.hvpProduct.ptr);
+    this.products++;
+    return loss;
+  }
+
+  /**
+   * With the model's parameters set to x (and `extra.v` copied to `extra.to`), runs `step` on
+   * every chunk, accumulates Σ_c (b_c/N)·(the n floats `step` leaves at `result`) into `out`,
+   * and returns the mean loss; the model's parameters are restored afterwards (also on error).
+   * x, out and v may be views of Wasm memory: they are remembered by offset before any work.
+   */
+  private overChunks(
+    x: Float32Array, out: Float32Array, outName: string, extra: { v: Float32Array; to: number } | null,
+    step: (xs: Float32Array, ys: Int32Array, b: number, opts: GradOptions) => number, result: number,
+  ): number {
+    if (this.disposed) throw new KernelRangeError('objective', 'was disposed');
     const { k, model, n } = this;
-    if (!(x instanceof Float32Array) || x.length !== n) throw new KernelRangeError('x', `must be a Float32Array of length ${n}`);
-    if (!(v instanceof Float32Array) || v.length !== n) throw new KernelRangeError('v', `must be a Float32Array of length ${n}`);
-    if (!(out instanceof Float32Array) || out.length !== n) throw new KernelRangeError('out', `must be a Float32Array of length ${n}`);
+    const vec = (name: string, a: Float32Array) => {
+      if (!(a instanceof Float32Array) || a.length !== n) throw new KernelRangeError(name, `must be a Float32Array of length ${n}`);
+      return a.buffer === k.memory.buffer ? a.byteOffset : -1;
+    };
+    const xPtr = vec('x', x), oPtr = vec(outName, out), vPtr = extra ? vec('v', extra.v) : -1;
     const e = k.exports;
-    // Offsets first: the direction vector and R buffers may be allocated (memory growth) below.
-    const mem = k.memory.buffer;
-    const xPtr = x.buffer === mem ? x.byteOffset : -1;
-    const vPtr = v.buffer === mem ? v.byteOffset : -1;
-    const oPtr = out.buffer === mem ? out.byteOffset : -1;
-    const xs = xPtr >= 0 ? null : x, vs = vPtr >= 0 ? null : v;
-    const dir = model.hvpDirection, prod = model.hvpProduct;
     const params = model.params.ptr;
     e.copy_f32(n, params, this.saved);
     try {
-      if (xs) model.params.view().set(xs); else e.copy_f32(n, xPtr, params);
-      if (vs) dir.view().set(vs); else e.copy_f32(n, vPtr, dir.ptr);
+      if (xPtr >= 0) e.copy_f32(n, xPtr, params); else model.params.view().set(x);
+      if (extra) { if (vPtr >= 0) e.copy_f32(n, vPtr, extra.to); else new Float32Array(k.memory.buffer, extra.to, n).set(extra.v); }
       const N = this.info.sample, chunk = this.info.chunk, d = model.inputSize;
+      const opts: GradOptions = { dropout: false, updateStats: false, bn: this.info.bn };
       let loss = 0;
       for (let off = 0; off < N; off += chunk) {
         const b = Math.min(chunk, N - off);
-        loss += b * model.lossGradHvp(this.xs.subarray(off * d, (off + b) * d), this.ys.subarray(off, off + b), b, { dropout: false, updateStats: false, bn: this.info.bn });
-        if (off === 0) { e.copy_f32(n, prod.ptr, this.acc); e.scale_f32(this.acc, b / N, n); }
-        else e.add_scaled_f32(this.acc, this.acc, b / N, prod.ptr, n);
+        loss += b * step(this.xs.subarray(off * d, (off + b) * d), this.ys.subarray(off, off + b), b, opts);
+        if (off === 0) { e.copy_f32(n, result, this.acc); e.scale_f32(this.acc, b / N, n); }
+        else e.add_scaled_f32(this.acc, this.acc, b / N, result, n);
       }
       if (oPtr >= 0) e.copy_f32(n, this.acc, oPtr);
       else out.set(new Float32Array(k.memory.buffer, this.acc, n));
-      this.products++;
       return loss / N;
     } finally {
       e.copy_f32(n, this.saved, params);
