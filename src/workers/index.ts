@@ -8,3 +8,4 @@ export { WorkerFailedError, ParallelOptionError, BarrierAbortedError, BarrierTim
 export { shardRanges, shardWeights, sliceRanges, SLICE_ALIGN, type Range } from './shards.js';
 export { reduceShardGradients } from './reduce.js';
 export type { FaultPlan, TrainerWorkerApi, StepEvent } from './protocol.js';
+export { ParallelObjective, type ParallelObjectiveOptions } from './objective.js';

@@ -128,4 +128,42 @@ export interface TrainerWorkerApi {
   trainForwards(): number;
   /** CPU seconds this worker thread has used (Linux: /proc/thread-self/stat), or null where unknown. */
   threadCpuSeconds(): Promise<number | null>;
+  /** Sets this worker up as a data-parallel objective worker (objective.ts). */
+  objectiveInit(cfg: ObjectiveInitConfig): Promise<void>;
+  /** Serves objective commands (blocking this worker) until the stop command. */
+  objectiveServe(): void;
+}
+
+/**
+ * A data-parallel loss/gradient worker (objective.ts): the shared memory holds the point x,
+ * the direction v (Hessian-vector products), every chunk's result and the reduced one.
+ */
+export interface ObjectiveInitConfig {
+  rank: number;
+  workers: number;
+  compiled: CompiledKernels;
+  memory: WebAssembly.Memory;
+  arena: { base: number; limit: number };
+  spec: ModelSpec;
+  /** Running statistics (used with bn 'running'). */
+  buffers: Float32Array;
+  /** The sample (over SharedArrayBuffers), cut into chunks of `chunk` samples. */
+  xs: Float32Array;
+  ys: Int32Array;
+  sample: number;
+  chunk: number;
+  bn: 'batch' | 'running';
+  /** The chunks this worker computes: [lo, hi). */
+  chunks: { lo: number; hi: number };
+  /** Byte offsets: x, v, the reduced result, and one result slot per chunk. */
+  pointPtr: number;
+  dirPtr: number;
+  outPtr: number;
+  slotPtrs: number[];
+  /** Command words (see objective.ts), the workers' barrier words, per-chunk losses, the first error's text. */
+  ctl: Int32Array;
+  barrierCtl: Int32Array;
+  losses: Float64Array;
+  errorText: Uint8Array;
+  timeoutMs: number;
 }

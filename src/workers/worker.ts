@@ -13,7 +13,8 @@ import { attachRemedies, readsWholeGradient, stepLearningRate } from '../train/r
 import { LocalBatch, updateProgram, type ParamSide, type StepHooks, type StepOptimizer } from '../train/step.js';
 import { CTL, SharedBarrier } from './barrier.js';
 import { BarrierAbortedError, InjectedFailureError } from './errors.js';
-import type { DatasetPayload, EpochPlan, EpochResult, GradMessage, InitConfig, MainMessage, StepEvent, TrainerWorkerApi } from './protocol.js';
+import { ObjectiveService } from './objective_worker.js';
+import type { DatasetPayload, EpochPlan, EpochResult, GradMessage, InitConfig, MainMessage, ObjectiveInitConfig, StepEvent, TrainerWorkerApi } from './protocol.js';
 import { PortQueue } from './port_queue.js';
 import { reduceShardGradients, soleShard } from './reduce.js';
 import { shardRanges, shardWeights, sliceRanges, type Range } from './shards.js';
@@ -274,6 +275,17 @@ export class TrainerWorker implements TrainerWorkerApi {
 
   trainForwards(): number {
     return this.model.trainForwards;
+  }
+
+  private objective: ObjectiveService | null = null;
+
+  async objectiveInit(cfg: ObjectiveInitConfig): Promise<void> {
+    this.objective = await ObjectiveService.create(cfg);
+  }
+
+  objectiveServe(): void {
+    if (!this.objective) throw new RangeError('objectiveServe: call objectiveInit first');
+    this.objective.serve();
   }
 
   async threadCpuSeconds(): Promise<number | null> {
