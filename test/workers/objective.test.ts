@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticClassification } from '../../src/data/synthetic.js';
 import { loadKernels, type Kernels } from '../../src/kernels/index.js';
 import { ModelObjective } from '../../src/landscape/model_objective.js';
+import { sharpness } from '../../src/landscape/sharpness.js';
 import { Model, tiny } from '../../src/nn/index.js';
 import { ParallelObjective, ParallelOptionError } from '../../src/workers/index.js';
 import { workerBundle } from './bundle.js';
@@ -49,6 +50,25 @@ describe.each(['batch', 'running'] as const)('ParallelObjective, bn %s', (bn) =>
       }
     }
     ref.dispose?.();
+  });
+});
+
+describe('ParallelObjective in a landscape tool', () => {
+  it('φ(1e-3, full space) over 2 workers equals the in-thread φ bit for bit', async () => {
+    const opts = { sample: 120, chunk: 30, seed: 1 };
+    const ref = new ModelObjective(model, ds, opts);
+    const x = ref.point();
+    const want = sharpness(k, ref, x, { eps: 1e-3, maxIter: 3 });
+    const obj = await ParallelObjective.create(model, ds, { ...opts, workers: 2, workerUrl });
+    try {
+      const got = sharpness(k, obj, x, { eps: 1e-3, maxIter: 3 });
+      expect(got.phi).toBe(want.phi);
+      expect(same(got.y, want.y)).toBe(true);
+      expect(got.evaluations).toBe(want.evaluations);
+    } finally {
+      await obj.dispose();
+      ref.dispose();
+    }
   });
 });
 
