@@ -12,6 +12,7 @@ import { ModelObjective } from '../../src/landscape/model_objective.js';
 import { networkHessianVectorProduct } from '../../src/landscape/hvp.js';
 import { densityCurve, hessianDensity, networkHessianDensity } from '../../src/landscape/hvp_density.js';
 import { networkHessian } from '../../src/landscape/network.js';
+import { hessianVectorProduct } from '../../src/landscape/hessian.js';
 import { VecOps } from '../../src/landscape/vec.js';
 import { Rng } from '../../src/util/rng.js';
 import { rand } from '../ref/rng.js';
@@ -134,6 +135,20 @@ for (const build of ['simd', 'relaxed-simd'] as const) {
       expect(near).toBeLessThan(5 / n);
       expect(() => hessianDensity(k, q, x, { steps: n + 1 })).toThrow(expect.objectContaining({ argument: 'steps' }));
       expect(() => densityCurve(full, { sigma2: 0 })).toThrow(expect.objectContaining({ argument: 'sigma2' }));
+    });
+
+    it("typed errors: 'exact' without obj.hvp, an unknown method, v of the wrong length, a disposed model", () => {
+      const q = quadratic(withSpectrum([1, 2, 3], 1), new Float64Array(3));
+      const noHvp = { n: 3, evalGrad: q.evalGrad.bind(q) };
+      const x = Float32Array.of(1, 2, 3);
+      expect(() => hessianVectorProduct(k, noHvp, x, x, { method: 'exact' })).toThrow(expect.objectContaining({ argument: 'method' }));
+      expect(() => hessianVectorProduct(k, q, x, x, { method: 'bogus' as never })).toThrow(expect.objectContaining({ argument: 'method' }));
+      const ds = dataset(10, [5], 3, 1);
+      const m = Model.create(k, SMALL, { seed: 1 });
+      expect(() => networkHessian(m, ds, { hvp: 'finite' as never })).toThrow(expect.objectContaining({ argument: 'hvp' }));
+      expect(() => networkHessianVectorProduct(m, ds, new Float32Array(3))).toThrow(expect.objectContaining({ argument: 'v' }));
+      m.dispose();
+      expect(() => m.hvpDirection).toThrow(/disposed/);
     });
 
     it('networkHessianDensity: the top node matches networkHessian\'s top eigenvalue (exact products)', () => {
