@@ -5,7 +5,7 @@ import type { Dataset } from '../data/dataset.js';
 import { densityChart, lineChart, renderSvg, type PlotSpec, type Series } from '../experiments/plot.js';
 import { loadKernels, type Kernels } from '../kernels/index.js';
 import { interpolate, type BnMode } from '../landscape/interpolate.js';
-import { HVP_ERROR, networkHessian, networkSharpness } from '../landscape/network.js';
+import { networkHessian, networkSharpness } from '../landscape/network.js';
 import { densityCurve, networkHessianDensity } from '../landscape/hvp_density.js';
 import { Model } from '../nn/model.js';
 import { loadCheckpoint, type Checkpoint } from '../train/checkpoint.js';
@@ -75,7 +75,7 @@ export const HESSIAN_COMMAND = defineCommand({
     { name: 'compare', type: 'string', metavar: 'FILE,…', help: 'more checkpoints, measured the same way (their densities drawn on the same axes with --svg)' },
     { name: 'top', type: 'int', min: 1, default: 5, help: 'eigenvalues wanted' },
     { name: 'which', type: 'choice', choices: ['algebraic', 'magnitude'], default: 'algebraic', help: 'the largest eigenvalues λ, or the largest |λ|' },
-    { name: 'hvp', type: 'choice', choices: ['exact', 'central-differences'], default: 'exact', help: `Hessian-vector products: exact (forward-over-reverse; ${HVP_ERROR.exact.split(';')[0]}) or central differences of gradients (biased where ReLU kinks are crossed: 12–28 % per product on F1 checkpoints)` },
+    { name: 'hvp', type: 'choice', choices: ['exact', 'central-differences'], default: 'exact', help: 'Hessian-vector products: exact (forward-over-reverse, up to f32 rounding) or central differences of gradients (biased wherever ReLU kinks are crossed: 12–28 % per product on F1 checkpoints)' },
     { name: 'bn', type: 'choice', choices: ['batch', 'running'], default: 'batch', help: "batch norm in the loss: each chunk's batch statistics, or the checkpoint's running statistics held fixed" },
     { name: 'density', type: 'boolean', help: 'also the eigenvalue density by stochastic Lanczos quadrature (PyHessian\'s ESD)' },
     { name: 'density-steps', type: 'int', min: 2, default: 64, help: 'Lanczos steps per density run (memory: parameters × steps floats)' },
