@@ -217,7 +217,16 @@ export async function loadKernels(options: LoadOptions = {}): Promise<Kernels> {
     compiled = await compileKernels(options.build ?? 'auto', { threads: shared });
   }
   memory ??= new WebAssembly.Memory({ initial });
-  const exports = instantiateKernels(compiled.module, memory);
+  let exports: KernelExports;
+  try {
+    exports = instantiateKernels(compiled.module, memory);
+  } catch (e) {
+    // The module declares a minimum memory (its static data); a smaller one fails to link.
+    if (!(e instanceof WebAssembly.LinkError)) throw e;
+    const need = /initial (\d+)/.exec(String(e.message))?.[1];
+    const have = memory.buffer.byteLength / 65536;
+    throw new KernelRangeError(options.memory ? 'memory' : 'initialPages', `${have} page${have === 1 ? '' : 's'} is below the module's minimum${need ? ` of ${need} pages` : ''}`);
+  }
   return new Kernels(exports, memory, {
     build: compiled.build,
     relaxedSupported: compiled.relaxedSupported,

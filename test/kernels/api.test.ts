@@ -198,3 +198,10 @@ describe('views over Wasm memory survive growth inside a call (both builds)', ()
     });
   }
 });
+
+describe('memory below the module minimum', () => {
+  it('initialPages 1 is a typed error naming the option and the minimum, not a LinkError', async () => {
+    await expect(loadKernels({ initialPages: 1 })).rejects.toThrow(KernelRangeError);
+    await expect(loadKernels({ initialPages: 1 })).rejects.toThrow(/^initialPages: 1 page is below the module's minimum of \d+ pages$/);
+  });
+});
