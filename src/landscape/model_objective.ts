@@ -138,30 +138,30 @@ export class ModelObjective implements Objective {
   }
 
   evalGrad(x: Float32Array, g: Float32Array): number {
-    const loss = this.overChunks(x, g, 'g', null, (xs, ys, b, opts) => this.model.lossAndGrad(xs, ys, b, opts), this.model.grads.ptr);
+    const loss = this.overChunks(x, g, 'g', null, () => ({ result: this.model.grads.ptr, to: 0 }), (xs, ys, b, opts) => this.model.lossAndGrad(xs, ys, b, opts));
     this.evaluations++;
     return loss;
   }
 
   /** out = ∇²f(x)·v exactly (up to f32 rounding), by the R-operator per chunk; returns f(x). Views of Wasm memory are accepted. */
   hvp(x: Float32Array, v: Float32Array, out: Float32Array): number {
-    if (this.disposed) throw new KernelRangeError('objective', 'was disposed');
     const model = this.model;
-    const dir = model.hvpDirection; // allocated (memory may grow) before any view is read
-    const loss = this.overChunks(x, out, 'out', { v, to: dir.ptr }, (xs, ys, b, opts) => model.lossGradHvp(xs, ys, b, opts), model.hvpProduct.ptr);
+    // The direction/product vectors are allocated on first use: after the views' offsets are taken.
+    const loss = this.overChunks(x, out, 'out', v, () => ({ to: model.hvpDirection.ptr, result: model.hvpProduct.ptr }), (xs, ys, b, opts) => model.lossGradHvp(xs, ys, b, opts));
     this.products++;
     return loss;
   }
 
   /**
-   * With the model's parameters set to x (and `extra.v` copied to `extra.to`), runs `step` on
-   * every chunk, accumulates Σ_c (b_c/N)·(the n floats `step` leaves at `result`) into `out`,
-   * and returns the mean loss; the model's parameters are restored afterwards (also on error).
-   * x, out and v may be views of Wasm memory: they are remembered by offset before any work.
+   * With the model's parameters set to x (and v copied to `to`), runs `step` on every chunk,
+   * accumulates Σ_c (b_c/N)·(the n floats `step` leaves at `result`) into `out`, and returns
+   * the mean loss; the model's parameters are restored afterwards (also on error). x, out and
+   * v may be views of Wasm memory: they are remembered by offset before `prepare` (which may
+   * allocate, growing the memory and detaching them) or any chunk runs.
    */
   private overChunks(
-    x: Float32Array, out: Float32Array, outName: string, extra: { v: Float32Array; to: number } | null,
-    step: (xs: Float32Array, ys: Int32Array, b: number, opts: GradOptions) => number, result: number,
+    x: Float32Array, out: Float32Array, outName: string, v: Float32Array | null, prepare: () => { to: number; result: number },
+    step: (xs: Float32Array, ys: Int32Array, b: number, opts: GradOptions) => number,
   ): number {
     if (this.disposed) throw new KernelRangeError('objective', 'was disposed');
     const { k, model, n } = this;
@@ -169,13 +169,14 @@ export class ModelObjective implements Objective {
       if (!(a instanceof Float32Array) || a.length !== n) throw new KernelRangeError(name, `must be a Float32Array of length ${n}`);
       return a.buffer === k.memory.buffer ? a.byteOffset : -1;
     };
-    const xPtr = vec('x', x), oPtr = vec(outName, out), vPtr = extra ? vec('v', extra.v) : -1;
+    const xPtr = vec('x', x), oPtr = vec(outName, out), vPtr = v ? vec('v', v) : -1;
+    const { to, result } = prepare();
     const e = k.exports;
     const params = model.params.ptr;
     e.copy_f32(n, params, this.saved);
     try {
       if (xPtr >= 0) e.copy_f32(n, xPtr, params); else model.params.view().set(x);
-      if (extra) { if (vPtr >= 0) e.copy_f32(n, vPtr, extra.to); else new Float32Array(k.memory.buffer, extra.to, n).set(extra.v); }
+      if (v) { if (vPtr >= 0) e.copy_f32(n, vPtr, to); else new Float32Array(k.memory.buffer, to, n).set(v); }
       const N = this.info.sample, chunk = this.info.chunk, d = model.inputSize;
       const opts: GradOptions = { dropout: false, updateStats: false, bn: this.info.bn };
       let loss = 0;

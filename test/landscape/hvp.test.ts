@@ -94,7 +94,14 @@ for (const build of ['simd', 'relaxed-simd'] as const) {
         const n = obj.n, x = obj.point();
         const u = randn(n, 11), v = randn(n, 12);
         const hu = new Float32Array(n), hv = new Float32Array(n), hs = new Float32Array(n);
-        obj.hvp(x, u, hu); obj.hvp(x, v, hv);
+        // The first product allocates the direction/product vectors and R activations (the
+        // memory grows here): views passed in must survive that.
+        const ops = new VecOps(k);
+        const xw = ops.from(x), uw = ops.from(u), hw = ops.alloc(n);
+        obj.hvp(xw.v, uw.v, hw.v);
+        hu.set(hw.v);
+        ops.dispose();
+        obj.hvp(x, v, hv);
         obj.hvp(x, Float32Array.from(u, (t, i) => t + v[i]), hs);
         const a = dot(u, hv), b = dot(v, hu);
         const scale = Math.sqrt(dot(u, u) * dot(hv, hv));
