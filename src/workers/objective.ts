@@ -16,7 +16,7 @@ import { compileKernels, instantiateKernels } from '../kernels/load.js';
 import { loadKernels } from '../kernels/kernels.js';
 import type { LabeledSet } from '../nn/model.js';
 import { Model } from '../nn/model.js';
-import { sampleIndices, type ModelObjectiveInfo, type ModelObjectiveOptions } from '../landscape/model_objective.js';
+import { ModelObjective, sampleIndices, type ModelObjectiveInfo, type ModelObjectiveOptions } from '../landscape/model_objective.js';
 import type { Objective } from '../landscape/objective.js';
 import { controlInts } from './barrier.js';
 import { ParallelOptionError, WorkerFailedError } from './errors.js';
@@ -37,9 +37,8 @@ export interface ParallelObjectiveOptions extends ModelObjectiveOptions {
   timeoutMs?: number;
 }
 
-function positiveInt(name: string, v: unknown, max?: number): number {
+function positiveInt(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ParallelOptionError(name, `must be an integer ≥ 1, got ${JSON.stringify(v)}`);
-  if (max !== undefined && v > max) throw new ParallelOptionError(name, `must be ≤ ${max}, got ${v}`);
   return v;
 }
 
@@ -93,23 +92,15 @@ export class ParallelObjective implements Objective {
   /** Starts the workers with the model's spec and running statistics and the sample (ModelObjective's options). */
   static async create(model: Model, ds: LabeledSet, options: ParallelObjectiveOptions = {}): Promise<ParallelObjective> {
     if (!(model instanceof Model)) throw new ParallelOptionError('model', 'must be a Model');
-    if (typeof ds !== 'object' || ds === null) throw new ParallelOptionError('ds', 'must be a labelled data set { x, y, n, shape, classes }');
-    model.checkDataset(ds);
-    if (ds.n < 1) throw new ParallelOptionError('ds', `${ds.name} is empty`);
     if (typeof SharedArrayBuffer === 'undefined') throw new ParallelOptionError('workers', 'a data-parallel objective needs SharedArrayBuffer (a browser page must be cross-origin isolated); use ModelObjective');
     if (!canBlock()) throw new ParallelOptionError('workers', 'a data-parallel objective blocks its caller (Atomics.wait), which a page\'s main thread may not: create it in a worker, or use ModelObjective');
-    const sample = options.sample === undefined ? ds.n : positiveInt('sample', options.sample, ds.n);
-    const chunk = options.chunk === undefined ? Math.min(sample, 1000) : positiveInt('chunk', options.chunk, sample);
-    const seed = options.seed ?? 0;
-    if (!Number.isInteger(seed) || seed < 0) throw new ParallelOptionError('seed', `must be a non-negative integer, got ${seed}`);
-    const bn = options.bn ?? 'batch';
-    if (bn !== 'batch' && bn !== 'running') throw new ParallelOptionError('bn', `must be 'batch' or 'running', got ${String(bn)}`);
     const timeoutMs = positiveInt('timeoutMs', options.timeoutMs ?? 120_000);
-    const info: ModelObjectiveInfo = {
-      dataset: ds.name, sample, datasetSize: ds.n, chunk, seed, bn,
-      batchNorm: bn === 'batch' ? 'batch statistics per chunk (running statistics untouched)' : 'running statistics (evaluation mode, held fixed)',
-      dropout: 'off',
-    };
+    // ModelObjective checks the data and options and says what f is (the same f here).
+    const { workers: _w, workerUrl: _u, timeoutMs: _t, ...objectiveOptions } = options;
+    const check = new ModelObjective(model, ds, objectiveOptions);
+    const info = check.info;
+    check.dispose();
+    const { sample, chunk, seed, bn } = info;
     const d = model.inputSize, n = model.numParams, C = Math.ceil(sample / chunk);
     const chunkSizes = Array.from({ length: C }, (_, c) => Math.min(chunk, sample - c * chunk));
     const { xs, ys } = sharedSample(ds, d, sample, seed);

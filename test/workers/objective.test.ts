@@ -3,7 +3,7 @@
 // chunks, reduced by parameter slice in chunk order), run after run, both BN modes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticClassification } from '../../src/data/synthetic.js';
-import { loadKernels, type Kernels } from '../../src/kernels/index.js';
+import { KernelRangeError, loadKernels, type Kernels } from '../../src/kernels/index.js';
 import { ModelObjective } from '../../src/landscape/model_objective.js';
 import { sharpness } from '../../src/landscape/sharpness.js';
 import { Model, tiny } from '../../src/nn/index.js';
@@ -74,8 +74,10 @@ describe('ParallelObjective in a landscape tool', () => {
 
 describe('ParallelObjective options', () => {
   it('bad options and calls after dispose are typed errors', async () => {
-    await expect(ParallelObjective.create(model, ds, { sample: 0, workerUrl })).rejects.toThrow(ParallelOptionError);
+    // The loss's options are ModelObjective's, checked by it.
+    await expect(ParallelObjective.create(model, ds, { sample: 0, workerUrl })).rejects.toThrow(KernelRangeError);
     await expect(ParallelObjective.create(model, ds, { chunk: 500, sample: 100, workerUrl })).rejects.toThrow(/chunk: must be ≤ 100/);
+    await expect(ParallelObjective.create(model, ds, { timeoutMs: 0, workerUrl })).rejects.toThrow(ParallelOptionError);
     const obj = await ParallelObjective.create(model, ds, { sample: 20, workers: 2, workerUrl });
     expect(() => obj.evalGrad(new Float32Array(3), new Float32Array(3))).toThrow(/x: must be a Float32Array of length/);
     await obj.dispose();
