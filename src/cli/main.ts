@@ -69,6 +69,11 @@ export function version(): string {
   return pkg.version;
 }
 
+/** A summary's first sentence or clause: the command list stays one short line per command. */
+function headline(summary: string): string {
+  return summary.split(/;\s|(?<!\b(?:al|Fig|e\.g|i\.e))\.\s+(?=[A-Z])/)[0].replace(/\.$/, '');
+}
+
 export function topUsage(): string {
   const w = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 4;
   return [
@@ -77,7 +82,7 @@ export function topUsage(): string {
     'Large-batch vs small-batch training (Keskar et al. 2017) on WebAssembly SIMD kernels.',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.spec.name.padEnd(w)}${c.spec.summary}`),
+    ...COMMANDS.map((c) => `  ${c.spec.name.padEnd(w)}${headline(c.spec.summary)}`),
     '',
     `Run '${PROGRAM} <command> --help' for a command's options, '${PROGRAM} --version' for the version.`,
   ].join('\n');
@@ -85,10 +90,8 @@ export function topUsage(): string {
 
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    io.out(topUsage());
-    return name === undefined ? 2 : 0;
-  }
+  if (name === undefined) { io.err(topUsage()); return 2; } // a usage error: the usage goes to stderr
+  if (name === '--help' || name === '-h' || name === 'help') { io.out(topUsage()); return 0; }
   if (name === '--version' || name === '-V' || name === 'version') {
     io.out(`${PROGRAM} ${version()}`);
     return 0;

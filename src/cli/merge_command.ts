@@ -15,7 +15,7 @@ export const MERGE_COMMAND = defineCommand({
   args: 'a.json b.json …',
   summary: 'Join the results.json files of the shards of one experiment (lbgap merge a.json b.json … --out all.json) and render its report.',
   flags: [
-    { name: 'out', type: 'string', metavar: 'FILE', required: true, help: 'merged results file (its folder is created); REPORT.md and figures go beside it' },
+    { name: 'out', type: 'string', metavar: 'FILE', help: 'merged results file, required (its folder is created); REPORT.md and figures go beside it' },
     { name: 'report', type: 'boolean', default: true, help: 'also render REPORT.md and the figures beside the merged file (--no-report: only the JSON)' },
     { name: 'force', type: 'boolean', help: 'replace an existing merged file, REPORT.md or figures' },
   ],

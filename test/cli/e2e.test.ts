@@ -60,7 +60,10 @@ describe('lbgap end to end (spawned bin/lbgap.js)', () => {
 
   it('--version, did you mean (commands and flags), usage line only for usage errors', async () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-    const [v1, v2, cmd, flag, neg, bad] = await lbgap(['--version'], ['-V'], ['trian'], ['train', '--epoch', '3'], ['sharpness', '--no-ful'], ['train', '--batch', 'x']);
+    const [v1, v2, cmd, flag, neg, bad, none] = await lbgap(['--version'], ['-V'], ['trian'], ['train', '--epoch', '3'], ['sharpness', '--no-ful'], ['train', '--batch', 'x'], []);
+    expect(none.code).toBe(2); // no command: a usage error, the usage on stderr
+    expect(none.out).toBe('');
+    expect(none.err).toMatch(/^Usage: lbgap <command> \[options\]/);
     for (const v of [v1, v2]) expect(v.out.trim()).toBe(`lbgap ${pkg.version}`);
     expectOneLine(cmd, 2, /^lbgap: unknown command "trian" \(did you mean train\?\)$/);
     expectOneLine(flag, 2, /^lbgap train: unknown option --epoch for 'train' \(did you mean --epochs\?\)$/);
