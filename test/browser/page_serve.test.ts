@@ -95,7 +95,8 @@ describe('lbgap serve', () => {
 
     const missing = run(['serve', '--port', '0', '--root', '/nonexistent-lbgap-page']);
     expect(await missing.exit).toBe(1);
-    expect(missing.err()).toContain('ServeError');
+    expect(missing.err()).toMatch(/^lbgap serve: \/nonexistent-lbgap-page\/index\.html not found/);
+    expect(missing.err()).not.toContain('Error'); // one line for people, no class name
     expect(missing.err()).toContain('npm run build:web');
   });
 });
