@@ -255,7 +255,7 @@ async function trainPhase(ctx: JobContext, job: Job, model: Model, tr: Training)
     history = await train(model, data, {
       ...tr.options,
       epochs, batchSize: batch, seed: job.seed + 1,
-      plateau: spec.stopping.rule === 'plateau' ? { patience: spec.stopping.patience, minDelta: spec.stopping.minDelta } : undefined,
+      plateau: spec.stopping.rule === 'plateau' ? { patience: spec.stopping.patience, minDelta: spec.stopping.minDelta, minEpochs: spec.stopping.minEpochs } : undefined,
       trainEvalSamples: spec.trainEvalSamples ?? undefined,
       checkpoint: { path: ckpt, every: 1 }, resume,
       onStep: (st) => {

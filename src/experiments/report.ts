@@ -47,7 +47,7 @@ function reproduceTables(res: ResultsFile): string[] {
   if (p) accRows.push([pname, paper(p.trainAcc.sb), paper(p.trainAcc.lb), paper(p.testAcc.sb), paper(p.testAcc.lb)]);
   out.push('## Table 2 — accuracy (%)', '', table(['', 'SB train', 'LB train', 'SB test', 'LB test'], accRows), '');
   if (sb || lb) {
-    out.push(`Epochs trained per seed (${res.spec.stopping.rule === 'plateau' ? `plateau rule: no improvement of the training loss by > ${res.spec.stopping.minDelta} for ${res.spec.stopping.patience} epochs, cap ${res.spec.epochs}` : `fixed budget of ${res.spec.epochs}`}): SB ${epochsRun(res, 'SB') || '—'}; LB ${epochsRun(res, 'LB') || '—'}.`, '');
+    out.push(`Epochs trained per seed (${res.spec.stopping.rule === 'plateau' ? `plateau rule: no improvement of the training loss by > ${res.spec.stopping.minDelta} for ${res.spec.stopping.patience} epochs${res.spec.stopping.minEpochs > 0 ? `, at least ${res.spec.stopping.minEpochs}` : ''}, cap ${res.spec.epochs}` : `fixed budget of ${res.spec.epochs}`}): SB ${epochsRun(res, 'SB') || '—'}; LB ${epochsRun(res, 'LB') || '—'}.`, '');
   }
   const sh = res.spec.sharpness;
   const spaceTable = (space: 'full' | 'random', title: string) => {
@@ -154,7 +154,7 @@ export function renderReport(res: ResultsFile): string {
   const figs = figures(res);
   out.push('## Figures', '', ...figs.map((f) => `- [${f.title}](${f.file})`), '');
   out.push('## Protocol', '',
-    `- ${s.optimizer.name === 'adam' && s.optimizer.lr === null ? `ADAM (lr ${s.lr}, Keras defaults otherwise)` : optimizerText(s.optimizer, s.lr)}${Object.keys(s.remedies).length ? ` with remedies ${JSON.stringify(s.remedies)}` : ''}, ${s.stopping.rule === 'plateau' ? `until the training loss stops improving (by > ${s.stopping.minDelta} for ${s.stopping.patience} epochs), at most ${s.epochs} epochs` : `${s.epochs} epoch${s.epochs === 1 ? '' : 's'}`} per run` +
+    `- ${s.optimizer.name === 'adam' && s.optimizer.lr === null ? `ADAM (lr ${s.lr}, Keras defaults otherwise)` : optimizerText(s.optimizer, s.lr)}${Object.keys(s.remedies).length ? ` with remedies ${JSON.stringify(s.remedies)}` : ''}, ${s.stopping.rule === 'plateau' ? `until the training loss stops improving (by > ${s.stopping.minDelta} for ${s.stopping.patience} epochs), at least ${s.stopping.minEpochs} and at most ${s.epochs} epochs` : `${s.epochs} epoch${s.epochs === 1 ? '' : 's'}`} per run` +
     (s.kind === 'reproduce' ? `; SB = ${s.sb}, LB = ${s.lb ?? `10% of the training set (${Math.round(res.data.trainSamples / 10)})`}; both runs of a seed start from the same initial weights; the optimizer state is fresh for each.` : '.'),
     `- Data: ${res.data.train} (${res.data.trainSamples}) / ${res.data.test} (${res.data.testSamples}).`,
     `- Accuracy: evaluation mode (BN running statistics) after the last epoch${s.trainEvalSamples !== null ? `; training accuracy on the first ${s.trainEvalSamples} training samples` : ''}.`,

@@ -77,6 +77,8 @@ export interface StoppingSpec {
   rule: 'epochs' | 'plateau';
   patience: number;
   minDelta: number;
+  /** 'plateau': never stop before this many epochs (the authors' code trains 20). */
+  minEpochs: number;
 }
 
 export interface ExperimentSpec {
@@ -127,7 +129,7 @@ export function defaultSpec(kind: ExperimentKind = 'reproduce'): ExperimentSpec 
     data: { name: 'mnist', dir: null, trainLimit: null, testLimit: null },
     seeds: [0, 1, 2, 3, 4],
     epochs: kind === 'reproduce' ? 100 : 20,
-    stopping: kind === 'reproduce' ? { rule: 'plateau', patience: 3, minDelta: 1e-3 } : { rule: 'epochs', patience: 3, minDelta: 1e-3 },
+    stopping: kind === 'reproduce' ? { rule: 'plateau', patience: 3, minDelta: 1e-3, minEpochs: 20 } : { rule: 'epochs', patience: 3, minDelta: 1e-3, minEpochs: 0 },
     lr: 1e-3,
     optimizer: defaultOptimizer(),
     remedies: {},
@@ -203,7 +205,7 @@ export function deviationsFromPaper(spec: ExperimentSpec): string[] {
   out.push('He-normal initial weights, seeded (the paper: "uniformly distributed random starting points", distribution not stated)');
   if (spec.lr !== 1e-3) out.push(`ADAM learning rate ${spec.lr} (the paper: ADAM; its code uses Keras's default 1e-3)`);
   const sbRule = spec.stopping.rule === 'plateau'
-    ? `stopping: when the evaluated training loss has not improved by more than ${spec.stopping.minDelta} for ${plural(spec.stopping.patience, 'epoch')}, at most ${plural(spec.epochs, 'epoch')} — lbgap's reading of the paper's "until the loss function ceased to improve" (the paper gives no numbers)`
+    ? `stopping: when the evaluated training loss has not improved by more than ${spec.stopping.minDelta} for ${plural(spec.stopping.patience, 'epoch')}${spec.stopping.minEpochs > 0 ? `, not before epoch ${spec.stopping.minEpochs}` : ''}, at most ${plural(spec.epochs, 'epoch')} — lbgap's reading of the paper's "until the loss function ceased to improve" (the paper gives no numbers)${spec.stopping.minEpochs > 0 ? `; the floor of ${spec.stopping.minEpochs} epochs (the authors' code trains 20) is there because small-batch runs keep getting flatter after their training loss first levels off — see the φ-during-training figure` : ''}`
     : `a fixed ${plural(spec.epochs, 'epoch')} per run (the paper trains "until the loss function ceased to improve"; its authors' code uses 20 epochs)`;
   if (spec.kind === 'reproduce') {
     out.push(sbRule);
@@ -319,6 +321,7 @@ export function resolveSpec(input: unknown): ExperimentSpec {
       rule: choice('stopping.rule', st.rule, ['epochs', 'plateau'] as const),
       patience: int('stopping.patience', st.patience, 1),
       minDelta: (() => { const v = finite('stopping.minDelta', st.minDelta); if (v < 0) throw new SpecError('stopping.minDelta', `must be ≥ 0, got ${v}`); return v; })(),
+      minEpochs: int('stopping.minEpochs', st.minEpochs, 0),
     },
     lr: positive('lr', s.lr),
     optimizer: resolveOptimizer('optimizer', s.optimizer, (p, m) => new SpecError(p, m)),

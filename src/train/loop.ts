@@ -12,7 +12,12 @@ import type { EpochMetrics } from './metrics.js';
 import { epochBatchSize } from './remedies.js';
 import { posInt, resolveSetup, type OptionErrorOf, type RunSetup, type SetupOptions, type TrainData } from './setup.js';
 
-export interface PlateauRule { patience: number; minDelta: number }
+export interface PlateauRule {
+  patience: number;
+  minDelta: number;
+  /** Never stop before this many epochs (default 0). */
+  minEpochs?: number;
+}
 
 export interface LoopOptions extends SetupOptions {
   /** Total epochs (a resumed run continues up to this count). */
@@ -47,7 +52,8 @@ export function epochsWithoutImprovement(history: readonly EpochMetrics[], minDe
 
 /** True when `plateau` says training has stopped improving after `history`. */
 export function plateaued(history: readonly EpochMetrics[], plateau: PlateauRule | undefined): boolean {
-  return plateau !== undefined && history.length > 0 && epochsWithoutImprovement(history, plateau.minDelta) >= plateau.patience;
+  return plateau !== undefined && history.length > 0 && history.length >= (plateau.minEpochs ?? 0) &&
+    epochsWithoutImprovement(history, plateau.minDelta) >= plateau.patience;
 }
 
 /**
@@ -63,6 +69,7 @@ export async function runTraining(model: Model, data: TrainData, opts: LoopOptio
   if (opts.checkpoint && (typeof opts.checkpoint.path !== 'string' || !opts.checkpoint.path)) throw errorOf('checkpoint.path', 'must be a non-empty string');
   if (opts.plateau !== undefined) {
     posInt(errorOf, 'plateau.patience', opts.plateau.patience);
+    if (opts.plateau.minEpochs !== undefined) posInt(errorOf, 'plateau.minEpochs', opts.plateau.minEpochs, 0);
     if (typeof opts.plateau.minDelta !== 'number' || !(opts.plateau.minDelta >= 0) || !Number.isFinite(opts.plateau.minDelta)) throw errorOf('plateau.minDelta', `must be a finite number ≥ 0, got ${JSON.stringify(opts.plateau.minDelta)}`);
   }
   let resume: RunSetup['resume'] = null;

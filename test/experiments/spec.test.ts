@@ -49,7 +49,7 @@ describe('experiment spec', () => {
     const paper = deviationsFromPaper(presetSpec('paper')).join('\n');
     // Even the paper preset differs: init, the stopping rule's numbers, φ's subset, A, y = 0.
     expect(paper).toMatch(/He-normal initial weights/);
-    expect(paper).toMatch(/no improvement|has not improved by more than 0\.001 for 3 epochs, at most 100 epochs/);
+    expect(paper).toMatch(/has not improved by more than 0\.001 for 3 epochs, not before epoch 20, at most 100 epochs/);
     expect(paper).toMatch(/6000-sample subset of the training set, batch norm with the batch statistics of 1000-sample chunks \(the paper: f over ALL training points/);
     expect(paper).toMatch(/A's entries i\.i\.d\. uniform/);
     expect(paper).toMatch(/starts at y = 0/);
@@ -73,7 +73,8 @@ describe('experiment spec', () => {
   });
 
   it('resolves the stopping rule and tracked seeds, rejecting bad values by path', () => {
-    expect(resolveSpec({}).stopping).toEqual({ rule: 'plateau', patience: 3, minDelta: 1e-3 });
+    expect(resolveSpec({}).stopping).toEqual({ rule: 'plateau', patience: 3, minDelta: 1e-3, minEpochs: 20 });
+    expect(specError({ stopping: { minEpochs: -1 } }).path).toBe('stopping.minEpochs');
     expect(resolveSpec({ kind: 'sweep' }).stopping.rule).toBe('epochs');
     expect(resolveSpec({ track: { seeds: null } }).track.seeds).toBeNull();
     expect(specError({ stopping: { rule: 'never' } }).path).toBe('stopping.rule');

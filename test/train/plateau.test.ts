@@ -26,6 +26,9 @@ describe('plateau rule', () => {
     expect(plateaued([1, 0.5, 0.6, 0.7, 0.55].map(m), { patience: 3, minDelta: 0 })).toBe(true);
     expect(plateaued([1, 0.5, 0.6, 0.7].map(m), { patience: 3, minDelta: 0 })).toBe(false);
     expect(plateaued([1, 1, 1, 1].map(m), undefined)).toBe(false);
+    // minEpochs: never before that many epochs, whatever the history says.
+    expect(plateaued([1, 1, 1, 1].map(m), { patience: 2, minDelta: 0, minEpochs: 5 })).toBe(false);
+    expect(plateaued([1, 1, 1, 1, 1].map(m), { patience: 2, minDelta: 0, minEpochs: 5 })).toBe(true);
   });
 });
 
