@@ -1,33 +1,46 @@
-// Child processes cannot run the TypeScript sources: the CLI is bundled with rolldown (as
-// test/workers/bundle.ts does for the worker) two levels below the repo root, so the kernel
-// loader's relative URL to build/ resolves. vega/vega-lite stay external (node_modules).
+// Child processes and worker threads cannot run the TypeScript sources: the CLI and the job
+// worker are bundled with rolldown (as test/workers/bundle.ts does for the training worker)
+// two levels below the repo root, so the kernel loader's relative URL to build/ resolves.
+// vega/vega-lite stay external (node_modules).
 import { mkdirSync, renameSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-let cached: Promise<string> | null = null;
+const dir = fileURLToPath(new URL('../../test-results/experiments/', import.meta.url));
 
-/** The file URL of the bundled src/cli/main.ts (exports `main`). */
+/**
+ * Bundles `entry` (a path from the repo root) into test-results/experiments/`name`; written
+ * under a temporary name and renamed, since test processes may share the file.
+ */
+async function bundle(entry: string, name: string, external: (string | RegExp)[] = []): Promise<URL> {
+  const { build } = await import('rolldown');
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${dir}${name}.${process.pid}.tmp.mjs`;
+  await build({
+    input: fileURLToPath(new URL(`../../${entry}`, import.meta.url)),
+    output: { file: tmp, format: 'esm', codeSplitting: false },
+    platform: 'node', external, logLevel: 'silent',
+  });
+  renameSync(tmp, `${dir}${name}`);
+  return pathToFileURL(`${dir}${name}`);
+}
+
+let worker: Promise<URL> | null = null;
+
+/** The job worker (src/experiments/job_worker.ts), at job_worker.js: where the bundled runner looks for it by default. */
+export function jobWorkerBundle(): Promise<URL> {
+  worker ??= bundle('src/experiments/job_worker.ts', 'job_worker.js');
+  return worker;
+}
+
+let cli: Promise<string> | null = null;
+
+/** The file URL of the bundled src/cli/main.ts (exports `main`), with the job worker beside it (`--jobs N`). */
 export function cliBundle(): Promise<string> {
-  cached ??= (async () => {
-    const { build } = await import('rolldown');
-    const dir = fileURLToPath(new URL('../../test-results/experiments/', import.meta.url));
-    mkdirSync(dir, { recursive: true });
-    const file = `${dir}cli-${process.pid}.mjs`;
-    await build({
-      input: fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url)),
-      output: { file, format: 'esm', codeSplitting: false },
-      platform: 'node',
-      external: ['vega', 'vega-lite', 'comlink', /^comlink\//],
-      logLevel: 'silent',
-    });
-    // The runner starts job workers from ./job_worker.js beside itself (`--jobs N`): bundle it
-    // there too (written under a temporary name and renamed: test processes share the file).
-    const worker = `${dir}job-worker-${process.pid}.tmp.mjs`;
-    await build({ input: fileURLToPath(new URL('../../src/experiments/job_worker.ts', import.meta.url)), output: { file: worker, format: 'esm', codeSplitting: false }, platform: 'node', logLevel: 'silent' });
-    renameSync(worker, `${dir}job_worker.js`);
-    return pathToFileURL(file).href;
+  cli ??= (async () => {
+    await jobWorkerBundle();
+    return (await bundle('src/cli/main.ts', `cli-${process.pid}.mjs`, ['vega', 'vega-lite', 'comlink', /^comlink\//])).href;
   })();
-  return cached;
+  return cli;
 }
 
 /** `node -e` arguments that run the bundled CLI with argv. */

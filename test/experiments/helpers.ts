@@ -1,7 +1,5 @@
 // Shared pieces of the experiment tests: a tiny spec on a small synthetic problem, the
 // data it runs on, and a view of a results file without its wall-clock fields.
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { syntheticClassification } from '../../src/data/synthetic.js';
 import { resolveSpec, type ExperimentSpec } from '../../src/experiments/spec.js';
 import type { ResultsFile } from '../../src/experiments/results.js';
@@ -24,29 +22,7 @@ export function tinyData() {
   };
 }
 
-/** The job worker (src/experiments/job_worker.ts) bundled for worker_threads (which cannot run TypeScript). */
-export function jobWorkerBundle(): Promise<URL> {
-  return bundle('src/experiments/job_worker.ts', 'job-worker');
-}
-
-const bundles = new Map<string, Promise<URL>>();
-
-/** Bundles `entry` with rolldown two levels below the repo root, so the kernel loader's relative URL to build/ resolves. */
-function bundle(entry: string, name: string): Promise<URL> {
-  let p = bundles.get(entry);
-  if (!p) {
-    p = (async () => {
-      const { build } = await import('rolldown');
-      const dir = fileURLToPath(new URL('../../test-results/experiments/', import.meta.url));
-      mkdirSync(dir, { recursive: true });
-      const file = `${dir}${name}-${process.pid}.mjs`;
-      await build({ input: fileURLToPath(new URL(`../../${entry}`, import.meta.url)), output: { file, format: 'esm', codeSplitting: false }, platform: 'node', logLevel: 'silent' });
-      return pathToFileURL(file);
-    })();
-    bundles.set(entry, p);
-  }
-  return p;
-}
+export { jobWorkerBundle } from './cli_bundle.js';
 
 const CLOCK_FIELDS = new Set(['seconds', 'evalSeconds', 'samplesPerSecond', 'timings', 'started', 'finished', 'environment']);
 
