@@ -65,11 +65,12 @@ function cleanOutput() {
   return { name: 'lbgap-clean', buildStart() { rmSync(out, { recursive: true, force: true }); } };
 }
 
-/** index.html, the stylesheet, and the Node benchmark figures (when present) for the playground. */
+/** index.html, the stylesheet, the icon, and the Node benchmark figures (when present) for the playground. */
 function staticFiles() {
   const copies = [
     [join(root, 'web', 'index.html'), 'index.html'],
     [join(root, 'web', 'style.css'), 'style.css'],
+    [join(root, 'web', 'favicon.svg'), 'favicon.svg'],
   ];
   return {
     name: 'lbgap-static',

@@ -63,13 +63,19 @@ const api = {
     data = { train, test };
   },
 
-  /** The paper's parametric plot: f(α·x_LB + (1 − α)·x_SB) on train and test, BN with per-chunk batch statistics. */
-  async parametric(job: ParametricJob): Promise<ParametricCurve> {
+  /**
+   * The paper's parametric plot: f(α·x_LB + (1 − α)·x_SB) on train and test, BN with per-chunk
+   * batch statistics. `onPoint` (a Comlink.proxy) hears of every finished α, for the progress bar.
+   */
+  async parametric(job: ParametricJob, onPoint?: (i: number) => void): Promise<ParametricCurve> {
     const kk = await k();
     const m = modelAt(kk, job.spec, job.xSB);
     try {
       const d = needData();
-      return parametricCurve(m, job.xSB, job.xLB, d.train, d.test, { alphas: job.alphas, trainSample: job.trainSample, testSample: job.testSample, chunk: job.chunk });
+      return parametricCurve(m, job.xSB, job.xLB, d.train, d.test, {
+        alphas: job.alphas, trainSample: job.trainSample, testSample: job.testSample, chunk: job.chunk,
+        onPoint: onPoint ? (i) => { void onPoint(i); } : undefined,
+      });
     } finally {
       m.dispose();
     }

@@ -1,18 +1,30 @@
-// The page: reads the form, runs an Experiment (SB and LB in Web Workers), draws the live
-// plots, the parametric plot and the sharpness table, downloads/loads the results JSON, and
-// runs the kernel playground. State for the end-to-end tests is mirrored on window.__lbgapPage.
+// The page: builds the form from FIELDS and checks it as the user types, runs an experiment
+// (runExperiment: data, training, analysis, each with a progress bar and ETA), draws what it
+// shows — one live run, or one loaded file, never a mix — downloads/loads the results JSON,
+// keeps the address in step with the form, and runs the kernel playground. State for the
+// end-to-end tests is mirrored on window.__lbgapPage.
 import * as Comlink from 'comlink';
 import { loadKernels, type Kernels } from '../src/kernels/index.js';
 import type { AnalysisApi } from './analysis_worker.js';
-import { checkSpec, Experiment, netSpec } from './experiment.js';
+import { netSpec, runExperiment, type RunHandle } from './experiment.js';
+import { fmtDuration, fmtInt, fmtPct, fmtPhi } from './format.js';
+import { checkForm, DATA, estimateSeconds, FIELDS, formOfResults, fromQuery, NETS, toQuery, type FieldName, type FormCheck, type MeasuredCost, type RawForm } from './form_rules.js';
 import { PLAYGROUND_GEMMS } from './gemm_timing.js';
-import { loadMnistSubsets, syntheticSubsets } from './page_data.js';
-import { curveSpecs, parametricSpecs, renderInto } from './plots.js';
-import { loadResults, type PageResults, type PageSpec } from './results.js';
+import type { PhaseName, PhaseProgress } from './phase_clock.js';
+import { curvesText, parametricText } from './plot_text.js';
+import { clearPlot, curveSpecs, parametricSpecs, renderInto, stepKey, type StepLosses } from './plots.js';
+import { loadResults, type PageResults, type PageRun } from './results.js';
 
-type Status = 'loading' | 'idle' | 'training' | 'stopped' | 'done' | 'loaded' | 'error';
-interface PageState { status: Status; error: string | null; mode: 'shared' | 'transfer' | null; results: PageResults | null; renders: number; bench: unknown }
-const state: PageState = { status: 'loading', error: null, mode: null, results: null, renders: 0, bench: null };
+type Status = 'loading' | 'idle' | 'running' | 'stopping' | 'stopped' | 'done' | 'cancelled' | 'loaded' | 'error';
+interface PageState {
+  status: Status; error: string | null; mode: 'shared' | 'transfer' | null; results: PageResults | null; renders: number; bench: unknown;
+  /** What the plots and table show: a live run, a loaded file (its name), or nothing. */
+  source: { kind: 'run' | 'file'; name: string } | null;
+  phases: Partial<Record<PhaseName, PhaseProgress>>;
+  form: FormCheck | null;
+  cost: MeasuredCost | null;
+}
+const state: PageState = { status: 'loading', error: null, mode: null, results: null, renders: 0, bench: null, source: null, phases: {}, form: null, cost: null };
 (window as unknown as { __lbgapPage: PageState }).__lbgapPage = state;
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => {
@@ -22,21 +34,36 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string) => {
 };
 const buttons = {
   start: $<HTMLButtonElement>('start'), stop: $<HTMLButtonElement>('stop'), resume: $<HTMLButtonElement>('resume'),
-  download: $<HTMLButtonElement>('download'), bench: $<HTMLButtonElement>('bench'),
+  cancel: $<HTMLButtonElement>('cancel'), download: $<HTMLButtonElement>('download'), bench: $<HTMLButtonElement>('bench'),
 };
+const loadInput = $<HTMLInputElement>('load');
+const form = $<HTMLFormElement>('form');
+const PLOTS = ['plot-loss', 'plot-acc', 'plot-param-loss', 'plot-param-acc'] as const;
 
 let k: Kernels;
-let current: Experiment | null = null;
+let current: RunHandle | null = null;
+let steps: StepLosses = new Map();
+
+const running = () => state.status === 'running' || state.status === 'stopping' || state.status === 'stopped';
 
 function setStatus(s: Status, text: string): void {
   state.status = s;
   const el = $('status');
   el.textContent = text;
   el.classList.toggle('error', s === 'error');
-  buttons.start.disabled = s === 'loading' || s === 'training' || s === 'stopped';
-  buttons.stop.disabled = s !== 'training';
-  buttons.resume.disabled = s !== 'stopped';
-  buttons.download.disabled = !state.results;
+  refreshButtons();
+}
+
+function refreshButtons(): void {
+  const busy = running();
+  buttons.start.disabled = state.status === 'loading' || busy || !state.form?.spec;
+  buttons.stop.disabled = state.status !== 'running' || current?.phase === 'data';
+  buttons.resume.disabled = state.status !== 'stopped';
+  buttons.cancel.disabled = !busy;
+  buttons.download.disabled = !state.results || busy;
+  loadInput.disabled = busy;
+  $('load-label').classList.toggle('disabled', busy);
+  $<HTMLFieldSetElement>('fields').disabled = busy;
 }
 
 function fail(e: unknown): void {
@@ -46,108 +73,275 @@ function fail(e: unknown): void {
   setStatus('error', state.error);
 }
 
-function readSpec(): PageSpec {
-  const f = $<HTMLFormElement>('form');
-  const v = (name: string) => (f.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement).value.trim();
-  const n = (name: string) => Number(v(name));
-  const seeds = v('seeds').split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  return {
-    net: v('net') as PageSpec['net'], data: v('data') as PageSpec['data'],
-    trainSamples: n('trainSamples'), testSamples: n('testSamples'), sbBatch: n('sbBatch'), lbBatch: n('lbBatch'),
-    epochs: n('epochs'), seeds, lr: n('lr'), workersPerRun: n('workersPerRun'),
-    analysisSamples: Math.min(n('analysisSamples'), n('trainSamples')), sharpnessIterations: n('sharpnessIterations'),
-  };
+// --- the form: built from FIELDS, checked as you type, mirrored in the address
+const HINTS: Partial<Record<FieldName, string>> = {
+  lbBatch: 'the paper: 10% of the training set', seeds: 'comma-separated, e.g. 0,1,2',
+  analysisSamples: 'training samples the sharpness loss and the parametric plot’s train curve use',
+  sharpnessIterations: 'L-BFGS-B iterations per φ (the paper: 10)',
+};
+
+function buildForm(): void {
+  const fs = $('fields');
+  for (const f of FIELDS) {
+    const wrap = document.createElement('div');
+    wrap.className = `field field-${f.name}`;
+    const id = `f-${f.name}`;
+    const label = document.createElement('label');
+    label.htmlFor = id;
+    label.textContent = f.label;
+    let input: HTMLInputElement | HTMLSelectElement;
+    if (f.name === 'net' || f.name === 'data') {
+      input = document.createElement('select');
+      for (const [value, text] of Object.entries(f.name === 'net' ? NETS : DATA)) input.append(new Option(text, value));
+    } else {
+      input = document.createElement('input');
+      input.type = 'text';
+      input.inputMode = f.name === 'seeds' ? 'text' : f.name === 'lr' ? 'decimal' : 'numeric';
+      input.autocomplete = 'off';
+    }
+    input.id = id;
+    input.name = f.name;
+    input.value = f.value;
+    if (HINTS[f.name]) input.title = HINTS[f.name]!;
+    const msg = document.createElement('small');
+    msg.className = 'msg';
+    msg.id = `msg-${f.name}`;
+    input.setAttribute('aria-describedby', msg.id);
+    wrap.append(label, input, msg);
+    fs.append(wrap);
+  }
 }
 
-// --- rendering (live and from a loaded file alike)
-async function renderCurves(r: PageResults): Promise<void> {
-  const c = curveSpecs(r.runs);
-  await Promise.all([renderInto($('plot-loss'), c.loss), renderInto($('plot-acc'), c.acc)]);
-  state.renders++;
+const field = (name: FieldName) => form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement;
+const readRaw = (): RawForm => Object.fromEntries(FIELDS.map((f) => [f.name, field(f.name).value])) as RawForm;
+
+function setFields(values: Partial<RawForm>): void {
+  for (const [name, v] of Object.entries(values)) if (v !== undefined) field(name as FieldName).value = v;
 }
 
-async function renderParametric(r: PageResults): Promise<void> {
-  const p = parametricSpecs(r);
-  if (!p) return;
-  await Promise.all([renderInto($('plot-param-loss'), p.loss), renderInto($('plot-param-acc'), p.acc)]);
-  state.renders++;
+/** Checks the form, shows each field's error (or warning) beside it, the time estimate, and updates the address. */
+function checkFormNow(): FormCheck {
+  const raw = readRaw();
+  const c = checkForm(raw, { cores: navigator.hardwareConcurrency ?? 1, cost: state.cost });
+  state.form = c;
+  for (const f of FIELDS) {
+    const el = field(f.name), msg = $(`msg-${f.name}`);
+    const err = c.errors[f.name], warn = c.warnings.filter((w) => w.field === f.name).map((w) => w.text).join('; ');
+    msg.textContent = err ?? warn;
+    msg.className = `msg${err ? ' error' : warn ? ' warn' : ''}`;
+    el.setAttribute('aria-invalid', String(!!err));
+  }
+  const est = $('estimate');
+  if (c.spec && state.cost?.net === c.spec.net) {
+    const e = estimateSeconds(c.spec, { cores: navigator.hardwareConcurrency ?? 1, cost: state.cost });
+    est.textContent = `Estimated time: about ${fmtDuration(e.total)} (training ${fmtDuration(e.training)}, analysis ${fmtDuration(e.analysis)}), from a measured ${fmtInt(e.rate)} samples/s of ${c.spec.net} in this tab.`;
+  } else est.textContent = c.spec ? '' : 'Fix the fields marked above to start.';
+  const q = toQuery(raw);
+  const url = `${location.pathname}${q ? `?${q}` : ''}`;
+  history.replaceState(null, '', url);
+  $<HTMLAnchorElement>('share').href = url;
+  refreshButtons();
+  return c;
 }
 
-const pct = (v: number | null | undefined) => (v === null || v === undefined ? '–' : `${(100 * v).toFixed(2)}%`);
-const phiText = (v: number | undefined) => (v === undefined ? '–' : v < 10 ? v.toFixed(3) : v.toFixed(1));
+/** Measures this tab's training throughput for the chosen network (for the estimate and the long-run warning). */
+let probing: string | null = null;
+async function probeCost(): Promise<void> {
+  const net = field('net').value as 'tiny' | 'F1';
+  if (state.cost?.net === net || probing === net || running() || !(net in NETS)) return;
+  probing = net;
+  const worker = new Worker(new URL('./analysis.js', import.meta.url), { type: 'module', name: 'lbgap-probe' });
+  const api = Comlink.wrap<AnalysisApi>(worker);
+  try {
+    const figures = await api.stepCost(netSpec(net), [32, 256], net === 'F1' ? 2 : 5);
+    if (field('net').value === net) state.cost = { net, samplesPerSecond: figures.map((f) => ({ batch: f.batch, value: f.samplesPerSecond })) };
+  } finally {
+    api[Comlink.releaseProxy]();
+    worker.terminate();
+    probing = null;
+  }
+  checkFormNow();
+}
+
+// --- what is shown: the table, the plots and their text, drawn from one results object
+interface Shown { results: PageResults; kind: 'run' | 'file'; name: string }
+let shown: Shown | null = null;
+const drawn = new Map<string, string>();
+
+function show(s: Shown | null): void {
+  shown = s;
+  state.results = s?.results ?? null;
+  state.source = s ? { kind: s.kind, name: s.name } : null;
+  drawn.clear();
+  for (const id of PLOTS) { clearPlot($(id)); $(`text-${id}`).textContent = ''; }
+  $('summary').querySelector('tbody')!.replaceChildren();
+  $('source').textContent = s ? (s.kind === 'file' ? `Showing the file ${s.name}.` : `Showing the run started ${s.name}.`) : '';
+  refreshButtons();
+}
 
 function renderTable(r: PageResults): void {
   const body = $('summary').querySelector('tbody')!;
   body.replaceChildren();
-  for (const run of r.runs) {
-    const phi = (eps: number, random: boolean) => run.final.sharpness.find((s) => s.eps === eps && (s.space === 'random') === random)?.phi;
+  const row = (cells: string[], cls = '', title = '') => {
     const tr = document.createElement('tr');
-    const cells = [`${run.setting} seed ${run.seed}`, String(run.batch), pct(run.final.trainAcc), pct(run.final.testAcc),
-      phiText(phi(1e-3, false)), phiText(phi(5e-4, false)), phiText(phi(1e-3, true)), phiText(phi(5e-4, true))];
-    for (const c of cells) { const td = document.createElement('td'); td.textContent = c; tr.append(td); }
-    tr.dataset.setting = run.setting;
+    if (cls) tr.className = cls;
+    if (title) tr.title = title;
+    cells.forEach((c, i) => { const td = document.createElement(i === 0 ? 'th' : 'td'); if (i === 0) td.setAttribute('scope', 'row'); td.textContent = c; tr.append(td); });
     body.append(tr);
+    return tr;
+  };
+  for (const run of r.runs as PageRun[]) {
+    const phi = (eps: number, random: boolean) => run.final.sharpness.find((s) => s.eps === eps && (s.space === 'random') === random)?.phi;
+    const diverged = run.status === 'diverged';
+    const flag = diverged ? ' (diverged)' : run.status === 'not-improved' ? ' (did not learn)' : '';
+    const tr = row([`${run.setting} seed ${run.seed}${flag}`, fmtInt(run.batch), fmtPct(run.final.trainAcc), fmtPct(run.final.testAcc),
+      ...(diverged ? ['not measured', '–', '–', '–'] : [fmtPhi(phi(1e-3, false)), fmtPhi(phi(5e-4, false)), fmtPhi(phi(1e-3, true)), fmtPhi(phi(5e-4, true))])],
+    flag ? 'flagged' : '', run.note ?? '');
+    tr.dataset.setting = run.setting;
   }
   // Over several seeds: the CLI report's summary rows, mean ± std.
-  for (const row of r.final) {
-    if (row.seeds < 2) continue;
-    const ms = (st: { mean: number; std: number } | null | undefined, scale: number, digits: number) => (st ? `${(scale * st.mean).toFixed(digits)} ± ${(scale * st.std).toFixed(digits)}` : '–');
-    const tr = document.createElement('tr');
-    tr.className = 'summary';
-    const cells = [`${row.setting} mean ± std (${row.seeds} seeds)`, String(row.batch), ms(row.trainAcc, 100, 2), ms(row.testAcc, 100, 2),
-      ...['full@0.001', 'full@0.0005', 'random@0.001', 'random@0.0005'].map((key) => ms(row.sharpness[key], 1, 3))];
-    for (const c of cells) { const td = document.createElement('td'); td.textContent = c; tr.append(td); }
-    body.append(tr);
+  for (const s of r.final) {
+    if (s.seeds < 2) continue;
+    const ms = (st: { mean: number; std: number } | null | undefined, scale: number, digits: number, unit = '') => (st ? `${(scale * st.mean).toFixed(digits)} ± ${(scale * st.std).toFixed(digits)}${unit}` : '–');
+    row([`${s.setting} mean ± std (${s.seeds} seeds)`, fmtInt(s.batch), ms(s.trainAcc, 100, 2, ' %'), ms(s.testAcc, 100, 2, ' %'),
+      ...['full@0.001', 'full@0.0005', 'random@0.001', 'random@0.0005'].map((key) => ms(s.sharpness[key], 1, 3))], 'summary');
   }
 }
 
-let pending: Promise<void> = Promise.resolve();
-/** Renders in order, one at a time (vega views are async), without blocking the experiment. */
-function schedule(fn: () => Promise<void> | void): void {
-  pending = pending.then(fn).catch(fail);
+const plotWidth = (id: string) => Math.max(240, Math.floor($(id).getBoundingClientRect().width));
+
+/** Draws what changed since the last draw (a plot is redrawn when its data, size or title changed). */
+async function drawShown(): Promise<void> {
+  const s = shown;
+  if (!s) return;
+  const r = s.results;
+  renderTable(r);
+  const subtitle = s.kind === 'file' ? s.name : undefined;
+  const liveSteps = s.kind === 'run' ? steps : null;
+  const stepCount = [...(liveSteps?.values() ?? [])].reduce((a, x) => a + x.x.length, 0);
+  const epochs = r.runs.reduce((a, x) => a + x.phases.reduce((b, p) => b + p.history.length, 0), 0);
+  const w = plotWidth('plot-loss');
+  const jobs: Promise<void>[] = [];
+  const draw = (id: string, sig: string, spec: () => Parameters<typeof renderInto>[1], text: () => string) => {
+    if (drawn.get(id) === sig) return;
+    drawn.set(id, sig);
+    $(`text-${id}`).textContent = text();
+    jobs.push(renderInto($(id), spec()));
+  };
+  const curveSig = `${w}|${subtitle}|${epochs}|${stepCount}|${r.runs.length}`;
+  const curves = () => curveSpecs(r, liveSteps, { width: w, subtitle });
+  draw('plot-loss', curveSig, () => curves().loss, () => curvesText(r, 'loss'));
+  draw('plot-acc', curveSig, () => curves().acc, () => curvesText(r, 'acc'));
+  if (r.interpolations.length > 0) {
+    const sig = `${w}|${subtitle}|${r.interpolations.length}`;
+    const p = () => parametricSpecs(r, { width: w, subtitle })!;
+    draw('plot-param-loss', sig, () => p().loss, () => parametricText(r, 'loss'));
+    draw('plot-param-acc', sig, () => p().acc, () => parametricText(r, 'acc'));
+  }
+  await Promise.all(jobs);
+  if (jobs.length) state.renders++;
 }
 
-async function renderAll(r: PageResults): Promise<void> {
-  renderTable(r);
-  await renderCurves(r);
-  await renderParametric(r);
+let drawing: Promise<void> | null = null;
+let dirty = false;
+/** Coalesces draw requests: at most one draw at a time, and during a run at most about two a second. */
+function requestDraw(): void {
+  dirty = true;
+  if (drawing) return;
+  drawing = (async () => {
+    try {
+      while (dirty) {
+        dirty = false;
+        await drawShown();
+        if (running()) await new Promise((ok) => setTimeout(ok, 500));
+      }
+    } catch (e) {
+      fail(e);
+    } finally {
+      drawing = null;
+    }
+  })();
+}
+
+async function drawnNow(): Promise<void> {
+  while (drawing) await drawing;
+  if (dirty) { requestDraw(); await drawing; }
+}
+
+// --- progress by phase
+function showPhase(p: PhaseProgress): void {
+  state.phases[p.phase] = p;
+  const li = $('phases').querySelector<HTMLLIElement>(`li[data-phase="${p.phase}"]`)!;
+  li.dataset.state = p.state;
+  li.querySelector('progress')!.value = p.fraction;
+  li.querySelector('.pct')!.textContent = `${Math.floor(100 * p.fraction)} %`;
+  li.querySelector('.eta')!.textContent = p.state === 'done' ? `done in ${fmtDuration(p.seconds)}`
+    : p.state === 'paused' ? 'paused' : p.state === 'cancelled' ? 'cancelled'
+      : p.state === 'waiting' && p.fraction === 0 ? 'waiting' : `ETA ${fmtDuration(p.etaSeconds)}`;
+  li.querySelector('.detail')!.textContent = p.detail;
+}
+
+function resetPhases(): void {
+  state.phases = {};
+  for (const phase of ['data', 'training', 'analysis'] as const) showPhase({ phase, state: 'waiting', fraction: 0, etaSeconds: null, seconds: 0, detail: '' });
 }
 
 // --- the experiment
 async function start(): Promise<void> {
-  const spec = readSpec();
-  state.results = null; state.error = null;
-  checkSpec(spec); // before fetching anything
-  setStatus('training', `loading ${spec.data === 'mnist' ? 'MNIST' : 'synthetic data'}…`);
-  const data = spec.data === 'mnist'
-    ? await loadMnistSubsets(new URL('./data/mnist/', location.href).href, spec.trainSamples, spec.testSamples)
-    : syntheticSubsets(spec.trainSamples, spec.testSamples);
-  const exp = new Experiment(k, spec, data, {
-    onEpoch: (r) => { schedule(() => { renderTable(r); return renderCurves(r); }); },
-    onStep: (label, seed, epoch, step, steps, loss) => {
-      $('progress').textContent = `${label} seed ${seed}: epoch ${epoch}, step ${step}/${steps}, batch loss ${loss.toFixed(4)}`;
+  const c = checkFormNow();
+  if (!c.spec || running()) return;
+  steps = new Map();
+  show(null);
+  resetPhases();
+  setStatus('running', 'starting…');
+  const startedAt = new Date().toLocaleTimeString('en-GB');
+  const run = runExperiment(k, c.spec, {
+    onProgress: (p) => {
+      showPhase(p);
+      if (p.state === 'running' && state.status === 'running') $('status').textContent = `${p.phase}: ${p.detail}`;
+      refreshButtons();
     },
-    onStatus: (text) => {
+    onStep: (e) => {
+      const key = stepKey(e.run, e.seed);
+      let s = steps.get(key);
+      if (!s) { s = { setting: e.run, batch: e.run === 'SB' ? c.spec!.sbBatch : c.spec!.lbBatch, seed: e.seed, x: [], y: [] }; steps.set(key, s); }
+      s.x.push(e.epoch - 1 + e.step / e.steps);
+      s.y.push(e.loss);
+      requestDraw();
+    },
+    onResults: (r) => {
+      if (!shown) show({ results: r, kind: 'run', name: `at ${startedAt}` });
+      requestDraw();
+    },
+    onNotice: (text, paused) => {
       if (state.status === 'error') return;
-      const stopped = text.startsWith('stopped');
-      setStatus(stopped ? 'stopped' : 'training', text);
+      if (paused) setStatus('stopped', text);
+      else if (text.startsWith('stopping')) setStatus('stopping', text);
+      else if (state.status === 'stopped' || state.status === 'stopping') setStatus('running', text);
+      else $('status').textContent = text;
     },
-    onAnalysis: (r) => schedule(() => { renderTable(r); return renderParametric(r); }),
-  });
-  current = exp;
-  state.results = exp.results;
+  }, { mnistBase: new URL('./data/mnist/', location.href).href });
+  current = run;
+  refreshButtons();
   try {
-    const r = await exp.run();
-    await pending;
-    state.results = r;
-    setStatus('done', `done: ${r.runs.length} runs, training and analysis in ${r.timings.seconds.toFixed(1)} s`);
+    const end = await run.done;
+    await drawnNow();
+    if (end.outcome === 'cancelled') {
+      setStatus('cancelled', `cancelled: the runs so far are kept (status “interrupted”)${end.results ? '' : ' — none had started'}; change the settings and Start again`);
+      return;
+    }
+    const r = end.results!;
+    const bad = (r.runs as PageRun[]).filter((x) => x.status === 'diverged' || x.status === 'not-improved');
+    setStatus('done', `done: ${r.runs.length} runs, training and analysis in ${fmtDuration(r.timings.seconds)}` +
+      (bad.length ? ` — ${bad.map((x) => `${x.setting} seed ${x.seed} ${x.status === 'diverged' ? 'diverged' : 'did not learn'}: ${x.note}`).join('; ')}` : ''));
   } finally {
     current = null;
+    refreshButtons();
   }
 }
 
 function download(): void {
-  if (!state.results) return;
+  if (!state.results || running()) return;
   const blob = new Blob([JSON.stringify(state.results, null, 2) + '\n'], { type: 'application/json' });
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob);
@@ -159,12 +353,18 @@ function download(): void {
 }
 
 async function load(file: File): Promise<void> {
-  const r = loadResults(await file.text(), file.name);
-  state.results = r;
-  for (const id of ['plot-loss', 'plot-acc', 'plot-param-loss', 'plot-param-acc']) $(id).replaceChildren();
-  await renderAll(r);
+  const r = loadResults(await file.text(), file.name); // a bad file changes nothing on screen
+  const { values, notShown } = formOfResults(r);
+  setFields(values);
+  checkFormNow();
+  steps = new Map();
+  resetPhases();
+  show({ results: r, kind: 'file', name: file.name });
+  requestDraw();
+  await drawnNow();
   const where = r.page ? `this page, ${r.page.transport} transport` : `lbgap ${r.kind} in Node ${r.environment.node}`;
-  setStatus('loaded', `loaded ${file.name}: ${r.spec.net} on ${r.data.train}, ${r.runs.length} runs, ${r.status} (${where}, ${r.environment.kernels} kernels)`);
+  setStatus('loaded', `loaded ${file.name}: ${r.spec.net} on ${r.data.train}, ${r.runs.length} runs, ${r.status} (${where}, ${r.environment.kernels} kernels); its settings are in the form` +
+    (notShown.length ? ` except ${notShown.join(', ')}` : ''));
 }
 
 // --- kernel playground
@@ -192,18 +392,18 @@ async function bench(): Promise<void> {
       }
       gbody.append(tr);
     }
-    const steps = [...await api.stepCost(netSpec('tiny'), [32, 256], 20), ...await api.stepCost(netSpec('F1'), [32, 256], 4)];
+    const stepFigures = [...await api.stepCost(netSpec('tiny'), [32, 256], 20), ...await api.stepCost(netSpec('F1'), [32, 256], 4)];
     const sbody = $('step').querySelector('tbody')!;
     sbody.replaceChildren();
-    for (const s of steps) {
+    for (const s of stepFigures) {
       const node = nodeRes.step?.rows.find((r) => r.net === s.net && r.batch === s.batch && r.impl === 'in-thread');
       const tr = document.createElement('tr');
-      for (const t of [s.net, String(s.batch), s.msPerStep.toFixed(2), s.samplesPerSecond.toFixed(0), node ? node.samplesPerSecond.toFixed(0) : '–']) {
+      for (const t of [s.net, fmtInt(s.batch), s.msPerStep.toFixed(2), fmtInt(s.samplesPerSecond), node ? fmtInt(node.samplesPerSecond) : '–']) {
         const td = document.createElement('td'); td.textContent = t; tr.append(td);
       }
       sbody.append(tr);
     }
-    state.bench = { gemm, steps };
+    state.bench = { gemm, steps: stepFigures };
     note.textContent = 'GFLOP/s: median of timed sgemm calls, inputs resident in Wasm memory (as bench/gemm.bench.mjs). ' +
       (nodeRes.gemm ? `Node figures: ${nodeRes.gemm.machine?.cpu ?? 'this machine'}, Node ${nodeRes.gemm.machine?.node ?? ''} (bench/results/gemm.json at build time).`
         : 'No Node figures were bundled: run `npm run bench:gemm` (and `npm run bench:step`), then `npm run build:web`.');
@@ -219,41 +419,55 @@ async function bench(): Promise<void> {
 
 // --- wiring
 async function init(): Promise<void> {
+  buildForm();
+  resetPhases();
+  // URL parameters preset the form (?net=tiny&trainSamples=512&…&autostart=1).
+  const q = fromQuery(location.search);
+  setFields(q.values);
+  // The paper's LB is 10% of the training set: follow the training-set size unless set.
+  let lbEdited = q.values.lbBatch !== undefined;
+  form.addEventListener('input', (ev) => {
+    const t = ev.target as HTMLInputElement;
+    if (t.name === 'lbBatch') lbEdited = true;
+    if (t.name === 'trainSamples' && !lbEdited && Number.isFinite(Number(t.value))) field('lbBatch').value = String(Math.max(1, Math.round(Number(t.value) / 10)));
+    checkFormNow();
+    if (t.name === 'net') probeCost().catch((e) => console.warn('step-cost probe failed', e));
+  });
+  form.addEventListener('submit', (ev) => ev.preventDefault());
+  checkFormNow();
+
   k = await loadKernels();
   const isolated = self.crossOriginIsolated === true;
   state.mode = isolated && typeof SharedArrayBuffer !== 'undefined' ? 'shared' : 'transfer';
   const env = $('env');
   env.classList.add(state.mode);
-  env.textContent = `Kernels: ${k.info.build}${k.info.relaxedSupported ? '' : ' (no relaxed SIMD here)'} · ${navigator.hardwareConcurrency ?? 1} cores · ` +
+  env.textContent = `Kernels: ${k.info.build}${k.info.relaxedSupported ? '' : ' (no relaxed SIMD here)'} · ${fmtInt(navigator.hardwareConcurrency ?? 1)} cores · ` +
     (state.mode === 'shared'
       ? 'cross-origin isolated: workers share one WebAssembly.Memory (SharedArrayBuffer + Atomics barriers)'
       : 'not cross-origin isolated: workers use the transferable-buffer fallback (gradients are posted to this tab and reduced here)');
   buttons.start.onclick = () => { start().catch(fail); };
   buttons.stop.onclick = () => current?.stop();
-  buttons.resume.onclick = () => { current?.resume(); };
+  buttons.resume.onclick = () => current?.resume();
+  buttons.cancel.onclick = () => current?.cancel();
   buttons.download.onclick = download;
   buttons.bench.onclick = () => { bench().catch(fail); };
   buttons.bench.disabled = false;
-  $<HTMLInputElement>('load').onchange = (ev) => {
-    const f = (ev.target as HTMLInputElement).files?.[0];
-    if (f) load(f).catch(fail);
+  loadInput.onchange = () => {
+    const f = loadInput.files?.[0];
+    loadInput.value = ''; // the same file can be loaded again
+    if (f && !running()) load(f).catch(fail); // (the input is disabled during a run: the run owns the plots)
   };
-  // The paper's LB is 10% of the training set: follow the training-set size unless edited.
-  const form = $<HTMLFormElement>('form');
-  const lb = form.elements.namedItem('lbBatch') as HTMLInputElement;
-  let lbEdited = false;
-  lb.oninput = () => { lbEdited = true; };
-  (form.elements.namedItem('trainSamples') as HTMLInputElement).oninput = (ev) => {
-    if (!lbEdited) lb.value = String(Math.max(1, Math.round(Number((ev.target as HTMLInputElement).value) / 10)));
-  };
-  // URL parameters preset the form (?net=tiny&trainSamples=512&…&autostart=1).
-  const q = new URLSearchParams(location.search);
-  for (const [name, value] of q) {
-    const el = form.elements.namedItem(name) as HTMLInputElement | null;
-    if (el) { el.value = value; if (name === 'lbBatch') lbEdited = true; }
+  // Leaving mid-run loses it: ask first.
+  addEventListener('beforeunload', (ev) => { if (running()) ev.preventDefault(); });
+  let resized = 0;
+  addEventListener('resize', () => { clearTimeout(resized); resized = window.setTimeout(requestDraw, 150); });
+  setStatus('idle', q.unknown.length ? `ready — the address's unknown setting${q.unknown.length > 1 ? 's' : ''} ${q.unknown.join(', ')} ${q.unknown.length > 1 ? 'were' : 'was'} ignored` : 'ready');
+  if (q.autostart) {
+    if (state.form?.spec) buttons.start.click();
+    else setStatus('idle', 'autostart=1: not started — fix the fields marked above');
+  } else {
+    probeCost().catch((e) => console.warn('step-cost probe failed', e));
   }
-  setStatus('idle', 'ready');
-  if (q.get('autostart') === '1') buttons.start.click();
 }
 
 init().catch(fail);

@@ -3,25 +3,11 @@
 // results file loads into the page. The browser-only facts (transport, isolation, workers,
 // user agent, the form) ride along in an extra top-level `page` field the CLI ignores.
 import { resolveSpec, type ExperimentSpec } from '../src/experiments/spec.js';
-import { parseResults, summarize, RESULTS_VERSION, type ResultsFile } from '../src/experiments/results.js';
+import { parseResults, summarize, RESULTS_VERSION, type ResultsFile, type RunRecord } from '../src/experiments/results.js';
 import { allJobs, largeBatch } from '../src/experiments/jobs.js';
+import type { PageSpec } from './form_rules.js';
 
-/** What the form holds. */
-export interface PageSpec {
-  net: 'tiny' | 'F1';
-  data: 'mnist' | 'synthetic';
-  trainSamples: number;
-  testSamples: number;
-  sbBatch: number;
-  lbBatch: number;
-  epochs: number;
-  seeds: number[];
-  lr: number;
-  workersPerRun: number;
-  /** Training samples the sharpness loss and the parametric plot's training curve use. */
-  analysisSamples: number;
-  sharpnessIterations: number;
-}
+export type { PageSpec } from './form_rules.js';
 
 export interface PageInfo {
   form: PageSpec | null;
@@ -32,6 +18,13 @@ export interface PageInfo {
 }
 
 export type PageResults = ResultsFile & { page?: PageInfo };
+
+/**
+ * A run as the page records it: `status` 'diverged' (with `note` saying where) when its loss
+ * became NaN/Inf — its history holds the epochs before that, and nothing was measured on it
+ * (the same fields `lbgap reproduce` writes; older readers ignore them).
+ */
+export type PageRun = RunRecord & { status?: 'ok' | 'diverged' | 'not-improved'; note?: string };
 
 /** The experiment spec of a page run: the paper's protocol shrunk to the form's sizes. */
 export function experimentSpec(p: PageSpec): ExperimentSpec {
@@ -65,9 +58,9 @@ export function newResults(spec: ExperimentSpec, data: { train: string; trainSam
   };
 }
 
-/** Recomputes the summary rows (mean ± std over seeds) from the runs. */
+/** Recomputes the summary rows (mean ± std over seeds) from the finished runs that did not diverge. */
 export function refreshSummary(r: ResultsFile): void {
-  r.final = summarize(r.runs.filter((x) => r.done.includes(x.job)));
+  r.final = summarize((r.runs as PageRun[]).filter((x) => r.done.includes(x.job) && x.status !== 'diverged'));
 }
 
 /** A results file the page cannot draw: names the file and the field. */

@@ -5,55 +5,28 @@
 // under `lbgap serve` (shared-memory workers) and the transfer fallback works without it,
 // including stop and resume.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { defaultPageRoot, startServe, type ServeHandle } from '../../src/cli/serve_command.js';
-import type { Io } from '../../src/cli/io.js';
+import type { Browser } from 'playwright-core';
+import type { ServeHandle } from '../../src/cli/serve_command.js';
 import { launchChromium } from './chromium.js';
 import { parseResults, type ResultsFile } from '../../src/experiments/results.js';
 import { renderReport } from '../../src/experiments/report.js';
+import { servePage, state, svgMarks, tableRows, waitStatus, type PageState } from './page_helpers.js';
 
 // The e2e run's screenshot (docs/page.png, in the README, is made by `npm run screenshot:web`).
 const shots = fileURLToPath(new URL('../../test-results/', import.meta.url));
-const quiet: Io = { out: () => {}, err: () => {} };
-
-interface PageState {
-  status: string; error: string | null; mode: string | null; renders: number;
-  results: ResultsFile & { page: { transport: string; crossOriginIsolated: boolean; workersPerRun: number } } | null;
-  bench: { gemm: { gflops: number }[]; steps: { samplesPerSecond: number }[] } | null;
-}
-
-const state = (page: Page) => page.evaluate(() => (window as unknown as { __lbgapPage: PageState }).__lbgapPage);
-
-async function waitStatus(page: Page, want: string[], timeout = 100_000): Promise<PageState> {
-  await page.waitForFunction((w) => {
-    const s = (window as unknown as { __lbgapPage?: { status: string } }).__lbgapPage;
-    return !!s && (w.includes(s.status) || s.status === 'error');
-  }, want, { timeout });
-  const s = await state(page);
-  expect(s.error, 'page error').toBeNull();
-  expect(want).toContain(s.status);
-  return s;
-}
-
-/** Number of <svg> elements with drawn marks (lines/points are <path>s) in a plot container. */
-const svgMarks = (page: Page, id: string) => page.evaluate((i) => {
-  const svg = document.querySelector(`#${i} svg`);
-  return svg ? svg.querySelectorAll('path').length : 0;
-}, id);
 
 const TINY = 'net=tiny&data=mnist&trainSamples=512&testSamples=256&sbBatch=64&lbBatch=256&epochs=2&analysisSamples=256&sharpnessIterations=2&workersPerRun=2';
 
 describe('the page in headless Chromium', () => {
   let isolated: ServeHandle, open: ServeHandle, browser: Browser;
   beforeAll(async () => {
-    if (!existsSync(defaultPageRoot() + 'index.html')) throw new Error(`${defaultPageRoot()}index.html is missing: run \`npm run build:web\` (part of \`npm run build\`) first`);
-    isolated = await startServe({ port: 0, host: '127.0.0.1' }, quiet, { handleSignals: false });
-    open = await startServe({ port: 0, host: '127.0.0.1', 'no-isolation': true }, quiet, { handleSignals: false });
+    isolated = await servePage();
+    open = await servePage(false);
     browser = await launchChromium();
   });
   afterAll(async () => {
@@ -86,7 +59,7 @@ describe('the page in headless Chromium', () => {
     expect(s.results!.status).toBe('complete');
     expect(s.results!.final.map((r) => r.setting)).toEqual(['SB', 'LB']);
     for (const id of ['plot-loss', 'plot-acc', 'plot-param-loss', 'plot-param-acc']) expect(await svgMarks(page, id), id).toBeGreaterThan(4);
-    const rows = await page.$$eval('#summary tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    const rows = await tableRows(page);
     expect(rows).toHaveLength(2);
     for (const r of rows) for (const cell of r.slice(2)) expect(cell).toMatch(/^\d/);
 
@@ -156,7 +129,7 @@ describe('the page in headless Chromium', () => {
       expect(await page.textContent('#status')).toContain('lbgap reproduce in Node');
       expect(loaded.results!.runs).toEqual(cli.runs);
       for (const id of ['plot-loss', 'plot-acc', 'plot-param-loss', 'plot-param-acc']) expect(await svgMarks(page, id), id).toBeGreaterThan(4);
-      const rows = await page.$$eval('#summary tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+      const rows = await tableRows(page);
       expect(rows.map((r) => r.slice(0, 2))).toEqual([['SB seed 3', '64'], ['LB seed 3', '256'], ['SB seed 4', '64'], ['LB seed 4', '256'],
         ['SB mean ± std (2 seeds)', '64'], ['LB mean ± std (2 seeds)', '256']]);
       expect(rows[0][4]).toBe(cli.runs[0].final.sharpness[0].phi.toFixed(3));
@@ -185,14 +158,16 @@ describe('the page in headless Chromium', () => {
     expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(false);
     expect(s0.mode).toBe('transfer');
     expect(await page.textContent('#env')).toContain('transferable-buffer fallback');
-    // A bad form value is a clear error naming the field, and nothing starts.
+    // A bad form value is shown beside its field as it is typed, in the label's words, and Start waits for a good one.
     await page.fill('input[name=lbBatch]', '5000');
-    await page.click('#start');
-    await page.waitForFunction(() => (window as unknown as { __lbgapPage: PageState }).__lbgapPage.status === 'error');
-    expect(await page.textContent('#status')).toContain('ExperimentOptionError: lbBatch: must be an integer in [1, 4096], got 5000');
+    expect(await page.textContent('#msg-lbBatch')).toBe('LB batch must be a whole number from 1 to 4,096 (the training samples); got 5000');
+    expect(await page.getAttribute('input[name=lbBatch]', 'aria-invalid')).toBe('true');
+    expect(await page.isDisabled('#start')).toBe(true);
     await page.fill('input[name=lbBatch]', '512');
+    expect(await page.textContent('#msg-lbBatch')).toBe('');
     await page.click('#start');
-    await page.waitForFunction(() => document.querySelector('#progress')!.textContent !== '');
+    await page.waitForFunction(() => ((window as unknown as { __lbgapPage: PageState }).__lbgapPage.phases?.training?.fraction ?? 0) > 0);
+    expect(await page.textContent('#status')).toMatch(/^training: (SB seed 0: epoch 1\/3, step \d+\/128|LB seed 0: epoch 1\/3, step \d+\/8), batch loss \d/);
     await page.click('#stop');
     const stopped = await waitStatus(page, ['stopped']);
     const epochsAtStop = stopped.results!.runs.map((r) => r.phases[0].history.length);

@@ -3,7 +3,10 @@
 // the field of every kind of corruption the page would otherwise draw wrongly.
 import { describe, expect, it } from 'vitest';
 import { parseResults } from '../../src/experiments/results.js';
-import { checkSpec, ExperimentOptionError } from '../../web/experiment.js';
+import { checkForm, checkSpec, estimateSeconds, ExperimentOptionError, formOfResults, fromQuery, rawOf, toQuery } from '../../web/form_rules.js';
+import { fmtDuration, fmtInt, fmtLoss, fmtPct, fmtPhi } from '../../web/format.js';
+import { PhaseClock } from '../../web/phase_clock.js';
+import { curvesText, parametricText } from '../../web/plot_text.js';
 import { experimentSpec, loadResults, newResults, ResultsFormatError, type PageSpec } from '../../web/results.js';
 
 const form: PageSpec = {
@@ -62,18 +65,103 @@ describe('page results', () => {
 
   it('checkSpec rejects bad form values by field name', () => {
     const bad: [Partial<PageSpec>, string][] = [
-      [{ lbBatch: 513 }, 'lbBatch: must be an integer in [1, 512], got 513'],
-      [{ epochs: 0 }, 'epochs: must be an integer in [1, 1000], got 0'],
-      [{ seeds: [1, 1] }, 'seeds: must be distinct, got 1, 1'],
-      [{ seeds: [] }, 'seeds: give at least one seed'],
-      [{ lr: 0 }, 'lr: must be a positive number, got 0'],
-      [{ trainSamples: 70000 }, 'trainSamples: must be an integer in [1, 60000], got 70000'],
-      [{ analysisSamples: NaN }, 'analysisSamples: must be an integer in [1, 512], got NaN'],
+      [{ lbBatch: 513 }, 'lbBatch: LB batch must be a whole number from 1 to 512 (the training samples); got 513'],
+      [{ epochs: 0 }, 'epochs: Epochs must be a whole number from 1 to 1,000; got 0'],
+      [{ seeds: [1, 1] }, 'seeds: Seeds must be distinct; 1 appears twice'],
+      [{ seeds: [] }, 'seeds: Seeds: give at least one whole number, or several separated by commas (0,1,2)'],
+      [{ lr: 0 }, 'lr: Adam lr must be a number above 0 (e.g. 0.001); got 0'],
+      [{ trainSamples: 70000 }, 'trainSamples: Training samples must be a whole number from 1 to 60,000 (MNIST has 60,000); got 70000'],
+      [{ analysisSamples: NaN }, 'analysisSamples: Sharpness sample must be a whole number from 1 to 60,000; got NaN'],
+      [{ analysisSamples: 600 }, 'analysisSamples: Sharpness sample must be at most the 512 training samples; got 600'],
     ];
     expect(() => checkSpec(form)).not.toThrow();
     for (const [patch, msg] of bad) {
       expect(() => checkSpec({ ...form, ...patch }), msg).toThrow(ExperimentOptionError);
       expect(() => checkSpec({ ...form, ...patch })).toThrow(msg);
     }
+  });
+});
+
+describe('the page form, as typed', () => {
+  const raw = rawOf(form);
+  it('errors use the label’s words, one per field, and block the run', () => {
+    const c = checkForm({ ...raw, lbBatch: '5000', epochs: '', seeds: '0, x', lr: '-1', net: 'C9' });
+    expect(c.spec).toBeNull();
+    expect(c.errors).toEqual({
+      net: 'Network must be one of tiny, F1; got "C9"',
+      lbBatch: 'LB batch must be a whole number from 1 to 512 (the training samples); got 5000',
+      epochs: 'Epochs is empty: give a whole number from 1 to 1,000',
+      seeds: 'Seeds must be whole numbers from 0 to 4,294,967,294, separated by commas; got "x"',
+      lr: 'Adam lr must be a number above 0 (e.g. 0.001); got -1',
+    });
+    expect(checkForm({ ...raw, trainSamples: '1.5' }).errors.trainSamples).toBe('Training samples must be a whole number from 1 to 60,000 (MNIST has 60,000); got 1.5');
+    expect(checkForm(raw)).toEqual({ spec: form, errors: {}, warnings: [] });
+  });
+
+  it('warns (without blocking) for SB ≥ LB, more workers than cores, a sample larger than the set, and a long run', () => {
+    const cost = { net: 'tiny' as const, samplesPerSecond: [{ batch: 32, value: 1000 }, { batch: 256, value: 4000 }] };
+    const c = checkForm({ ...raw, sbBatch: '300', lbBatch: '256', workersPerRun: '2', analysisSamples: '1000', epochs: '1000' }, { cores: 2, cost });
+    expect(c.spec).not.toBeNull();
+    expect(c.spec!.analysisSamples).toBe(512);
+    expect(c.warnings.map((w) => w.field)).toEqual(['sbBatch', 'analysisSamples', 'workersPerRun', 'epochs']);
+    expect(c.warnings[0].text).toBe('SB batch (300) is not smaller than LB batch (256): the “small-batch” run is the large one');
+    expect(c.warnings[2].text).toBe('2 runs × 2 workers = 4 workers on 2 cores: they share cores, so the run is slower (the results are the same)');
+    expect(c.warnings[3].text).toMatch(/^a long run: about \d+ min \d\d s \(training .*\) at the measured [\d,]+ samples\/s/);
+    // The estimate: SB and LB share the 2 cores here, so their epochs add up.
+    const e = estimateSeconds({ ...form, epochs: 10, workersPerRun: 1 }, { cores: 2, cost });
+    const epoch = (rate: number) => 512 / rate + (512 + 256) / (3 * 4000);
+    expect(e.training).toBeCloseTo(2 * 10 * Math.max(epoch(1000 + (Math.log(64) - Math.log(32)) / (Math.log(256) - Math.log(32)) * 3000), epoch(4000)), 9);
+    expect(checkForm(raw, { cores: 2, cost }).warnings).toEqual([]);
+  });
+
+  it('the address holds the fields that differ from the defaults, and reads them back', () => {
+    const q = toQuery({ ...checkDefaults(), net: 'F1', epochs: '10', seeds: '0,1' });
+    expect(q).toBe('net=F1&epochs=10&seeds=0%2C1');
+    expect(fromQuery(`?${q}&autostart=1&colour=red`)).toEqual({ values: { net: 'F1', epochs: '10', seeds: '0,1' }, unknown: ['colour'], autostart: true });
+  });
+
+  it('a loaded file’s settings come back as the form (page file: its form; CLI file: its spec)', () => {
+    const r = fileWithOneRun();
+    expect(formOfResults(r)).toEqual({ values: raw, notShown: [] });
+    const cli = { ...r, page: undefined, spec: { ...r.spec, lb: null, net: 'C1' as const } };
+    const f = formOfResults(cli);
+    expect(f.values).toMatchObject({ trainSamples: '512', lbBatch: '51', sbBatch: '64', seeds: '0,1', analysisSamples: '128', sharpnessIterations: '3' });
+    expect(f.values.net).toBeUndefined();
+    expect(f.notShown).toEqual(['network C1']);
+  });
+});
+
+function checkDefaults() {
+  return rawOf({ net: 'tiny', data: 'mnist', trainSamples: 6000, testSamples: 2000, sbBatch: 256, lbBatch: 600, epochs: 5, seeds: [0], lr: 0.001, workersPerRun: 1, analysisSamples: 1000, sharpnessIterations: 10 });
+}
+
+describe('the page’s formats, progress and plot text', () => {
+  it('formats numbers one way everywhere', () => {
+    expect([fmtInt(60000), fmtPct(0.97314), fmtPct(null), fmtLoss(0.412345), fmtLoss(2.302585), fmtPhi(0.12345), fmtPhi(12.345)])
+      .toEqual(['60,000', '97.31 %', '–', '0.4123', '2.303', '0.123', '12.3']);
+    expect([fmtDuration(4.26), fmtDuration(42.4), fmtDuration(185), fmtDuration(7800), fmtDuration(NaN)]).toEqual(['4.3 s', '42 s', '3 min 05 s', '2 h 10 min', '–']);
+  });
+
+  it('a phase’s ETA counts only the time it ran', () => {
+    let t = 0;
+    const c = new PhaseClock('training', 100, () => t);
+    expect(c.view()).toMatchObject({ state: 'waiting', fraction: 0, etaSeconds: null });
+    c.run('a'); t = 2000; c.advance(20);
+    expect(c.view()).toMatchObject({ state: 'running', fraction: 0.2, etaSeconds: 8, seconds: 2 });
+    c.halt('paused'); t = 60_000; // paused for a minute: not counted
+    expect(c.view()).toMatchObject({ state: 'paused', etaSeconds: 8, seconds: 2 });
+    c.run(); t = 62_000; c.advance(20);
+    expect(c.view()).toMatchObject({ fraction: 0.4, etaSeconds: 6, seconds: 4 });
+    c.setTotal(60); // a run diverged: its share will not run
+    expect(c.view().fraction).toBeCloseTo(40 / 60, 12);
+    c.finish('done');
+    expect(c.view()).toMatchObject({ state: 'done', fraction: 1, etaSeconds: 0 });
+  });
+
+  it('each plot has its numbers in words', () => {
+    const r = fileWithOneRun();
+    expect(curvesText(r, 'loss')).toBe('SB (B = 64), seed 0: train cross-entropy 1.000, test 1.100 after epoch 1.');
+    expect(curvesText(r, 'acc')).toBe('SB (B = 64), seed 0: train accuracy 50.00 %, test 40.00 % after epoch 1.');
+    expect(parametricText(r, 'loss')).toBe('Seed 0, 2 points from α = 0 to α = 1: train 1.000 at α = 0 (SB), 2.000 at α = 1 (LB), highest 2.000 at α = 1; test 1.000 at SB, 2.000 at LB, highest 2.000 at α = 1.');
   });
 });

@@ -1,0 +1,230 @@
+// The page's settings: every form field once (its name, the words of its label, its limits),
+// checked from the raw text of the form as the user types. Errors use the label's words
+// ("LB batch must be …") and block Start; warnings (SB ≥ LB, more workers than cores, a long
+// run) do not. The same rules check a PageSpec before a run (checkSpec), and map settings to
+// and from the page URL (?net=F1&epochs=10&autostart=1) and a loaded results file.
+import { largeBatch } from '../src/experiments/jobs.js';
+import type { ResultsFile } from '../src/experiments/results.js';
+import { fmtDuration, fmtInt } from './format.js';
+
+/** What the form holds. */
+export interface PageSpec {
+  net: 'tiny' | 'F1';
+  data: 'mnist' | 'synthetic';
+  trainSamples: number;
+  testSamples: number;
+  sbBatch: number;
+  lbBatch: number;
+  epochs: number;
+  seeds: number[];
+  lr: number;
+  workersPerRun: number;
+  /** Training samples the sharpness loss and the parametric plot's training curve use (at most trainSamples). */
+  analysisSamples: number;
+  sharpnessIterations: number;
+}
+
+export type FieldName = keyof PageSpec;
+
+export const NETS = { tiny: 'tiny (784→32→BN→32→10)', F1: 'F1 (784→5×512 BN→10)' } as const;
+export const DATA = { mnist: 'MNIST', synthetic: 'synthetic (MNIST-shaped)' } as const;
+
+/** The form's fields in order, with the label's words (messages use them) and the defaults. */
+export const FIELDS: { name: FieldName; label: string; value: string }[] = [
+  { name: 'net', label: 'Network', value: 'tiny' },
+  { name: 'data', label: 'Data', value: 'mnist' },
+  { name: 'trainSamples', label: 'Training samples', value: '6000' },
+  { name: 'testSamples', label: 'Test samples', value: '2000' },
+  { name: 'sbBatch', label: 'SB batch', value: '256' },
+  { name: 'lbBatch', label: 'LB batch', value: '600' },
+  { name: 'epochs', label: 'Epochs', value: '5' },
+  { name: 'seeds', label: 'Seeds', value: '0' },
+  { name: 'lr', label: 'Adam lr', value: '0.001' },
+  { name: 'workersPerRun', label: 'Workers per run', value: '1' },
+  { name: 'analysisSamples', label: 'Sharpness sample', value: '1000' },
+  { name: 'sharpnessIterations', label: 'L-BFGS-B iterations', value: '10' },
+];
+export const LABEL = Object.fromEntries(FIELDS.map((f) => [f.name, f.label])) as Record<FieldName, string>;
+
+export type RawForm = Record<FieldName, string>;
+
+export interface Note { field: FieldName | null; text: string }
+
+export interface FormCheck {
+  /** The settings, or null while any field is wrong. */
+  spec: PageSpec | null;
+  /** At most one message per field, in the label's words. */
+  errors: Partial<Record<FieldName, string>>;
+  /** Advice that does not block a run. */
+  warnings: Note[];
+}
+
+/** Training throughput measured in this tab (samples/s of one run with one worker), per batch size. */
+export interface MeasuredCost { net: PageSpec['net']; samplesPerSecond: { batch: number; value: number }[] }
+
+/** What the warnings need to know about this machine. */
+export interface Machine { cores: number; cost: MeasuredCost | null }
+
+/** A run longer than this (seconds, estimated) gets a warning. */
+export const LONG_RUN_SECONDS = 300;
+
+function intRule(raw: string, label: string, min: number, max: number, maxWhy = ''): { value: number; error?: string } {
+  const t = raw.trim();
+  const v = t === '' ? NaN : Number(t);
+  if (t === '') return { value: NaN, error: `${label} is empty: give a whole number from ${fmtInt(min)} to ${fmtInt(max)}${maxWhy}` };
+  if (!Number.isInteger(v) || v < min || v > max) return { value: v, error: `${label} must be a whole number from ${fmtInt(min)} to ${fmtInt(max)}${maxWhy}; got ${t}` };
+  return { value: v };
+}
+
+/** Checks the raw form; `machine` adds the warnings that depend on it. */
+export function checkForm(raw: RawForm, machine: Machine | null = null): FormCheck {
+  const errors: FormCheck['errors'] = {};
+  const warnings: Note[] = [];
+  const int = (name: FieldName, min: number, max: number, why = '') => {
+    const r = intRule(raw[name], LABEL[name], min, max, why);
+    if (r.error) errors[name] = r.error;
+    return r.value;
+  };
+  const net = raw.net.trim(), data = raw.data.trim();
+  if (!(net in NETS)) errors.net = `${LABEL.net} must be one of ${Object.keys(NETS).join(', ')}; got ${JSON.stringify(net)}`;
+  if (!(data in DATA)) errors.data = `${LABEL.data} must be one of ${Object.keys(DATA).join(', ')}; got ${JSON.stringify(data)}`;
+  const trainSamples = int('trainSamples', 1, 60000, ' (MNIST has 60,000)');
+  const testSamples = int('testSamples', 1, 10000, ' (MNIST has 10,000)');
+  const nTrain = errors.trainSamples ? 60000 : trainSamples;
+  const why = errors.trainSamples ? '' : ' (the training samples)';
+  const sbBatch = int('sbBatch', 1, nTrain, why);
+  const lbBatch = int('lbBatch', 1, nTrain, why);
+  const epochs = int('epochs', 1, 1000);
+  const workersPerRun = int('workersPerRun', 1, 64);
+  const analysisRaw = int('analysisSamples', 1, 60000);
+  const sharpnessIterations = int('sharpnessIterations', 1, 100);
+  const lrText = raw.lr.trim(), lr = Number(lrText);
+  if (lrText === '' || !(lr > 0) || !Number.isFinite(lr)) errors.lr = `${LABEL.lr} must be a number above 0 (e.g. 0.001); got ${lrText === '' ? 'nothing' : lrText}`;
+  const seedTexts = raw.seeds.split(',').map((s) => s.trim()).filter(Boolean);
+  const seeds = seedTexts.map(Number);
+  const badSeed = seedTexts.find((s, i) => !Number.isInteger(seeds[i]) || seeds[i] < 0 || seeds[i] > 2 ** 32 - 2);
+  if (seedTexts.length === 0) errors.seeds = `${LABEL.seeds}: give at least one whole number, or several separated by commas (0,1,2)`;
+  else if (badSeed !== undefined) errors.seeds = `${LABEL.seeds} must be whole numbers from 0 to ${fmtInt(2 ** 32 - 2)}, separated by commas; got ${JSON.stringify(badSeed)}`;
+  else {
+    const twice = seeds.find((s, i) => seeds.indexOf(s) !== i);
+    if (twice !== undefined) errors.seeds = `${LABEL.seeds} must be distinct; ${twice} appears twice`;
+  }
+
+  if (!errors.sbBatch && !errors.lbBatch && sbBatch >= lbBatch) {
+    warnings.push({ field: 'sbBatch', text: `${LABEL.sbBatch} (${fmtInt(sbBatch)}) is not smaller than ${LABEL.lbBatch} (${fmtInt(lbBatch)}): the “small-batch” run is the large one` });
+  }
+  const analysisSamples = Math.min(analysisRaw, nTrain);
+  if (!errors.analysisSamples && !errors.trainSamples && analysisRaw > trainSamples) {
+    warnings.push({ field: 'analysisSamples', text: `${LABEL.analysisSamples} (${fmtInt(analysisRaw)}) is more than the ${fmtInt(trainSamples)} training samples: all ${fmtInt(trainSamples)} are used` });
+  }
+  if (machine && !errors.workersPerRun && 2 * workersPerRun > machine.cores) {
+    warnings.push({ field: 'workersPerRun', text: `2 runs × ${workersPerRun} workers = ${2 * workersPerRun} workers on ${machine.cores} cores: they share cores, so the run is slower (the results are the same)` });
+  }
+  const ok = Object.keys(errors).length === 0;
+  const spec: PageSpec | null = ok ? {
+    net: net as PageSpec['net'], data: data as PageSpec['data'], trainSamples, testSamples, sbBatch, lbBatch, epochs, seeds, lr,
+    workersPerRun, analysisSamples, sharpnessIterations,
+  } : null;
+  if (spec && machine?.cost?.net === spec.net) {
+    const est = estimateSeconds(spec, machine);
+    if (est.total > LONG_RUN_SECONDS) {
+      warnings.push({ field: 'epochs', text: `a long run: about ${fmtDuration(est.total)} (training ${fmtDuration(est.training)}, analysis ${fmtDuration(est.analysis)}) at the measured ${fmtInt(est.rate)} samples/s — fewer epochs, samples or seeds make it shorter` });
+    }
+  }
+  return { spec, errors, warnings };
+}
+
+/** Samples/s at batch B, interpolated in log B between the measured batch sizes. */
+function rateAt(cost: MeasuredCost, B: number): number {
+  const pts = cost.samplesPerSecond.slice().sort((a, b) => a.batch - b.batch);
+  if (B <= pts[0].batch) return pts[0].value;
+  for (let i = 1; i < pts.length; i++) {
+    if (B <= pts[i].batch) {
+      const t = (Math.log(B) - Math.log(pts[i - 1].batch)) / (Math.log(pts[i].batch) - Math.log(pts[i - 1].batch));
+      return pts[i - 1].value + t * (pts[i].value - pts[i - 1].value);
+    }
+  }
+  return pts[pts.length - 1].value;
+}
+
+/**
+ * A rough wall-time estimate from the measured step cost: SB and LB train side by side (on
+ * shared cores when there are fewer cores than workers), an evaluation forward pass costs about
+ * a third of a training step per sample, and a φ measurement about 1.5 (maxIter + 2) loss and
+ * gradient evaluations of its sample.
+ */
+export function estimateSeconds(s: PageSpec, m: Machine): { training: number; analysis: number; total: number; rate: number } {
+  const cost = m.cost!;
+  const workers = Math.max(1, Math.min(s.workersPerRun, Math.floor(m.cores / 2)));
+  const shared = 2 * s.workersPerRun > m.cores;
+  const epoch = (B: number) => s.trainSamples / (rateAt(cost, B) * workers) + (s.trainSamples + s.testSamples) / (3 * rateAt(cost, 256) * workers);
+  const perEpoch = shared ? epoch(s.sbBatch) + epoch(s.lbBatch) : Math.max(epoch(s.sbBatch), epoch(s.lbBatch));
+  const training = s.seeds.length * s.epochs * perEpoch;
+  const big = rateAt(cost, 1000);
+  const parametric = (25 * (s.analysisSamples + s.testSamples)) / (3 * big);
+  const sharpness = (8 * 1.5 * (s.sharpnessIterations + 2) * s.analysisSamples) / big;
+  const analysis = s.seeds.length * (parametric + sharpness);
+  return { training, analysis, total: training + analysis, rate: rateAt(cost, s.sbBatch) };
+}
+
+/** An option error of a PageSpec (checkSpec): `option` is the field. */
+export class ExperimentOptionError extends Error {
+  override name = 'ExperimentOptionError';
+  constructor(readonly option: string, message: string) {
+    super(`${option}: ${message}`);
+  }
+}
+
+export function rawOf(s: PageSpec): RawForm {
+  const raw = {} as RawForm;
+  for (const f of FIELDS) raw[f.name] = Array.isArray(s[f.name]) ? (s[f.name] as number[]).join(',') : String(s[f.name]);
+  return raw;
+}
+
+/** Settings given directly (not from the form): the same rules, thrown as ExperimentOptionError. */
+export function checkSpec(s: PageSpec): void {
+  const c = checkForm(rawOf(s));
+  const first = FIELDS.find((f) => c.errors[f.name]);
+  if (first) throw new ExperimentOptionError(first.name, c.errors[first.name]!);
+  if (s.analysisSamples > s.trainSamples) throw new ExperimentOptionError('analysisSamples', `${LABEL.analysisSamples} must be at most the ${fmtInt(s.trainSamples)} training samples; got ${s.analysisSamples}`);
+}
+
+/** URL parameters the page reads besides the fields. */
+export const URL_FLAGS = ['autostart'] as const;
+
+/** The form as URL parameters: only what differs from the defaults. */
+export function toQuery(raw: RawForm): string {
+  const q = new URLSearchParams();
+  for (const f of FIELDS) if (raw[f.name].trim() !== f.value) q.set(f.name, raw[f.name].trim());
+  return q.toString();
+}
+
+/** URL parameters → field values, and the names the page does not know. */
+export function fromQuery(search: string): { values: Partial<RawForm>; unknown: string[]; autostart: boolean } {
+  const q = new URLSearchParams(search);
+  const values: Partial<RawForm> = {};
+  const unknown: string[] = [];
+  for (const [name, value] of q) {
+    if (name in LABEL) values[name as FieldName] = value;
+    else if (!(URL_FLAGS as readonly string[]).includes(name)) unknown.push(name);
+  }
+  return { values, unknown, autostart: q.get('autostart') === '1' };
+}
+
+/**
+ * A results file's settings as form values (a page download carries the form itself; a CLI
+ * file's spec is mapped field by field), and what the form cannot show.
+ */
+export function formOfResults(r: ResultsFile & { page?: { form: PageSpec | null; workersPerRun?: number } }): { values: Partial<RawForm>; notShown: string[] } {
+  if (r.page?.form) return { values: rawOf(r.page.form), notShown: [] };
+  const s = r.spec, notShown: string[] = [];
+  const values: Partial<RawForm> = {
+    trainSamples: String(r.data.trainSamples), testSamples: String(r.data.testSamples), sbBatch: String(s.sb),
+    lbBatch: String(largeBatch(s, r.data.trainSamples)), epochs: String(s.epochs), seeds: s.seeds.join(','), lr: String(s.lr),
+    analysisSamples: String(s.sharpness.sample), sharpnessIterations: String(s.sharpness.maxIter),
+  };
+  if (s.net in NETS) values.net = s.net; else notShown.push(`network ${s.net}`);
+  if (s.data.name in DATA) values.data = s.data.name; else notShown.push(`data ${s.data.name}`);
+  if (r.kind !== 'reproduce') notShown.push(`kind ${r.kind}`);
+  return { values, notShown };
+}
