@@ -4,13 +4,14 @@
 import type { Dataset } from '../data/dataset.js';
 import { densityChart, lineChart, renderSvg, type PlotSpec, type Series } from '../experiments/plot.js';
 import { loadKernels, type Kernels } from '../kernels/index.js';
-import { interpolate, type BnMode } from '../landscape/interpolate.js';
+import { interpolate } from '../landscape/interpolate.js';
 import { networkHessian, networkSharpness } from '../landscape/network.js';
 import { densityCurve, networkHessianDensity } from '../landscape/hvp_density.js';
 import { Model } from '../nn/model.js';
 import { loadCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import { CheckpointError } from '../train/errors.js';
-import { UsageError, defineCommand, defineFlags, parseFlags, usage, type CommandSpec, type FlagValues, type ParsedFlags } from './args.js';
+import { UsageError, defineCommand, defineFlags, type FlagValues, type ParsedFlags } from './args.js';
+import { flagCommand, type Command } from './command.js';
 import type { Io } from './io.js';
 import { DATASETS, defaultData, loadData } from './datasets.js';
 import { prepareOutputFile, writeOutputFile } from './outputs.js';
@@ -168,8 +169,7 @@ const fmt = (v: number) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0
 
 export type SharpnessFlags = FlagValues<typeof SHARPNESS_COMMAND.flags>;
 
-export async function sharpnessCommand(flags: ParsedFlags | SharpnessFlags, io: Io, use: string, status = new StatusLine()): Promise<number> {
-  const f = flags as SharpnessFlags;
+export async function sharpnessCommand(f: SharpnessFlags, io: Io, use: string, status = new StatusLine()): Promise<number> {
   const path = required(f, 'checkpoint', use);
   const eps = parseList('eps', f.eps, use);
   const bad = eps.findIndex((e) => !(e > 0));
@@ -234,8 +234,7 @@ export function interpolationPlot(points: { alpha: number; trainLoss: number; tr
 
 export type InterpolateFlags = FlagValues<typeof INTERPOLATE_COMMAND.flags>;
 
-export async function interpolateCommand(flags: ParsedFlags | InterpolateFlags, io: Io, use: string): Promise<number> {
-  const f = flags as InterpolateFlags;
+export async function interpolateCommand(f: InterpolateFlags, io: Io, use: string): Promise<number> {
   const pa = required(f, 'a', use), pb = required(f, 'b', use);
   const [lo, hi] = parseList('range', f.range, use, 2);
   if (!(hi > lo)) throw new UsageError(`--range: needs LO < HI, got ${f.range}`, use);
@@ -256,7 +255,7 @@ export async function interpolateCommand(flags: ParsedFlags | InterpolateFlags, 
     const started = new Date().toISOString();
     let done = 0;
     const r = interpolate(model, Float32Array.from(a.params), Float32Array.from(b.params), data.train, data.test, {
-      points, range: [lo, hi], bn: f.bn as BnMode, statsSamples, evalBatch: f['eval-batch'],
+      points, range: [lo, hi], bn: f.bn, statsSamples, evalBatch: f['eval-batch'],
       trainLimit: f['train-limit'], testLimit: f['test-limit'],
       onPoint: (p) => io.out(`[${String(++done).padStart(String(points).length)}/${points}] α ${p.alpha.toFixed(3).padStart(7)}  train loss ${fmt(p.trainLoss)} acc ${(100 * p.trainAcc).toFixed(2)}%  test loss ${fmt(p.testLoss!)} acc ${(100 * p.testAcc!).toFixed(2)}%`),
     });
@@ -280,8 +279,7 @@ export async function interpolateCommand(flags: ParsedFlags | InterpolateFlags, 
 
 export type HessianFlags = FlagValues<typeof HESSIAN_COMMAND.flags>;
 
-export async function hessianCommand(flags: ParsedFlags | HessianFlags, io: Io, use: string, status = new StatusLine()): Promise<number> {
-  const f = flags as HessianFlags;
+export async function hessianCommand(f: HessianFlags, io: Io, use: string, status = new StatusLine()): Promise<number> {
   const paths = [required(f, 'checkpoint', use), ...(f.compare === undefined ? [] : f.compare.split(',').map((s) => s.trim()))];
   if (paths.some((p) => p === '')) throw new UsageError(`--compare: empty file name in ${JSON.stringify(f.compare)}`, use);
   if (f.svg !== undefined && f.density !== true) throw new UsageError('--svg needs --density (it plots the eigenvalue densities)', use);
@@ -339,19 +337,8 @@ export async function hessianCommand(flags: ParsedFlags | HessianFlags, io: Io, 
 }
 
 /** The three commands, ready for main.ts's COMMANDS table. */
-export const LANDSCAPE_COMMANDS: { spec: CommandSpec; run(argv: readonly string[], io: Io): Promise<number> }[] = [
-  [SHARPNESS_COMMAND, sharpnessCommand],
-  [INTERPOLATE_COMMAND, interpolateCommand],
-  [HESSIAN_COMMAND, hessianCommand],
-].map(([spec, fn]) => {
-  const s = spec as CommandSpec, run = fn as (f: ParsedFlags, io: Io, use: string) => Promise<number>;
-  return {
-    spec: s,
-    run: (argv: readonly string[], io: Io) => {
-      const fl = parseFlags(argv, s, 'lbgap');
-      const use = usage('lbgap', s);
-      if (fl.help) { io.out(use); return Promise.resolve(0); }
-      return run(fl, io, use);
-    },
-  };
-});
+export const LANDSCAPE_COMMANDS: Command[] = [
+  flagCommand(SHARPNESS_COMMAND, (f, io, use) => sharpnessCommand(f, io, use)),
+  flagCommand(INTERPOLATE_COMMAND, interpolateCommand),
+  flagCommand(HESSIAN_COMMAND, (f, io, use) => hessianCommand(f, io, use)),
+];

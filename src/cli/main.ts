@@ -2,53 +2,20 @@
 // (0 ok, 1 runtime error, 2 usage error, 130 stopped by Ctrl-C). Every failure is one line
 // (see errors.ts); a usage error adds the usage line and where to find the options.
 import { readFileSync } from 'node:fs';
-import { parseFlags, usage, UsageError, type CommandSpec, type ParsedFlags } from './args.js';
+import { UsageError } from './args.js';
+import { fileCommand, flagCommand, PROGRAM, type Command } from './command.js';
 import { userMessage } from './errors.js';
 import { processIo, type Io } from './io.js';
 import { TRAIN_COMMAND, trainCommand } from './train_command.js';
 import { SERVE_COMMAND, serveCommand } from './serve_command.js';
 import { REPRODUCE_COMMAND, reproduceCommand } from './reproduce_command.js';
 import { SWEEP_COMMAND, sweepCommand, WARMSTART_COMMAND, warmstartCommand } from './sweep_command.js';
-import { REPORT_COMMAND, reportCommand, splitPositional } from './report_command.js';
+import { REPORT_COMMAND, reportCommand } from './report_command.js';
 import { MERGE_COMMAND, mergeCommand } from './merge_command.js';
 import { LANDSCAPE_COMMANDS } from './landscape_commands.js';
 import { REMEDIES_COMMAND, remediesCommand } from './remedies_command.js';
 import { BENCH_COMMAND, benchCommand } from './bench_command.js';
 import { didYouMean } from './suggest.js';
-
-const PROGRAM = 'lbgap';
-
-interface Command {
-  spec: CommandSpec;
-  run(argv: readonly string[], io: Io): Promise<number>;
-}
-
-/** A command that parses its flags with its table and prints its help on --help. */
-function flagCommand(spec: CommandSpec, go: (f: ParsedFlags, io: Io, use: string) => Promise<number>): Command {
-  return {
-    spec,
-    run: (argv, io) => {
-      const use = usage(PROGRAM, spec);
-      const f = parseFlags(argv, spec, PROGRAM);
-      if (f.help) { io.out(use); return Promise.resolve(0); }
-      return go(f, io, use);
-    },
-  };
-}
-
-/** A command taking file arguments besides its flags (report, merge). */
-function fileCommand(spec: CommandSpec, go: (f: ParsedFlags, positional: string[], io: Io, use: string) => Promise<number>): Command {
-  return {
-    spec,
-    run: (argv, io) => {
-      const use = usage(PROGRAM, spec);
-      const { flags, positional } = splitPositional(argv, spec);
-      const f = parseFlags(flags, spec, PROGRAM);
-      if (f.help) { io.out(use); return Promise.resolve(0); }
-      return go(f, positional, io, use);
-    },
-  };
-}
 
 const COMMANDS: Command[] = [
   flagCommand(TRAIN_COMMAND, (f, io, use) => trainCommand(f, io, use)),
@@ -57,8 +24,8 @@ const COMMANDS: Command[] = [
   flagCommand(SWEEP_COMMAND, sweepCommand),
   flagCommand(WARMSTART_COMMAND, warmstartCommand),
   flagCommand(REMEDIES_COMMAND, remediesCommand),
-  fileCommand({ ...REPORT_COMMAND, args: REPORT_COMMAND.args ?? 'results.json' }, reportCommand),
-  fileCommand({ ...MERGE_COMMAND, args: MERGE_COMMAND.args ?? 'a.json b.json …' }, mergeCommand),
+  fileCommand(REPORT_COMMAND, reportCommand),
+  fileCommand(MERGE_COMMAND, mergeCommand),
   ...LANDSCAPE_COMMANDS,
   { spec: BENCH_COMMAND, run: (argv, io) => benchCommand(argv, io) },
 ];

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseAndMerge } from '../experiments/merge.js';
 import { writeReport } from '../experiments/report.js';
-import { defineCommand, UsageError, type FlagValues, type ParsedFlags } from './args.js';
+import { defineCommand, UsageError, type FlagValues } from './args.js';
 import type { Io } from './io.js';
 import { prepareOutputFile, writeOutputFile } from './outputs.js';
 import { plural } from './plural.js';
@@ -21,8 +21,7 @@ export const MERGE_COMMAND = defineCommand({
   ],
 });
 
-export async function mergeCommand(flags: ParsedFlags | FlagValues<typeof MERGE_COMMAND.flags>, positional: string[], io: Io, use: string): Promise<number> {
-  const f = flags as FlagValues<typeof MERGE_COMMAND.flags>;
+export async function mergeCommand(f: FlagValues<typeof MERGE_COMMAND.flags>, positional: string[], io: Io, use: string): Promise<number> {
   if (positional.length < 1) throw new UsageError('expects the shards\' results files as arguments', use);
   if (!f.out) throw new UsageError('--out FILE is required', use);
   if (positional.includes(f.out)) throw new UsageError(`--out ${f.out} is one of the files to merge; give a new file`, use);

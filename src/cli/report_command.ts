@@ -4,7 +4,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { figures } from '../experiments/charts.js';
 import { writeReport } from '../experiments/report.js';
 import { parseResults, type ResultsFile } from '../experiments/results.js';
-import { defineCommand, UsageError, type CommandSpec, type FlagValues, type ParsedFlags } from './args.js';
+import { defineCommand, UsageError, type CommandSpec, type FlagValues } from './args.js';
 import type { Io } from './io.js';
 import { prepareOutputDir } from './outputs.js';
 
@@ -32,8 +32,7 @@ export async function prepareReportDir(dir: string, results: ResultsFile, o: { l
   await prepareOutputDir(dir, { label: o.label, force: o.force || own, files: reportFiles(results) });
 }
 
-export async function reportCommand(flags: ParsedFlags | FlagValues<typeof REPORT_COMMAND.flags>, positional: string[], io: Io, use: string): Promise<number> {
-  const f = flags as FlagValues<typeof REPORT_COMMAND.flags>;
+export async function reportCommand(f: FlagValues<typeof REPORT_COMMAND.flags>, positional: string[], io: Io, use: string): Promise<number> {
   if (positional.length !== 1) throw new UsageError(`expects exactly one results file, got ${positional.length}`, use);
   const file = positional[0];
   const results = parseResults(await readFile(file, 'utf8'), file);

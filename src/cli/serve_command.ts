@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mnistDataDir } from '../data/mnist.js';
 import { startStaticServer, type RunningServer } from '../serve/static.js';
-import { defineCommand, type FlagValues, type ParsedFlags } from './args.js';
+import { defineCommand, type FlagValues } from './args.js';
 import type { Io } from './io.js';
 
 export const SERVE_COMMAND = defineCommand({
@@ -44,8 +44,7 @@ export interface ServeHandle {
  * Starts the server and prints its URL. With `handleSignals` (the command's default), SIGINT
  * and SIGTERM close it; embedders and tests pass false and call stop().
  */
-export async function startServe(flags: ServeFlags | ParsedFlags, io: Io, opts: { handleSignals?: boolean } = {}): Promise<ServeHandle> {
-  const f = flags as ServeFlags;
+export async function startServe(f: ServeFlags, io: Io, opts: { handleSignals?: boolean } = {}): Promise<ServeHandle> {
   const port = f.port ?? 8080, host = f.host ?? '127.0.0.1';
   const root = f.root ?? defaultPageRoot();
   if (!existsSync(join(root, 'index.html'))) {
@@ -75,7 +74,7 @@ export async function startServe(flags: ServeFlags | ParsedFlags, io: Io, opts: 
   return { server, stop, stopped };
 }
 
-export async function serveCommand(f: ServeFlags | ParsedFlags, io: Io): Promise<number> {
+export async function serveCommand(f: ServeFlags, io: Io): Promise<number> {
   const h = await startServe(f, io);
   await h.stopped;
   io.out('lbgap serve: stopped');

@@ -14,7 +14,7 @@ import { loadCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import type { EpochMetrics } from '../train/metrics.js';
 import { train } from '../train/train.js';
 import { stderrSink, type ProgressSink } from '../experiments/progress.js';
-import { defineCommand, UsageError, type FlagValues, type ParsedFlags } from './args.js';
+import { defineCommand, UsageError, type FlagValues } from './args.js';
 import type { Io } from './io.js';
 import { DATASETS, defaultData, loadData } from './datasets.js';
 import { prepareOutputFile, writeOutputFile } from './outputs.js';
@@ -144,8 +144,7 @@ export interface TrainCommandOptions {
   progress?: ProgressSink | null;
 }
 
-export async function trainCommand(flags: ParsedFlags | TrainFlags, io: Io, use: string, opts: TrainCommandOptions = {}): Promise<number> {
-  const f = flags as TrainFlags;
+export async function trainCommand(f: TrainFlags, io: Io, use: string, opts: TrainCommandOptions = {}): Promise<number> {
   // Everything that can be refused is refused before any data is loaded or step is taken.
   let resume: Checkpoint | undefined;
   if (f.resume) resume = await loadCheckpoint(f.resume);
