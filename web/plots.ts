@@ -58,7 +58,8 @@ interface Point { run: string; split: string; seed: number; x: number; y: number
 
 const SEED_COLOURS = ['#3b444c', '#7b52ae', '#2a9d8f', '#a0522d', '#6c8ebf'];
 
-interface Layer { filter?: string; mark: object }
+/** `dots`: the per-epoch points, drawn without the line style (so the legend's train/test symbols are lines). */
+interface Layer { filter?: string; mark: object; dots?: boolean }
 
 /** A layered line chart sized to `f.width`, legends below; `extra` layers bring their own data and encoding. */
 function frame(f: Frame, data: Point[], colours: { domain: string[]; range: string[] }, splits: string[], x: object, y: object, lines: Layer[], extra: object[] = []): PlotSpec {
@@ -75,7 +76,10 @@ function frame(f: Frame, data: Point[], colours: { domain: string[]; range: stri
     width: f.width, height: narrow ? 170 : 210,
     autosize: { type: 'fit-x', contains: 'padding' },
     data: { values: data },
-    layer: [...lines.map((l) => ({ ...(l.filter ? { transform: [{ filter: l.filter }] } : {}), mark: l.mark, encoding })), ...extra],
+    layer: [...lines.map((l) => {
+      const { strokeDash: _dash, ...noDash } = encoding;
+      return { ...(l.filter ? { transform: [{ filter: l.filter }] } : {}), mark: l.mark, encoding: l.dots ? noDash : encoding };
+    }), ...extra],
     config: {
       legend: { orient: 'bottom', direction: narrow ? 'vertical' : 'horizontal', columns: narrow ? 1 : 4, labelFontSize: 11, labelLimit: narrow ? 160 : 220 },
       axis: { labelFontSize: 11, titleFontSize: 11 },
@@ -110,10 +114,11 @@ export function curveSpecs(r: ResultsFile, steps: StepLosses | null, f: Omit<Fra
   const splits = SPLITS.filter((s) => loss.some((p) => p.split === s));
   const x = { field: 'x', type: 'quantitative', title: 'epoch', scale: { domain: [0, Math.max(1, epochs)], nice: false }, axis: { tickMinStep: 1, format: 'd' } };
   const perStep: Layer = { filter: `datum.split === '${SPLITS[2]}'`, mark: { type: 'line', strokeWidth: 1, opacity: 0.55, clip: true } };
-  const perEpoch: Layer = { filter: `datum.split !== '${SPLITS[2]}'`, mark: { type: 'line', point: { size: 28 }, strokeWidth: 2, clip: true } };
+  const epochLine: Layer = { filter: `datum.split !== '${SPLITS[2]}'`, mark: { type: 'line', strokeWidth: 2, clip: true } };
+  const epochDots: Layer = { filter: `datum.split !== '${SPLITS[2]}'`, mark: { type: 'point', filled: true, size: 28, clip: true }, dots: true };
   return {
-    loss: frame({ ...f, title: 'Cross-entropy per epoch' }, loss, runColours(runs), splits, x, yAxis('cross-entropy (log scale)', true), [perStep, perEpoch]),
-    acc: frame({ ...f, title: 'Accuracy per epoch' }, acc, runColours(runs), SPLITS.filter((s) => acc.some((p) => p.split === s)), x, yAxis('accuracy (%)', false), [perEpoch]),
+    loss: frame({ ...f, title: 'Cross-entropy per epoch' }, loss, runColours(runs), splits, x, yAxis('cross-entropy (log scale)', true), [perStep, epochLine, epochDots]),
+    acc: frame({ ...f, title: 'Accuracy per epoch' }, acc, runColours(runs), SPLITS.filter((s) => acc.some((p) => p.split === s)), x, yAxis('accuracy (%)', false), [epochLine, epochDots]),
   };
 }
 
@@ -140,9 +145,10 @@ export function parametricSpecs(r: ResultsFile, f: Omit<Frame, 'title'>): { loss
     ],
   };
   const colours = { domain: runs, range: runs.map((_, i) => SEED_COLOURS[i % SEED_COLOURS.length]) };
-  const line: Layer = { mark: { type: 'line', point: { size: 18 }, strokeWidth: 2 } };
+  const line: Layer = { mark: { type: 'line', strokeWidth: 2 } };
+  const dots: Layer = { mark: { type: 'point', filled: true, size: 18 }, dots: true };
   return {
-    loss: frame({ ...f, title: 'Parametric plot: cross-entropy between the minimizers' }, loss, colours, ['train', 'test'], x, yAxis('cross-entropy (log scale)', true), [line], [minimizers]),
-    acc: frame({ ...f, title: 'Parametric plot: accuracy between the minimizers' }, acc, colours, ['train', 'test'], x, yAxis('accuracy (%)', false), [line], [minimizers]),
+    loss: frame({ ...f, title: 'Parametric plot: cross-entropy between the minimizers' }, loss, colours, ['train', 'test'], x, yAxis('cross-entropy (log scale)', true), [line, dots], [minimizers]),
+    acc: frame({ ...f, title: 'Parametric plot: accuracy between the minimizers' }, acc, colours, ['train', 'test'], x, yAxis('accuracy (%)', false), [line, dots], [minimizers]),
   };
 }

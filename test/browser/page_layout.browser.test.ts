@@ -76,7 +76,7 @@ describe('the page layout', () => {
 
     // The address follows the form; a loaded file fills the form and names itself in the plot titles.
     await page.fill('input[name=epochs]', '7');
-    expect(new URL(page.url()).searchParams.get('epochs')).toBe('7');
+    expect(await page.evaluate(() => new URLSearchParams(location.search).get('epochs'))).toBe('7');
     expect(await page.getAttribute('#share', 'href')).toContain('epochs=7');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
     const file = (await download.path())!;
