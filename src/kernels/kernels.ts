@@ -4,7 +4,11 @@ import { Arena } from './arena.js';
 import { KernelRangeError, KernelTypeError } from './errors.js';
 import type { KernelExports } from './exports.js';
 import { compileKernels, instantiateKernels, type BuildChoice, type BuildName, type CompiledKernels } from './load.js';
-import { checkBool, checkF32, checkMatrix, checkNumber, checkSize } from './validate.js';
+import { checkBool, checkConvShape, checkF32, checkMatrix, checkNumber, checkSize } from './validate.js';
+import { controlBytes, resolveThreads, ThreadTeam, type Call } from './threads.js';
+import { convBackwardDataPlan, convBackwardFilterPlan, convChunkRows, convForwardPlan, convThreadBytes, gemmPlan, type ConvShape, type Tiles } from './plans.js';
+
+export type { ConvShape } from './plans.js';
 
 export interface KernelInfo {
   /** The Wasm build in use. */
@@ -13,6 +17,10 @@ export interface KernelInfo {
   relaxedSupported: boolean;
   /** Whether SharedArrayBuffer (and so shared Wasm memory) exists in this realm. */
   sharedMemorySupported: boolean;
+  /** Threads that sgemm and the conv2d* calls run on (1 = the calling thread only). */
+  threads: number;
+  /** Why `threads` has its value (e.g. the fallback to 1 without SharedArrayBuffer). */
+  threadsReason: string;
 }
 
 export interface LoadOptions {
@@ -30,6 +38,14 @@ export interface LoadOptions {
   arena?: { base?: number; limit?: number };
   /** An already compiled module (e.g. posted from the main thread to a worker); skips compilation. */
   compiled?: CompiledKernels;
+  /**
+   * Threads for sgemm and the conv2d* calls (default 1; 'auto' = the machine's cores): the
+   * caller plus threads − 1 helper Workers over one shared memory (the threads build). Calls
+   * stay synchronous and give the same bits for any thread count. Without SharedArrayBuffer
+   * (a page that is not cross-origin isolated) it falls back to 1 and says why in
+   * `info.threadsReason`. Call `close()` to stop the helpers.
+   */
+  threads?: number | 'auto';
 }
 
 interface Region { ptr: number; length: number }
@@ -44,11 +60,17 @@ export class Kernels {
   private aliases = new WeakMap<Float32Array, Region>();
   private heap: Float32Array;
   private work = { ptr: 0, bytes: 0 };
+  private team: ThreadTeam | null = null;
+  private readonly tiles: Tiles;
 
-  constructor(exports: KernelExports, memory: WebAssembly.Memory, info: KernelInfo, range: { base?: number; limit?: number } = {}) {
+  constructor(exports: KernelExports, memory: WebAssembly.Memory, info: Omit<KernelInfo, 'threads' | 'threadsReason'> & Partial<KernelInfo>, range: { base?: number; limit?: number } = {}) {
     this.exports = exports;
     this.memory = memory;
-    this.info = info;
+    this.info = { threads: 1, threadsReason: 'threads: 1 (the default)', ...info };
+    this.tiles = {
+      mr: exports.gemm_f32_mr(), nr: exports.gemm_f32_nr(), kc: exports.gemm_f32_kc(),
+      gemmBytes: (M, N, K) => exports.gemm_f32_workspace_bytes(M, N, K),
+    };
     const heapBase = exports.heap_base();
     const base = range.base ?? heapBase;
     if (base < heapBase) throw new KernelRangeError('arena.base', `${base} overlaps the module's static data (which ends at ${heapBase})`);
@@ -161,9 +183,104 @@ export class Kernels {
     if (M === 0 || N === 0) return;
     this.withArgs([A, B, C], [false, false, true], (pA, pB, pC) => {
       if (pC.overlaps(pA) || pC.overlaps(pB)) throw new KernelRangeError('C', 'must not overlap A or B');
-      const work = this.workspace(this.exports.gemm_f32_workspace_bytes(M, N, K));
-      this.exports.gemm_f32(+transA, +transB, M, N, K, alpha, pA.ptr, lda, pB.ptr, ldb, beta, pC.ptr, ldc, work);
+      if (this.threads === 1) {
+        const work = this.workspace(this.exports.gemm_f32_workspace_bytes(M, N, K));
+        this.exports.gemm_f32(+transA, +transB, M, N, K, alpha, pA.ptr, lda, pB.ptr, ldb, beta, pC.ptr, ldc, work);
+        return;
+      }
+      const work = this.threadWork(this.exports.gemm_f32_workspace_bytes(M, N, K));
+      this.run([gemmPlan({ tA: transA, tB: transB, M, N, K, alpha, A: pA.ptr, lda, B: pB.ptr, ldb, beta, C: pC.ptr, ldc }, this.threads, this.tiles, work)]);
     });
+  }
+
+  /** Threads that sgemm and conv2d* run on (info.threads). */
+  get threads(): number {
+    return this.team?.size ?? 1;
+  }
+
+  /** Scratch for each thread: thread t's block starts at the returned function's value for t. */
+  private threadWork(bytesPerThread: number): (t: number) => number {
+    const each = Math.ceil(bytesPerThread / 64) * 64;
+    const base = this.workspace(each * this.threads);
+    return (t) => base + t * each;
+  }
+
+  private run(rounds: Call[][][]): void {
+    const ex = this.exports as unknown as Record<string, (...a: number[]) => void>;
+    for (const round of rounds) {
+      if (this.team) this.team.run(round);
+      else for (const calls of round) for (const [name, ...args] of calls) ex[name](...args);
+    }
+  }
+
+  /**
+   * y = conv2d(x, w) + bias, NHWC activations x [N][H][W][C], HWIO weights w [KH][KW][C][OC],
+   * y [N][OH][OW][OC], bias [OC] or null; g gives the sizes, strides and top/left padding
+   * (the output size OH×OW fixes the bottom/right padding). By im2col + GEMM, over `threads`.
+   * Same in-place / copy rules as sgemm; y must not overlap x, w or bias.
+   */
+  conv2dForward(x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, g: ConvShape): void {
+    checkConvShape(g);
+    const { N, H, W, C, KH, KW, OC, OH, OW } = g;
+    this.checkLen('x', checkF32('x', x), N * H * W * C);
+    this.checkLen('w', checkF32('w', w), KH * KW * C * OC);
+    this.checkLen('y', checkF32('y', y), N * OH * OW * OC);
+    if (bias !== null) this.checkLen('bias', checkF32('bias', bias), OC);
+    const arrays = bias === null ? [x, w, y] : [x, w, y, bias];
+    this.withArgs(arrays, [false, false, true, false], (px, pw, py, pb) => {
+      for (const [p, name] of [[px, 'x'], [pw, 'w'], [pb, 'bias']] as const) if (p && py.overlaps(p)) throw new KernelRangeError('y', `must not overlap ${name}`);
+      const colBytes = this.colBytes(g), work = this.threadWork(convThreadBytes(g, this.tiles));
+      this.run([convForwardPlan(g, px.ptr, pw.ptr, pb?.ptr ?? 0, py.ptr, this.threads, this.tiles, { work, colBytes })]);
+    });
+  }
+
+  /** dx = ∂(Σ dy·y)/∂x of conv2dForward (overwritten); dx [N][H][W][C], dy [N][OH][OW][OC]. */
+  conv2dBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, g: ConvShape): void {
+    checkConvShape(g);
+    const { N, H, W, C, KH, KW, OC, OH, OW } = g;
+    this.checkLen('dy', checkF32('dy', dy), N * OH * OW * OC);
+    this.checkLen('w', checkF32('w', w), KH * KW * C * OC);
+    this.checkLen('dx', checkF32('dx', dx), N * H * W * C);
+    this.withArgs([dy, w, dx], [false, false, true], (pdy, pw, pdx) => {
+      if (pdx.overlaps(pdy) || pdx.overlaps(pw)) throw new KernelRangeError('dx', 'must not overlap dy or w');
+      const colBytes = this.colBytes(g), work = this.threadWork(convThreadBytes(g, this.tiles));
+      this.run([convBackwardDataPlan(g, pdy.ptr, pw.ptr, pdx.ptr, this.threads, this.tiles, { work, colBytes })]);
+    });
+  }
+
+  /** dw = ∂(Σ dy·y)/∂w of conv2dForward (overwritten); dw is HWIO [KH][KW][C][OC]. */
+  conv2dBackwardFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, g: ConvShape): void {
+    checkConvShape(g);
+    const { N, H, W, C, KH, KW, OC, OH, OW } = g;
+    this.checkLen('x', checkF32('x', x), N * H * W * C);
+    this.checkLen('dy', checkF32('dy', dy), N * OH * OW * OC);
+    this.checkLen('dw', checkF32('dw', dw), KH * KW * C * OC);
+    this.withArgs([x, dy, dw], [false, false, true], (px, pdy, pdw) => {
+      if (pdw.overlaps(px) || pdw.overlaps(pdy)) throw new KernelRangeError('dw', 'must not overlap x or dy');
+      const colBytes = this.colBytes(g), work = this.threadWork(convThreadBytes(g, this.tiles));
+      this.run(convBackwardFilterPlan(g, px.ptr, pdy.ptr, pdw.ptr, this.threads, this.tiles, { work, colBytes }));
+    });
+  }
+
+  private colBytes(g: ConvShape): number {
+    const K = g.KH * g.KW * g.C;
+    return Math.ceil((convChunkRows(K, g.N * g.OH * g.OW, this.tiles.mr) * K * 4) / 64) * 64;
+  }
+
+  private checkLen(name: string, a: Float32Array, need: number): void {
+    const have = this.lengthOf(a);
+    if (have < need) throw new KernelRangeError(name, `too short: needs ${need} elements for this shape, got ${have}`);
+  }
+
+  /** Stops the helper threads (a no-op with one thread). Later sgemm/conv2d* calls throw. */
+  close(): void {
+    this.team?.close();
+  }
+
+  /** @internal Used by loadKernels: starts threads − 1 helpers over this (shared) memory. */
+  async startThreads(module: WebAssembly.Module, threads: number): Promise<void> {
+    const ctl = this.arena.alloc(controlBytes(threads - 1));
+    this.team = await ThreadTeam.start(module, this.memory, this.exports, ctl, threads);
   }
 
   /**
@@ -201,12 +318,20 @@ export class Ptr {
   }
 }
 
-/** Loads and instantiates the kernels with a fresh memory. */
+/** Loads and instantiates the kernels with a fresh memory (shared when threads > 1). */
 export async function loadKernels(options: LoadOptions = {}): Promise<Kernels> {
   const initial = checkSize('initialPages', options.initialPages ?? 256, 1);
   let memory = options.memory;
   if (memory !== undefined && !(memory instanceof WebAssembly.Memory)) throw new KernelTypeError('memory', 'must be a WebAssembly.Memory');
-  const shared = memory !== undefined && typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  const plan = await resolveThreads(options.threads);
+  let shared = memory !== undefined && typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  if (plan.threads > 1 && memory !== undefined && !shared) {
+    throw new KernelRangeError('memory', `threads: ${plan.threads} needs a shared memory (new WebAssembly.Memory({ initial, maximum: 65536, shared: true })); this one is not shared`);
+  }
+  if (plan.threads > 1 && memory === undefined) {
+    memory = new WebAssembly.Memory({ initial, maximum: 65536, shared: true });
+    shared = true;
+  }
   let compiled = options.compiled;
   if (compiled !== undefined) {
     if (!(compiled.module instanceof WebAssembly.Module)) throw new KernelTypeError('compiled.module', 'must be a WebAssembly.Module');
@@ -227,9 +352,13 @@ export async function loadKernels(options: LoadOptions = {}): Promise<Kernels> {
     const have = memory.buffer.byteLength / 65536;
     throw new KernelRangeError(options.memory ? 'memory' : 'initialPages', `${have} page${have === 1 ? '' : 's'} is below the module's minimum${need ? ` of ${need} pages` : ''}`);
   }
-  return new Kernels(exports, memory, {
+  const k = new Kernels(exports, memory, {
     build: compiled.build,
     relaxedSupported: compiled.relaxedSupported,
     sharedMemorySupported: typeof SharedArrayBuffer !== 'undefined',
+    threads: plan.threads,
+    threadsReason: plan.reason,
   }, options.arena);
+  if (plan.threads > 1) await k.startThreads(compiled.module, plan.threads);
+  return k;
 }

@@ -39,3 +39,18 @@ export function describe(v: unknown): string {
   if (typeof v === 'number' || typeof v === 'boolean') return `${typeof v} ${v}`;
   return typeof v;
 }
+
+/** Sizes of a 2-D convolution (see Kernels.conv2dForward): each output window must touch the image. */
+export function checkConvShape(g: unknown): void {
+  if (typeof g !== 'object' || g === null) throw new KernelTypeError('g', `must be an object of conv sizes, got ${describe(g)}`);
+  const s = g as Record<string, unknown>;
+  for (const f of ['N', 'H', 'W', 'C', 'KH', 'KW', 'OC', 'SH', 'SW', 'OH', 'OW']) checkSize(`g.${f}`, s[f], 1);
+  for (const f of ['padT', 'padL']) checkSize(`g.${f}`, s[f], 0);
+  const v = s as Record<string, number>;
+  if (v.padT >= v.KH) throw new KernelRangeError('g.padT', `must be < KH = ${v.KH}, got ${v.padT}`);
+  if (v.padL >= v.KW) throw new KernelRangeError('g.padL', `must be < KW = ${v.KW}, got ${v.padL}`);
+  if ((v.OH - 1) * v.SH - v.padT >= v.H) throw new KernelRangeError('g.OH', `${v.OH} rows: the last window starts at row ${(v.OH - 1) * v.SH - v.padT}, outside H = ${v.H}`);
+  if ((v.OW - 1) * v.SW - v.padL >= v.W) throw new KernelRangeError('g.OW', `${v.OW} columns: the last window starts at column ${(v.OW - 1) * v.SW - v.padL}, outside W = ${v.W}`);
+  const big = (v.N * Math.max(v.H * v.W * v.C, v.OH * v.OW * Math.max(v.OC, v.KH * v.KW * v.C)));
+  if (big > 0x7fffffff) throw new KernelRangeError('g', `tensors of ${big} elements exceed 2^31`);
+}
