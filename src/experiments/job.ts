@@ -333,7 +333,7 @@ async function measure(ctx: JobContext, job: Job, model: Model, phase: PhaseReco
   if (spec.hessian.top > 0) {
     const hs = Math.min(spec.hessian.sample, data.train.n);
     const h = networkHessian(model, data.train, { top: spec.hessian.top, maxIter: Math.min(spec.hessian.maxIter, model.numParams), sample: hs, chunk: Math.min(sh.chunk, hs), sampleSeed: 0, seed: job.seed });
-    hessian = { values: h.eigen.values, iterations: h.eigen.iterations, converged: h.eigen.converged, evaluations: h.eigen.evaluations, seconds: h.eigen.seconds };
+    hessian = { values: h.eigen.values, iterations: h.eigen.iterations, converged: h.eigen.converged, evaluations: h.eigen.evaluations, seconds: h.eigen.seconds, hvp: h.hvp };
     const spent = sharpness.reduce((a, x) => a + (x.space === 'full' ? ctx.costs.phiFull : ctx.costs.phiRandom), 0);
     ctx.progress.event(ctx.costs.measure - spent, `${phase.name} seed ${job.seed}: top Hessian eigenvalue ${h.eigen.values[0].toPrecision(4)} (${h.eigen.seconds.toFixed(1)} s)`);
     await yieldAndCheck(ctx);

@@ -8,7 +8,7 @@ import { PAPER_EPS, PAPER_NETS, PAPER_NUMBERS, PAPER_SUBSPACE, paperRow, type Pa
 import { renderSvg } from './plot.js';
 import { sharpnessKey, type ResultsFile, type Stat, type SummaryRow } from './results.js';
 import { healthSection, optimizerText, remediesTables } from './remedies.js';
-import { deviationsFromPaper } from './spec.js';
+import { deviationsFromPaper, type ExperimentSpec } from './spec.js';
 
 const sig = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(1) : Math.abs(v) >= 0.01 || v === 0 ? v.toFixed(2) : v.toExponential(2));
 // A single seed has no spread: show its value alone, not "± 0.00".
@@ -31,7 +31,7 @@ function epochsRun(res: ResultsFile, setting: string): string {
   const runs = res.runs.filter((r) => r.setting === setting).sort((a, b) => a.seed - b.seed);
   return runs.map((r) => {
     const ph = r.phases[r.phases.length - 1];
-    const why = ph.stoppedBy === 'plateau' ? ' (plateau)' : res.spec.stopping.rule === 'plateau' ? ' (cap)' : '';
+    const why = ph.stoppedBy === 'plateau' ? ' (plateau)' : res.spec.stopping.rule === 'plateau' && res.spec.stopping.minEpochs < res.spec.epochs ? ' (cap)' : '';
     return `${ph.history.length}${why}`;
   }).join(', ');
 }
@@ -47,7 +47,7 @@ function reproduceTables(res: ResultsFile): string[] {
   if (p) accRows.push([pname, paper(p.trainAcc.sb), paper(p.trainAcc.lb), paper(p.testAcc.sb), paper(p.testAcc.lb)]);
   out.push('## Table 2 — accuracy (%)', '', table(['', 'SB train', 'LB train', 'SB test', 'LB test'], accRows), '');
   if (sb || lb) {
-    out.push(`Epochs trained per seed (${res.spec.stopping.rule === 'plateau' ? `plateau rule: no improvement of the training loss by > ${res.spec.stopping.minDelta} for ${res.spec.stopping.patience} epochs${res.spec.stopping.minEpochs > 0 ? `, at least ${res.spec.stopping.minEpochs}` : ''}, cap ${res.spec.epochs}` : `fixed budget of ${res.spec.epochs}`}): SB ${epochsRun(res, 'SB') || '—'}; LB ${epochsRun(res, 'LB') || '—'}.`, '');
+    out.push(`Epochs trained per seed (${stoppingRule(res.spec)}): SB ${epochsRun(res, 'SB') || '—'}; LB ${epochsRun(res, 'LB') || '—'}.`, '');
   }
   const sh = res.spec.sharpness;
   const spaceTable = (space: 'full' | 'random', title: string) => {
@@ -136,6 +136,26 @@ function sweepTable(res: ResultsFile, variable: 'batch' | 'k'): string[] {
 }
 
 /** The report's Markdown. */
+/**
+ * The stopping rule in words. A plateau rule whose floor (minEpochs) is not below the cap is
+ * a fixed budget: it is reported as one, not as "at least 20, cap 2".
+ */
+/** How the report's Hessian-vector products were computed, from the runs' records. */
+function hvpText(res: ResultsFile): string {
+  const methods = new Set(res.runs.filter((r) => r.final.hessian).map((r) => r.final.hessian!.hvp ?? 'unrecorded'));
+  if (methods.size === 1 && methods.has('exact')) return "exact Hessian-vector products (Pearlmutter's R-operator, forward over reverse)";
+  if (methods.size === 1 && methods.has('central-differences')) return 'Hessian-vector products by central differences of gradients';
+  return `Hessian-vector products (method per run: ${[...methods].join(', ')}; files from before lbgap recorded it say 'unrecorded')`;
+}
+
+export function stoppingRule(s: ExperimentSpec): string {
+  const st = s.stopping;
+  const epochs = (n: number) => `${n} epoch${n === 1 ? '' : 's'}`;
+  if (st.rule !== 'plateau' || st.minEpochs >= s.epochs) return `a fixed budget of ${epochs(s.epochs)}`;
+  return `until the training loss has not improved by > ${st.minDelta} for ${epochs(st.patience)}` +
+    `${st.minEpochs > 0 ? `, at least ${st.minEpochs}` : ''} and at most ${epochs(s.epochs)}`;
+}
+
 export function renderReport(res: ResultsFile): string {
   const s = res.spec;
   const title = s.kind === 'reproduce' ? 'SB vs LB reproduction' : s.kind === 'sweep' ? 'Batch-size sweep' : s.kind === 'remedies' ? 'Remedies for large-batch training' : 'Warm-start experiment';
@@ -154,13 +174,13 @@ export function renderReport(res: ResultsFile): string {
   const figs = figures(res);
   out.push('## Figures', '', ...figs.map((f) => `- [${f.title}](${f.file})`), '');
   out.push('## Protocol', '',
-    `- ${s.optimizer.name === 'adam' && s.optimizer.lr === null ? `ADAM (lr ${s.lr}, Keras defaults otherwise)` : optimizerText(s.optimizer, s.lr)}${Object.keys(s.remedies).length ? ` with remedies ${JSON.stringify(s.remedies)}` : ''}, ${s.stopping.rule === 'plateau' ? `until the training loss stops improving (by > ${s.stopping.minDelta} for ${s.stopping.patience} epochs), at least ${s.stopping.minEpochs} and at most ${s.epochs} epochs` : `${s.epochs} epoch${s.epochs === 1 ? '' : 's'}`} per run` +
+    `- ${s.optimizer.name === 'adam' && s.optimizer.lr === null ? `ADAM (lr ${s.lr}, Keras defaults otherwise)` : optimizerText(s.optimizer, s.lr)}${Object.keys(s.remedies).length ? ` with remedies ${JSON.stringify(s.remedies)}` : ''}, ${stoppingRule(s)} per run` +
     (s.kind === 'reproduce' ? `; SB = ${s.sb}, LB = ${s.lb ?? `10% of the training set (${Math.round(res.data.trainSamples / 10)})`}; both runs of a seed start from the same initial weights; the optimizer state is fresh for each.` : '.'),
     `- Data: ${res.data.train} (${res.data.trainSamples}) / ${res.data.test} (${res.data.testSamples}).`,
     `- Accuracy: evaluation mode (BN running statistics) after the last epoch${s.trainEvalSamples !== null ? `; training accuracy on the first ${s.trainEvalSamples} training samples` : ''}.`,
     `- Sharpness φ: L-BFGS-B (${s.sharpness.maxIter} iterations) from y = 0 over the box C_ε; loss = mean cross-entropy over a seeded ${s.sharpness.sample}-sample training subset, BN with the batch statistics of fixed ${s.sharpness.chunk}-sample chunks (running statistics untouched), dropout off; the random manifold A (p = ${s.sharpness.subspace}) is seeded by the run's seed.`,
   );
-  if (s.hessian.top > 0) out.push(`- Top Hessian eigenvalue: Lanczos (≤ ${s.hessian.maxIter} steps) on Hessian-vector products by central differences of gradients, same loss definition, ${s.hessian.sample}-sample subset.`);
+  if (s.hessian.top > 0) out.push(`- Top Hessian eigenvalue: Lanczos (≤ ${s.hessian.maxIter} steps) on ${hvpText(res)}, same loss definition, ${s.hessian.sample}-sample subset.`);
   if (s.kind === 'reproduce' && s.interpolation.points > 0) out.push(`- Parametric plot: ${s.interpolation.points} points of α on [${s.interpolation.range.join(', ')}]; ${res.interpolations[0]?.batchNorm ?? 'BN batch statistics per chunk'}.`);
   if (s.track.enabled) out.push(`- Sharpness during training: φ (full space, ε = ${s.track.eps}, ${s.track.sample}-sample subset) after every epoch${s.track.seeds ? ` of the runs of seed${s.track.seeds.length === 1 ? '' : 's'} ${s.track.seeds.join(', ')}` : ''}.`);
   const dev = deviationsFromPaper(s);

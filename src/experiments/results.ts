@@ -20,7 +20,11 @@ export interface SharpnessRecord {
   seconds: number;
 }
 
-export interface HessianRecord { values: number[]; iterations: number; converged: boolean; evaluations: number; seconds: number }
+export interface HessianRecord {
+  values: number[]; iterations: number; converged: boolean; evaluations: number; seconds: number;
+  /** How H·v was computed (absent in files written before exact products were recorded). */
+  hvp?: 'exact' | 'central-differences';
+}
 
 /** φ measured after an epoch, beside the training loss at that point (the paper's Figure 6). */
 export interface TrackPoint { epoch: number; trainLoss: number; batchLoss: number; phi: number }

@@ -204,7 +204,9 @@ export function deviationsFromPaper(spec: ExperimentSpec): string[] {
   if (spec.seeds.length !== 5) out.push(`${plural(spec.seeds.length, 'seed')} (the paper: 5 trials)`);
   out.push('He-normal initial weights, seeded (the paper: "uniformly distributed random starting points", distribution not stated)');
   if (spec.lr !== 1e-3) out.push(`ADAM learning rate ${spec.lr} (the paper: ADAM; its code uses Keras's default 1e-3)`);
-  const sbRule = spec.stopping.rule === 'plateau'
+  // A plateau floor at or above the cap leaves a fixed budget.
+  const plateau = spec.stopping.rule === 'plateau' && spec.stopping.minEpochs < spec.epochs;
+  const sbRule = plateau
     ? `stopping: when the evaluated training loss has not improved by more than ${spec.stopping.minDelta} for ${plural(spec.stopping.patience, 'epoch')}${spec.stopping.minEpochs > 0 ? `, not before epoch ${spec.stopping.minEpochs}` : ''}, at most ${plural(spec.epochs, 'epoch')} — lbgap's reading of the paper's "until the loss function ceased to improve" (the paper gives no numbers)${spec.stopping.minEpochs > 0 ? `; the floor of ${spec.stopping.minEpochs} epochs (the authors' code trains 20) is there because small-batch runs keep getting flatter after their training loss first levels off — see the φ-during-training figure` : ''}`
     : `a fixed ${plural(spec.epochs, 'epoch')} per run (the paper trains "until the loss function ceased to improve"; its authors' code uses 20 epochs)`;
   if (spec.kind === 'reproduce') {
@@ -212,9 +214,9 @@ export function deviationsFromPaper(spec: ExperimentSpec): string[] {
     if (spec.sb !== 256) out.push(`SB batch ${spec.sb} (the paper: 256)`);
     if (spec.lb !== null && n !== null && spec.lb !== Math.round(n / 10)) out.push(`LB batch ${spec.lb} (the paper: 10% of the training set, ${Math.round(n / 10)})`);
   } else if (spec.kind === 'sweep') {
-    out.push(`${spec.stopping.rule === 'plateau' ? sbRule : `${plural(spec.epochs, 'epoch')} per batch size`} (the paper's Figure 4 trains every batch size for 100 epochs)`);
+    out.push(`${plateau ? sbRule : `${plural(spec.epochs, 'epoch')} per batch size`} (the paper's Figure 4 trains every batch size for 100 epochs)`);
   } else if (spec.kind === 'warmstart') {
-    out.push(`warm start from k ∈ {${spec.warmstartK.join(', ')}} SB epochs, then ${plural(spec.epochs, 'LB epoch')}${spec.stopping.rule === 'plateau' ? ' at most (plateau rule)' : ''} (the paper's Figure 5: 100 SB epochs, k = 1…100, and 100 LB epochs from each)`);
+    out.push(`warm start from k ∈ {${spec.warmstartK.join(', ')}} SB epochs, then ${plural(spec.epochs, 'LB epoch')}${plateau ? ' at most (plateau rule)' : ''} (the paper's Figure 5: 100 SB epochs, k = 1…100, and 100 LB epochs from each)`);
   }
   if (spec.trainEvalSamples !== null) out.push(`training accuracy and loss measured on the first ${spec.trainEvalSamples} training samples only`);
   const sh = spec.sharpness;

@@ -70,7 +70,7 @@ describe('REPORT.md beside the paper', () => {
     expect(md).toContain('| F1 (this run, mnist) | 99.90 | 99.50 | 98.00 | 97.50 |');
     expect(md).toContain('| F1 (paper, MNIST) | 99.66 ± 0.05 | 99.92 ± 0.01 | 98.03 ± 0.07 | 97.81 ± 0.07 |');
     expect(md).toMatch(/this run used p = 20, so its values are not set beside the paper's/);
-    expect(md).toMatch(/Epochs trained per seed \(plateau rule.*\): SB 12 \(plateau\); LB 100 \(cap\)/);
+    expect(md).toMatch(/Epochs trained per seed \(until the training loss has not improved.*\): SB 12 \(plateau\); LB 100 \(cap\)/);
     expect(md).toMatch(/LB seed 0 hit the 100-epoch cap/);
     expect(md).toMatch(/Both SB and LB fit the training set.*the paper's effect — a generalization gap, not an optimization gap/);
   });
