@@ -5,7 +5,7 @@ import { KernelTypeError } from '../kernels/errors.js';
 import type { LabeledSet, Model } from '../nn/model.js';
 import { ModelObjective, type ModelObjectiveInfo, type ModelObjectiveOptions } from './model_objective.js';
 import { checkPoint } from './objective.js';
-import { checkFiniteParams } from './param_layout.js';
+import { checkFiniteParams } from '../nn/param_table.js';
 
 export interface NetworkHvpResult {
   /** ∇²f(x)·v at the model's parameters x. */

@@ -15,7 +15,7 @@ import { HessianOperator, orthogonalize, type HvpMethod, type HvpOptions } from 
 import { ModelObjective, type ModelObjectiveInfo } from './model_objective.js';
 import { checkHvpMethod, HVP_ERROR, HVP_NAME, networkHvpStep } from './network.js';
 import { checkObjective, type Objective } from './objective.js';
-import { checkFiniteParams } from './param_layout.js';
+import { checkFiniteParams } from '../nn/param_table.js';
 import { VecOps, type WVec } from './vec.js';
 
 export interface DensityOptions extends HvpOptions {

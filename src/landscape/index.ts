@@ -20,7 +20,9 @@ export {
 } from './noise_scale.js';
 // Networks (a Model on a data set).
 export { ModelObjective, sampleIndices, type ModelObjectiveOptions, type ModelObjectiveInfo } from './model_objective.js';
-export { paramLayout, describeParam, checkFiniteParams, type ParamSegment, type ParamRole } from './param_layout.js';
+// The parameter table moved to nn (model.paramTensors); these names stay for the public API.
+export { paramLayout, describeParam, checkFiniteParams, type ParamSegment } from '../nn/param_table.js';
+export type { ParamRole } from '../nn/tensors.js';
 export {
   networkSharpness, networkHessian, networkNoiseScale, HVP_ERROR, HVP_NAME,
   type NetworkSharpnessOptions, type NetworkSharpnessResult, type SharpnessEntry,

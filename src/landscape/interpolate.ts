@@ -14,7 +14,7 @@
 import { KernelRangeError, KernelTypeError } from '../kernels/errors.js';
 import { BatchNorm } from '../nn/batchnorm.js';
 import type { LabeledSet, Metrics, Model } from '../nn/model.js';
-import { checkFiniteParams } from './param_layout.js';
+import { checkFiniteParams } from '../nn/param_table.js';
 
 export type BnMode = 'recompute' | 'batch-stats';
 
@@ -85,16 +85,15 @@ export function resolveEvalOptions(train: LabeledSet, opts: EvalAtOptions = {}):
  */
 export function recomputeBnStats(model: Model, ds: LabeledSet, samples: number, batch: number): number {
   model.checkDataset(ds);
-  const bns: { bn: BatchNorm; off: number }[] = [];
-  let off = 0;
-  for (const l of model.layers) {
-    if (l.bufferCount > 0) {
-      if (!(l instanceof BatchNorm)) throw new KernelTypeError('model', `layer ${l.type} holds running state that cannot be recomputed`);
-      if (!(l.momentum > 0)) throw new KernelRangeError('model', `a batch-norm layer has momentum ${l.momentum}: its running statistics never change, so they cannot be re-estimated`);
-      bns.push({ bn: l, off });
-    }
-    off += l.bufferCount;
-  }
+  // Where each BN layer's running mean and variance sit in the buffer vector (its tensor table).
+  const bns: { bn: BatchNorm; mean: number; variance: number }[] = [];
+  model.layers.forEach((l, i) => {
+    if (l.bufferCount === 0) return;
+    if (!(l instanceof BatchNorm)) throw new KernelTypeError('model', `layer ${l.type} holds running state that cannot be recomputed`);
+    if (!(l.momentum > 0)) throw new KernelRangeError('model', `a batch-norm layer has momentum ${l.momentum}: its running statistics never change, so they cannot be re-estimated`);
+    const at = (role: 'running-mean' | 'running-var') => model.bufferTensors.find((t) => t.layer === i && t.role === role)!.offset;
+    bns.push({ bn: l, mean: at('running-mean'), variance: at('running-var') });
+  });
   if (bns.length === 0) return 0;
   const N = Math.min(samples, ds.n), d = model.inputSize;
   // Per layer and channel, f64 accumulators of Σn_b·μ_b, Σ(n_b−1)·v_b, Σn_b·μ_b².
@@ -104,24 +103,24 @@ export function recomputeBnStats(model: Model, ds: LabeledSet, samples: number, 
     model.buffers.view().fill(0);
     model.loss(ds.x.subarray(o * d, (o + b) * d), ds.y.subarray(o, o + b), b, { train: true, dropout: false, updateStats: true });
     const buf = model.buffers.view();
-    bns.forEach(({ bn, off }, li) => {
+    bns.forEach(({ bn, mean, variance }, li) => {
       // After one update from zero: running = m·(batch statistic).
       const m = bn.momentum, C = bn.C, a = acc[li];
       const rows = b * (bn.inShape.reduce((x, y) => x * y, 1) / C);
       for (let c = 0; c < C; c++) {
-        const mu = buf[off + c] / m, v = buf[off + C + c] / m;
+        const mu = buf[mean + c] / m, v = buf[variance + c] / m;
         a.s1[c] += rows * mu; a.s2[c] += rows * mu * mu; a.sv[c] += (rows - 1) * v;
       }
     });
   }
   const buf = model.buffers.view();
-  bns.forEach(({ bn, off }, li) => {
+  bns.forEach(({ bn, mean, variance }, li) => {
     const C = bn.C, a = acc[li];
     const R = N * (bn.inShape.reduce((x, y) => x * y, 1) / C);
     for (let c = 0; c < C; c++) {
       const mu = a.s1[c] / R;
-      buf[off + c] = mu;
-      buf[off + C + c] = R > 1 ? (a.sv[c] + a.s2[c] - R * mu * mu) / (R - 1) : 0;
+      buf[mean + c] = mu;
+      buf[variance + c] = R > 1 ? (a.sv[c] + a.s2[c] - R * mu * mu) / (R - 1) : 0;
     }
   });
   return bns.length;

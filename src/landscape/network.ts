@@ -9,7 +9,7 @@ import { Rng } from '../util/rng.js';
 import { hessianTopEigenvalues, hessianTrace, type EigenResult, type HvpMethod, type TraceResult } from './hessian.js';
 import { ModelObjective, type ModelObjectiveInfo } from './model_objective.js';
 import { measureNoiseScale, type NoiseScaleEstimate } from './noise_scale.js';
-import { checkFiniteParams } from './param_layout.js';
+import { checkFiniteParams } from '../nn/param_table.js';
 import { sharpness, type SharpnessResult } from './sharpness.js';
 import type { LbfgsbStopReason } from './lbfgsb.js';
 

@@ -12,7 +12,7 @@ import { Rng } from '../util/rng.js';
 import {
   checkAlphas, evalAt, linspace, resolveEvalOptions, type BnReport, type EvalAtOptions, type PointMetrics,
 } from './interpolate.js';
-import { checkFiniteParams, paramLayout, type ParamSegment } from './param_layout.js';
+import { checkFiniteParams, type TableTensor } from '../nn/param_table.js';
 
 export interface DirectionOptions {
   seed?: number;
@@ -21,7 +21,7 @@ export interface DirectionOptions {
 }
 
 /** Per-unit Euclidean norms of a weight segment of v (unit of entry i is i % units), f64. */
-export function unitNorms(v: Float32Array, seg: ParamSegment): Float64Array {
+export function unitNorms(v: Float32Array, seg: Pick<TableTensor, 'offset' | 'length' | 'units'>): Float64Array {
   const s = new Float64Array(seg.units);
   for (let i = 0; i < seg.length; i++) { const a = v[seg.offset + i]; s[i % seg.units] += a * a; }
   for (let u = 0; u < seg.units; u++) s[u] = Math.sqrt(s[u]);
@@ -37,7 +37,7 @@ export function filterNormalizedDirection(model: Model, x: Float32Array, options
   if (!Number.isInteger(seed) || seed < 0) throw new KernelRangeError('seed', `must be a non-negative integer, got ${seed}`);
   const rng = new Rng(seed);
   const d = new Float32Array(x.length);
-  for (const seg of paramLayout(model)) {
+  for (const seg of model.paramTensors) {
     if (seg.role !== 'weight') {
       if (biasBn === 'keep') d.set(x.subarray(seg.offset, seg.offset + seg.length), seg.offset);
       continue;

@@ -13,16 +13,20 @@
 // the batch-statistics terms, is discarded), and the inference forward applied to dy with
 // μ = 0, β = 0 gives dx. One row pass more than a dedicated kernel would need.
 import type { Arena } from '../kernels/arena.js';
+import { BatchNormKernels } from '../kernels/bindings/batchnorm.js';
 import type { Layer, LayerContext } from './layer.js';
+import { storeCount, tensorPointers, type TensorDecl } from './tensors.js';
 
 export class BatchNorm implements Layer {
   readonly type = 'batchnorm';
+  readonly tensors: readonly TensorDecl[];
   readonly paramCount: number;
   readonly bufferCount: number;
   readonly outShape: readonly number[];
   /** Channels (the last axis) and rows per sample. */
   readonly C: number;
   private readonly perSample: number;
+  private readonly bn: BatchNormKernels;
   private gamma = 0; private beta = 0; private dgamma = 0; private dbeta = 0;
   private runMean = 0; private runVar = 0;
   private y = 0; private mean = 0; private invstd = 0; private x = 0;
@@ -35,14 +39,22 @@ export class BatchNorm implements Layer {
     this.outShape = inShape;
     this.C = inShape[inShape.length - 1];
     this.perSample = inShape.reduce((a, b) => a * b, 1) / this.C;
-    this.paramCount = 2 * this.C;
-    this.bufferCount = 2 * this.C;
+    const C = this.C;
+    this.tensors = [
+      { name: 'gamma', shape: [C], role: 'gamma' },
+      { name: 'beta', shape: [C], role: 'beta' },
+      { name: 'running_mean', shape: [C], role: 'running-mean' },
+      { name: 'running_var', shape: [C], role: 'running-var' },
+    ];
+    this.paramCount = storeCount(this.tensors, 'params');
+    this.bufferCount = storeCount(this.tensors, 'buffers');
+    this.bn = new BatchNormKernels(ctx.exports, C, momentum, eps);
   }
 
   bind(params: number, grads: number, buffers: number): void {
-    this.gamma = params; this.beta = params + this.C * 4;
-    this.dgamma = grads; this.dbeta = grads + this.C * 4;
-    this.runMean = buffers; this.runVar = buffers + this.C * 4;
+    [this.gamma, this.beta] = tensorPointers(params, this.tensors, 'params');
+    [this.dgamma, this.dbeta] = tensorPointers(grads, this.tensors, 'params');
+    [this.runMean, this.runVar] = tensorPointers(buffers, this.tensors, 'buffers');
   }
 
   init(params: Float32Array, buffers: Float32Array): void {
@@ -55,9 +67,8 @@ export class BatchNorm implements Layer {
     this.mean = arena.alloc(this.C * 4);
     this.invstd = arena.alloc(this.C * 4);
     this.consts = arena.alloc(2 * this.C * 4);
-    const e = this.ctx.exports;
-    e.fill_f32(this.C, 1, this.consts);
-    e.fill_f32(this.C, 0, this.consts + this.C * 4);
+    this.ctx.elementwise.fill(this.consts, 1, this.C);
+    this.ctx.elementwise.fill(this.consts + this.C * 4, 0, this.C);
   }
   release(arena: Arena): void {
     arena.release(this.y); arena.release(this.mean); arena.release(this.invstd); arena.release(this.consts);
@@ -66,35 +77,32 @@ export class BatchNorm implements Layer {
   workspaceBytes(): number { return 0; }
 
   forward(x: number, batch: number, train: boolean): number {
-    const e = this.ctx.exports, rows = batch * this.perSample;
+    const rows = batch * this.perSample;
     this.x = x;
     this.lastRunning = !train;
-    if (train) {
-      e.batchnorm_fwd_train_f32(x, this.gamma, this.beta, this.y, this.mean, this.invstd, this.runMean, this.runVar, rows, this.C, this.momentum, this.eps);
-    } else {
-      e.batchnorm_fwd_infer_f32(x, this.gamma, this.beta, this.runMean, this.runVar, this.y, rows, this.C, this.eps);
-    }
+    if (train) this.bn.forwardTrain(x, this.gamma, this.beta, this.y, this.mean, this.invstd, this.runMean, this.runVar, rows);
+    else this.bn.forwardInfer(x, this.gamma, this.beta, this.runMean, this.runVar, this.y, rows);
     return this.y;
   }
 
   backward(dy: number, spare: number, batch: number, needDx = true): number {
-    const e = this.ctx.exports, rows = batch * this.perSample, C = this.C;
+    const bn = this.bn, rows = batch * this.perSample;
     if (!this.lastRunning) {
       // The kernel always writes dx (it is most of the work and shares the reductions).
-      e.batchnorm_bwd_f32(this.x, dy, this.gamma, this.mean, this.invstd, spare, this.dgamma, this.dbeta, rows, C);
+      bn.backward(this.x, dy, this.gamma, this.mean, this.invstd, spare, this.dgamma, this.dbeta, rows);
       return spare;
     }
-    const zeros = this.consts + C * 4;
+    const zeros = this.consts + this.C * 4;
     this.runningInvstd();
-    e.batchnorm_bwd_f32(this.x, dy, this.gamma, this.runMean, this.invstd, spare, this.dgamma, this.dbeta, rows, C);
-    if (needDx) e.batchnorm_fwd_infer_f32(dy, this.gamma, zeros, zeros, this.runVar, spare, rows, C, this.eps);
+    bn.backward(this.x, dy, this.gamma, this.runMean, this.invstd, spare, this.dgamma, this.dbeta, rows);
+    if (needDx) bn.forwardInfer(dy, this.gamma, zeros, zeros, this.runVar, spare, rows);
     return spare;
   }
 
   /** invstd_run into this.invstd with the inference forward's own f32 rounding: the affine map of a row of ones with γ = 1, μ = β = 0. */
   private runningInvstd(): void {
-    const C = this.C, ones = this.consts, zeros = this.consts + C * 4;
-    this.ctx.exports.batchnorm_fwd_infer_f32(ones, ones, zeros, zeros, this.runVar, this.invstd, 1, C, this.eps);
+    const ones = this.consts, zeros = this.consts + this.C * 4;
+    this.bn.forwardInfer(ones, ones, zeros, zeros, this.runVar, this.invstd, 1);
   }
 
   // R-ops (assembly/batchnorm_rop.ts has the formulas): with batch statistics R(μ) and R(σ²)
@@ -102,8 +110,8 @@ export class BatchNorm implements Layer {
   private vgamma = 0; private vbeta = 0; private hgamma = 0; private hbeta = 0;
   private rx = 0; private ry = 0; private rstat = 0; private racc = 0;
   bindR(dir: number, out: number): void {
-    this.vgamma = dir; this.vbeta = dir + this.C * 4;
-    this.hgamma = out; this.hbeta = out + this.C * 4;
+    [this.vgamma, this.vbeta] = tensorPointers(dir, this.tensors, 'params');
+    [this.hgamma, this.hbeta] = tensorPointers(out, this.tensors, 'params');
   }
   allocateR(arena: Arena, cap: number): void {
     this.ry = arena.alloc(cap * this.perSample * this.C * 4);
@@ -119,16 +127,16 @@ export class BatchNorm implements Layer {
     const rows = batch * this.perSample, running = this.lastRunning;
     if (running) this.runningInvstd();
     this.rx = rx;
-    this.ctx.exports.batchnorm_rfwd_f32(this.x, rx, this.gamma, this.vgamma, this.vbeta, running ? this.runMean : this.mean, this.invstd,
-      this.ry, this.rstat, this.racc, rows, this.C, running ? 0 : 1);
+    this.bn.rForward(this.x, rx, this.gamma, this.vgamma, this.vbeta, running ? this.runMean : this.mean, this.invstd,
+      this.ry, this.rstat, this.racc, rows, !running);
     return this.ry;
   }
 
   rBackward(dy: number, rdy: number, _rspare: number, batch: number): number {
     const rows = batch * this.perSample, running = this.lastRunning;
     if (running) this.runningInvstd();
-    this.ctx.exports.batchnorm_rbwd_f32(this.x, this.rx, dy, rdy, this.gamma, this.vgamma, running ? this.runMean : this.mean, this.invstd,
-      this.rstat, rdy, this.hgamma, this.hbeta, this.racc, rows, this.C, running ? 0 : 1);
+    this.bn.rBackward(this.x, this.rx, dy, rdy, this.gamma, this.vgamma, running ? this.runMean : this.mean, this.invstd,
+      this.rstat, rdy, this.hgamma, this.hbeta, this.racc, rows, !running);
     return rdy;
   }
 }

@@ -3,10 +3,12 @@
 import type { Arena } from '../kernels/arena.js';
 import { heNormal } from './he_init.js';
 import type { Layer, LayerContext } from './layer.js';
+import { storeCount, tensorPointers, type TensorDecl } from './tensors.js';
 import type { Rng } from '../util/rng.js';
 
 export class Dense implements Layer {
   readonly type = 'dense';
+  readonly tensors: readonly TensorDecl[];
   readonly paramCount: number;
   readonly bufferCount = 0;
   readonly inShape: readonly number[];
@@ -17,12 +19,16 @@ export class Dense implements Layer {
   constructor(private readonly ctx: LayerContext, readonly inputs: number, readonly units: number) {
     this.inShape = [inputs];
     this.outShape = [units];
-    this.paramCount = inputs * units + units;
+    this.tensors = [
+      { name: 'weight', shape: [inputs, units], role: 'weight' },
+      { name: 'bias', shape: [units], role: 'bias' },
+    ];
+    this.paramCount = storeCount(this.tensors, 'params');
   }
 
   bind(params: number, grads: number): void {
-    this.w = params; this.b = params + this.inputs * this.units * 4;
-    this.dw = grads; this.db = grads + this.inputs * this.units * 4;
+    [this.w, this.b] = tensorPointers(params, this.tensors, 'params');
+    [this.dw, this.db] = tensorPointers(grads, this.tensors, 'params');
   }
 
   init(params: Float32Array, _buffers: Float32Array, rng: Rng): void {
@@ -34,23 +40,22 @@ export class Dense implements Layer {
   release(arena: Arena): void { arena.release(this.y); this.y = 0; }
 
   workspaceBytes(cap: number): number {
-    const e = this.ctx.exports, I = this.inputs, O = this.units;
-    return Math.max(e.gemm_f32_workspace_bytes(cap, O, I), e.gemm_f32_workspace_bytes(I, O, cap), e.gemm_f32_workspace_bytes(cap, I, O));
+    const gemm = this.ctx.gemm, I = this.inputs, O = this.units;
+    return Math.max(gemm.workspaceBytes(cap, O, I), gemm.workspaceBytes(I, O, cap), gemm.workspaceBytes(cap, I, O));
   }
 
   forward(x: number, batch: number): number {
-    const e = this.ctx.exports, I = this.inputs, O = this.units;
     this.x = x;
-    e.gemm_f32(0, 0, batch, O, I, 1, x, I, this.w, O, 0, this.y, O, this.ctx.work());
-    e.bias_add_f32(this.y, this.b, batch, O);
+    this.ctx.gemm.nn(batch, this.units, this.inputs, x, this.w, this.y, this.ctx.work());
+    this.ctx.elementwise.biasAdd(this.y, this.b, batch, this.units);
     return this.y;
   }
 
   backward(dy: number, spare: number, batch: number, needDx: boolean): number {
-    const e = this.ctx.exports, I = this.inputs, O = this.units, work = this.ctx.work();
-    e.gemm_f32(1, 0, I, O, batch, 1, this.x, I, dy, O, 0, this.dw, O, work);
-    e.bias_grad_f32(dy, this.db, batch, O);
-    if (needDx) e.gemm_f32(0, 1, batch, I, O, 1, dy, O, this.w, O, 0, spare, I, work);
+    const gemm = this.ctx.gemm, I = this.inputs, O = this.units, work = this.ctx.work();
+    gemm.tn(I, O, batch, this.x, dy, this.dw, work);
+    this.ctx.elementwise.biasGrad(dy, this.db, batch, O);
+    if (needDx) gemm.nt(batch, I, O, dy, this.w, spare, work);
     return spare;
   }
 
@@ -60,29 +65,29 @@ export class Dense implements Layer {
   private vw = 0; private vb = 0; private hw = 0; private hb = 0;
   private rx = 0; private ry = 0;
   bindR(dir: number, out: number): void {
-    this.vw = dir; this.vb = dir + this.inputs * this.units * 4;
-    this.hw = out; this.hb = out + this.inputs * this.units * 4;
+    [this.vw, this.vb] = tensorPointers(dir, this.tensors, 'params');
+    [this.hw, this.hb] = tensorPointers(out, this.tensors, 'params');
   }
   allocateR(arena: Arena, cap: number): void { this.ry = arena.alloc(cap * this.units * 4); }
   releaseR(arena: Arena): void { arena.release(this.ry); this.ry = 0; }
 
   rForward(rx: number, batch: number): number {
-    const e = this.ctx.exports, I = this.inputs, O = this.units, work = this.ctx.work();
+    const gemm = this.ctx.gemm, I = this.inputs, O = this.units, work = this.ctx.work();
     this.rx = rx;
-    e.gemm_f32(0, 0, batch, O, I, 1, this.x, I, this.vw, O, 0, this.ry, O, work);
-    e.bias_add_f32(this.ry, this.vb, batch, O);
-    if (rx) e.gemm_f32(0, 0, batch, O, I, 1, rx, I, this.w, O, 1, this.ry, O, work);
+    gemm.nn(batch, O, I, this.x, this.vw, this.ry, work);
+    this.ctx.elementwise.biasAdd(this.ry, this.vb, batch, O);
+    if (rx) gemm.nn(batch, O, I, rx, this.w, this.ry, work, true);
     return this.ry;
   }
 
   rBackward(dy: number, rdy: number, rspare: number, batch: number, needDx: boolean): number {
-    const e = this.ctx.exports, I = this.inputs, O = this.units, work = this.ctx.work();
-    e.gemm_f32(1, 0, I, O, batch, 1, this.x, I, rdy, O, 0, this.hw, O, work);
-    if (this.rx) e.gemm_f32(1, 0, I, O, batch, 1, this.rx, I, dy, O, 1, this.hw, O, work);
-    e.bias_grad_f32(rdy, this.hb, batch, O);
+    const gemm = this.ctx.gemm, I = this.inputs, O = this.units, work = this.ctx.work();
+    gemm.tn(I, O, batch, this.x, rdy, this.hw, work);
+    if (this.rx) gemm.tn(I, O, batch, this.rx, dy, this.hw, work, true);
+    this.ctx.elementwise.biasGrad(rdy, this.hb, batch, O);
     if (needDx) {
-      e.gemm_f32(0, 1, batch, I, O, 1, rdy, O, this.w, O, 0, rspare, I, work);
-      e.gemm_f32(0, 1, batch, I, O, 1, dy, O, this.vw, O, 1, rspare, I, work);
+      gemm.nt(batch, I, O, rdy, this.w, rspare, work);
+      gemm.nt(batch, I, O, dy, this.vw, rspare, work, true);
     }
     return rspare;
   }

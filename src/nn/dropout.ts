@@ -3,9 +3,11 @@
 // the seed, never on chunking or call order. At evaluation it is the identity (returns x).
 import type { Arena } from '../kernels/arena.js';
 import type { Layer, LayerContext } from './layer.js';
+import type { TensorDecl } from './tensors.js';
 
 export class Dropout implements Layer {
   readonly type = 'dropout';
+  readonly tensors: readonly TensorDecl[] = [];
   readonly paramCount = 0;
   readonly bufferCount = 0;
   readonly outShape: readonly number[];
@@ -32,13 +34,13 @@ export class Dropout implements Layer {
   forward(x: number, batch: number, train: boolean, seed: number): number {
     this.trained = train;
     if (!train || this.rate === 0) return x;
-    this.ctx.exports.dropout_fwd_f32(x, this.y, this.mask, batch * this.n, this.rate, seed >>> 0, this.stream);
+    this.ctx.elementwise.dropout(x, this.y, this.mask, batch * this.n, this.rate, seed >>> 0, this.stream);
     return this.y;
   }
 
   backward(dy: number, spare: number, batch: number, needDx: boolean): number {
     if (!this.trained || this.rate === 0) return dy;
-    if (needDx) this.ctx.exports.dropout_bwd_f32(dy, this.mask, spare, batch * this.n);
+    if (needDx) this.ctx.elementwise.maskMul(dy, this.mask, spare, batch * this.n);
     return spare;
   }
 
@@ -50,7 +52,7 @@ export class Dropout implements Layer {
 
   rForward(rx: number, batch: number): number {
     if (!rx || !this.trained || this.rate === 0) return rx;
-    this.ctx.exports.dropout_bwd_f32(rx, this.mask, this.ry, batch * this.n);
+    this.ctx.elementwise.maskMul(rx, this.mask, this.ry, batch * this.n);
     return this.ry;
   }
 

@@ -1,8 +1,10 @@
 // Flatten: NHWC rows are already contiguous, so this only changes the shape; no copy.
 import type { Layer } from './layer.js';
+import type { TensorDecl } from './tensors.js';
 
 export class Flatten implements Layer {
   readonly type = 'flatten';
+  readonly tensors: readonly TensorDecl[] = [];
   readonly paramCount = 0;
   readonly bufferCount = 0;
   readonly outShape: readonly number[];

@@ -2,19 +2,28 @@
 // parameters and gradients are slices of the model's two flat vectors, their activations
 // come from the arena once per batch capacity and are reused every step.
 import type { Arena } from '../kernels/arena.js';
+import type { ElementwiseKernels } from '../kernels/bindings/elementwise.js';
+import type { GemmKernels } from '../kernels/bindings/gemm.js';
 import type { KernelExports } from '../kernels/exports.js';
 import type { Rng } from '../util/rng.js';
+import type { TensorDecl } from './tensors.js';
 
 export interface Layer {
   readonly type: string;
   /** Per-sample shapes. */
   readonly inShape: readonly number[];
   readonly outShape: readonly number[];
-  /** Floats this layer owns in the flat parameter (and gradient) vector. */
+  /**
+   * The tensors this layer owns, in storage order (tensors.ts): trained ones in the flat
+   * parameter (and gradient) vector, running statistics in the buffer vector. The model's
+   * parameter table, and everything that walks parameters, is built from these.
+   */
+  readonly tensors: readonly TensorDecl[];
+  /** Floats this layer owns in the flat parameter (and gradient) vector (the sum over its trained tensors). */
   readonly paramCount: number;
   /** Floats of non-trained state (BN running statistics) in the model's buffer vector. */
   readonly bufferCount: number;
-  /** Byte offsets of this layer's slices; called once, before init. */
+  /** Byte offsets of this layer's slices; called once before init, and again to re-point a model at other vectors. */
   bind(params: number, grads: number, buffers: number): void;
   /** Writes initial parameters/buffers into views of this layer's slices. */
   init(params: Float32Array, buffers: Float32Array, rng: Rng): void;
@@ -55,8 +64,13 @@ export interface Layer {
   rBackward(dy: number, rdy: number, rspare: number, batch: number, needDx: boolean): number;
 }
 
-/** What a layer needs from the model: the raw kernels and the shared scratch. */
+/**
+ * What a layer needs from the model: the kernel bindings shared by all layers, the raw exports
+ * (for binding a family to a layer's own geometry: conv, pooling, batch norm) and the shared scratch.
+ */
 export interface LayerContext {
+  readonly gemm: GemmKernels;
+  readonly elementwise: ElementwiseKernels;
   readonly exports: KernelExports;
   /** Pointer to the model's shared kernel workspace (valid during forward/backward). */
   work(): number;

@@ -1,20 +1,25 @@
 // 2-D max pooling over NHWC. Forward records, per output, the index of the winning input
 // (padding never wins); backward scatters dy through those indices (overlapping windows add).
 import type { Arena } from '../kernels/arena.js';
+import { MaxPoolKernels } from '../kernels/bindings/maxpool.js';
 import type { Layer, LayerContext } from './layer.js';
+import type { TensorDecl } from './tensors.js';
 
 export interface PoolGeometry { KH: number; KW: number; SH: number; SW: number; padT: number; padL: number }
 
 export class MaxPool implements Layer {
   readonly type = 'maxpool';
+  readonly tensors: readonly TensorDecl[] = [];
   readonly paramCount = 0;
   readonly bufferCount = 0;
-  private readonly inSize: number; private readonly outSize: number;
+  private readonly outSize: number;
+  private readonly pool: MaxPoolKernels;
   private y = 0; private argmax = 0;
 
-  constructor(private readonly ctx: LayerContext, readonly inShape: readonly number[], readonly outShape: readonly number[], readonly g: PoolGeometry) {
-    this.inSize = inShape[0] * inShape[1] * inShape[2];
+  constructor(ctx: LayerContext, readonly inShape: readonly number[], readonly outShape: readonly number[], readonly g: PoolGeometry) {
+    const [H, W, C] = inShape, [OH, OW] = outShape;
     this.outSize = outShape[0] * outShape[1] * outShape[2];
+    this.pool = new MaxPoolKernels(ctx.exports, { H, W, C, KH: g.KH, KW: g.KW, SH: g.SH, SW: g.SW, padT: g.padT, padL: g.padL, OH, OW });
   }
 
   bind(): void {}
@@ -27,13 +32,12 @@ export class MaxPool implements Layer {
   workspaceBytes(): number { return 0; }
 
   forward(x: number, batch: number): number {
-    const [H, W, C] = this.inShape, [OH, OW] = this.outShape, g = this.g;
-    this.ctx.exports.maxpool2d_fwd_nhwc(x, this.y, this.argmax, batch, H, W, C, g.KH, g.KW, g.SH, g.SW, g.padT, g.padL, OH, OW);
+    this.pool.forward(x, this.y, this.argmax, batch);
     return this.y;
   }
 
   backward(dy: number, spare: number, batch: number, needDx: boolean): number {
-    if (needDx) this.ctx.exports.maxpool2d_bwd_nhwc(dy, this.argmax, spare, batch * this.outSize, batch * this.inSize);
+    if (needDx) this.pool.backward(dy, this.argmax, spare, batch);
     return spare;
   }
 
@@ -45,7 +49,7 @@ export class MaxPool implements Layer {
 
   rForward(rx: number, batch: number): number {
     if (!rx) return 0;
-    this.ctx.exports.maxpool2d_rfwd_nhwc(rx, this.argmax, this.ry, batch * this.outSize);
+    this.pool.rForward(rx, this.argmax, this.ry, batch);
     return this.ry;
   }
 

@@ -2,6 +2,8 @@
 // memory and all gradients in another (layers hold offsets into them), so optimizers,
 // sharpness and data-parallel reduction each work on the whole model with one kernel call.
 // Activations are allocated once per batch capacity and reused every step.
+import { ElementwiseKernels } from '../kernels/bindings/elementwise.js';
+import { GemmKernels } from '../kernels/bindings/gemm.js';
 import type { Kernels } from '../kernels/kernels.js';
 import { Rng } from '../util/rng.js';
 import { BatchNorm } from './batchnorm.js';
@@ -13,6 +15,7 @@ import { FlatVector } from './flat_vector.js';
 import { Flatten } from './flatten.js';
 import type { Layer, LayerContext } from './layer.js';
 import { MaxPool } from './maxpool.js';
+import { tensorTable, type ParamTensor, type TableTensor } from './param_table.js';
 import { Relu } from './relu.js';
 import { SoftmaxCrossEntropy } from './softmax_xent.js';
 import { resolveSpec, shapeSize, type ModelSpec } from './spec.js';
@@ -94,6 +97,13 @@ export class Model {
   readonly classes: number;
   readonly numParams: number;
   readonly numBuffers: number;
+  /**
+   * Every trained tensor (layer, name, role, shape) and where it sits in `params` (and
+   * `grads`): the one table optimizers' slices, filter normalization and error messages read.
+   */
+  readonly paramTensors: readonly ParamTensor[];
+  /** The same for the buffer vector (BN running statistics). */
+  readonly bufferTensors: readonly TableTensor[];
   readonly params: FlatVector;
   readonly grads: FlatVector;
   /** Non-trained state (BN running statistics), saved in checkpoints. */
@@ -103,6 +113,7 @@ export class Model {
   trainForwards = 0;
 
   private readonly head: SoftmaxCrossEntropy;
+  private readonly elementwise: ElementwiseKernels;
   private readonly widest: number;
   private cap = 0;
   private inputPtr = 0; private labelsPtr = 0;
@@ -128,7 +139,8 @@ export class Model {
     this.spec = JSON.parse(JSON.stringify(spec)) as ModelSpec;
     this.inputShape = spec.input.slice();
     this.inputSize = shapeSize(spec.input);
-    const ctx: LayerContext = { exports: k.exports, work: () => this.workPtr };
+    this.elementwise = new ElementwiseKernels(k.exports);
+    const ctx: LayerContext = { gemm: new GemmKernels(k.exports), elementwise: this.elementwise, exports: k.exports, work: () => this.workPtr };
     let seenOwner = false; // a layer before this one owns its output buffer
     this.layers = resolved.map((r, i) => {
       let layer: Layer;
@@ -148,6 +160,8 @@ export class Model {
     this.widest = Math.max(...resolved.map((r) => Math.max(shapeSize(r.inShape), shapeSize(r.outShape))));
     this.numParams = this.layers.reduce((a, l) => a + l.paramCount, 0);
     this.numBuffers = this.layers.reduce((a, l) => a + l.bufferCount, 0);
+    this.paramTensors = tensorTable(this.layers, 'params') as ParamTensor[];
+    this.bufferTensors = tensorTable(this.layers, 'buffers');
     const arena = k.arena;
     this.params = new FlatVector(k, arena.alloc(this.numParams * 4), this.numParams);
     this.grads = new FlatVector(k, arena.alloc(this.numParams * 4), this.numParams);
@@ -157,12 +171,25 @@ export class Model {
     let p = 0, b = 0;
     const pv = this.params.view(), bv = this.buffers.view();
     this.grads.view().fill(0);
+    this.bindLayers(this.params.ptr, this.grads.ptr);
     for (const l of this.layers) {
-      l.bind(this.params.ptr + p * 4, this.grads.ptr + p * 4, this.buffers.ptr + b * 4);
       l.init(pv.subarray(p, p + l.paramCount), bv.subarray(b, b + l.bufferCount), rng);
       p += l.paramCount; b += l.bufferCount;
     }
     this.dropoutBase = rng.nextU32();
+  }
+
+  /**
+   * Points every layer at a parameter and a gradient vector laid out like `params` (its own at
+   * construction; a worker's shared parameter vector and its gradient slot). The running
+   * statistics stay in this model's `buffers`; `params` and `grads` still name its own vectors.
+   */
+  bindLayers(paramsPtr: number, gradsPtr: number): void {
+    let p = 0, b = 0;
+    for (const l of this.layers) {
+      l.bind(paramsPtr + p * 4, gradsPtr + p * 4, this.buffers.ptr + b * 4);
+      p += l.paramCount; b += l.bufferCount;
+    }
   }
 
   /** The spec this model was built from (JSON-able). */
@@ -251,14 +278,13 @@ export class Model {
     const keepStats = bnBatch && opts.updateStats === false && this.numBuffers > 0;
     let seed = 0;
     if (dropout) seed = opts.seed !== undefined ? opts.seed >>> 0 : mix32(this.dropoutBase, this.trainForwards++);
-    const e = this.k.exports;
     if (keepStats) {
       this.statsScratch ||= this.k.arena.alloc(this.numBuffers * 4);
-      e.copy_f32(this.numBuffers, this.buffers.ptr, this.statsScratch);
+      this.elementwise.copy(this.buffers.ptr, this.statsScratch, this.numBuffers);
     }
     let x = xPtr;
     for (const l of this.layers) x = l.forward(x, batch, l instanceof Dropout ? dropout : l instanceof BatchNorm ? bnBatch : train, seed);
-    if (keepStats) e.copy_f32(this.numBuffers, this.statsScratch, this.buffers.ptr);
+    if (keepStats) this.elementwise.copy(this.statsScratch, this.buffers.ptr, this.numBuffers);
     this.logits = x;
     this.lastBatch = train ? batch : 0;
     return x;
@@ -274,7 +300,7 @@ export class Model {
     const batch = this.lastBatch;
     if (!batch) throw new ModelInputError('backward', 'needs a preceding training-mode forward pass');
     // An outside gradient is copied in: backward ping-pongs between the model's own buffers.
-    if (dlogits !== this.gA) this.k.exports.copy_f32(batch * this.classes, dlogits, this.gA);
+    if (dlogits !== this.gA) this.elementwise.copy(dlogits, this.gA, batch * this.classes);
     this.backpropagate(batch, false);
   }
 
@@ -394,7 +420,7 @@ export class Model {
     let rx = 0;
     for (const l of this.layers) rx = l.rForward(rx, batch);
     const sum = this.head.forwardBackward(logits, this.labelsPtr, this.gA, batch);
-    this.k.exports.softmax_xent_rbwd_f32(logits, rx, this.rA, batch, this.classes, 1 / batch);
+    this.head.rBackward(logits, rx, this.rA, batch);
     let dy = this.gA, spare = this.gB, rdy = this.rA, rspare = this.rB;
     for (let i = this.layers.length - 1; i >= 0; i--) {
       const l = this.layers[i];

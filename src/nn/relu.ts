@@ -3,9 +3,11 @@
 // input was, so relu_bwd gives the same dx.
 import type { Arena } from '../kernels/arena.js';
 import type { Layer, LayerContext } from './layer.js';
+import type { TensorDecl } from './tensors.js';
 
 export class Relu implements Layer {
   readonly type = 'relu';
+  readonly tensors: readonly TensorDecl[] = [];
   readonly paramCount = 0;
   readonly bufferCount = 0;
   readonly outShape: readonly number[];
@@ -25,13 +27,13 @@ export class Relu implements Layer {
 
   forward(x: number, batch: number): number {
     const y = this.inPlace ? x : this.y;
-    this.ctx.exports.relu_fwd_f32(x, y, batch * this.n);
+    this.ctx.elementwise.relu(x, y, batch * this.n);
     this.x = y; // sign of the output equals sign of the input where it matters (> 0)
     return y;
   }
 
   backward(dy: number, _spare: number, batch: number, needDx: boolean): number {
-    if (needDx) this.ctx.exports.relu_bwd_f32(this.x, dy, dy, batch * this.n);
+    if (needDx) this.ctx.elementwise.reluMask(this.x, dy, dy, batch * this.n);
     return dy;
   }
 
@@ -44,12 +46,12 @@ export class Relu implements Layer {
   rForward(rx: number, batch: number): number {
     if (!rx) return 0;
     const ry = this.inPlace ? rx : this.ry;
-    this.ctx.exports.relu_bwd_f32(this.x, rx, ry, batch * this.n);
+    this.ctx.elementwise.reluMask(this.x, rx, ry, batch * this.n);
     return ry;
   }
 
   rBackward(_dy: number, rdy: number, _rspare: number, batch: number, needDx: boolean): number {
-    if (needDx) this.ctx.exports.relu_bwd_f32(this.x, rdy, rdy, batch * this.n);
+    if (needDx) this.ctx.elementwise.reluMask(this.x, rdy, rdy, batch * this.n);
     return rdy;
   }
 }

@@ -15,6 +15,11 @@ export class SoftmaxCrossEntropy {
     return this.exports.softmax_xent_fwd_f32(logits, labels, batch, this.classes);
   }
 
+  /** R-backward (Pearlmutter's R-operator) of forwardBackward along R(logits): writes R(dlogits) of the mean loss. */
+  rBackward(logits: number, rlogits: number, rdlogits: number, batch: number): void {
+    this.exports.softmax_xent_rbwd_f32(logits, rlogits, rdlogits, batch, this.classes, 1 / batch);
+  }
+
   /** Rows whose argmax (lowest index on ties) equals the label. */
   correct(logits: number, labels: number, batch: number): number {
     return this.exports.count_correct_f32(logits, labels, batch, this.classes);

@@ -7,7 +7,7 @@ import type { Kernels } from '../kernels/kernels.js';
 import { checkMoments } from './adam.js';
 import { OptimizerBase } from './base.js';
 import { checkHyper } from './optimizer.js';
-import { checkSlices, type ParamSlice } from './segments.js';
+import { checkSlices, type ParamSlice } from './slices.js';
 
 export interface LambOptions { lr?: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number }
 

@@ -1,5 +1,5 @@
 // LARS (You, Gitman, Ginsburg 2017): layer-wise adaptive rate scaling. For each slice l of the
-// flat vector (a layer's parameters, see segments.ts):
+// flat vector (a layer's parameters, see slices.ts):
 //   ratio_l = trust·‖w_l‖ / (‖g_l‖ + β‖w_l‖)   (1 if ‖w_l‖ or ‖g_l‖ is 0)
 //   v_l = μ·v_l + ratio_l·(g_l + β·w_l);   w_l −= lr·v_l
 // The scaled gradient goes to a scratch vector (the model's gradient is left as it was);
@@ -7,7 +7,7 @@
 import type { Kernels } from '../kernels/kernels.js';
 import { OptimizerBase } from './base.js';
 import { checkHyper } from './optimizer.js';
-import { checkSlices, type ParamSlice } from './segments.js';
+import { checkSlices, type ParamSlice } from './slices.js';
 
 export interface LarsOptions { lr?: number; momentum?: number; weightDecay?: number; trust?: number }
 

@@ -8,7 +8,7 @@ import { Adam } from './adam.js';
 import { Lamb } from './lamb.js';
 import { Lars } from './lars.js';
 import { checkHyper, OptimizerOptionError, type Optimizer } from './optimizer.js';
-import { layerSlices, type SliceGranularity } from './segments.js';
+import { layerSlices, type SliceGranularity } from './slices.js';
 import { Sgd } from './sgd.js';
 
 /** How one option is checked: a number in a range, a boolean, or one of some strings. */
@@ -19,8 +19,8 @@ export type OptionRule =
 
 /** What a factory may need besides kernels and the vector length. */
 export interface OptimizerContext {
-  /** The model whose flat vector is optimized (layer-wise optimizers read its layer table). */
-  model?: Pick<Model, 'layers' | 'numParams'>;
+  /** The model whose flat vector is optimized (layer-wise optimizers read its parameter table). */
+  model?: Pick<Model, 'paramTensors' | 'numParams'>;
 }
 
 export interface OptimizerEntry {
@@ -43,7 +43,7 @@ const moments = { beta1: num(0, 1), beta2: num(0, 1), eps: num(0, 1, true), weig
 const granularity: OptionRule = { kind: 'enum', values: ['layer', 'tensor'] };
 
 function slicesOf(name: string, n: number, options: Record<string, unknown>, ctx: OptimizerContext) {
-  if (!ctx.model) throw new OptimizerOptionError('optimizer', `${JSON.stringify(name)} scales per layer and needs the model (its layer table)`);
+  if (!ctx.model) throw new OptimizerOptionError('optimizer', `${JSON.stringify(name)} scales per layer and needs the model (its parameter table)`);
   if (ctx.model.numParams !== n) throw new OptimizerOptionError('optimizer', `${JSON.stringify(name)} updates the whole vector: n must be the model's ${ctx.model.numParams} parameters, got ${n}`);
   return layerSlices(ctx.model, (options.granularity as SliceGranularity | undefined) ?? 'layer');
 }

@@ -9,7 +9,7 @@
 import type { Dataset } from '../data/dataset.js';
 import type { Model } from '../nn/model.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import type { SliceGranularity } from '../optim/segments.js';
+import type { SliceGranularity } from '../optim/slices.js';
 import { REMEDIES, type AttachEnv, type RemedyContext, type RemedyEntry } from './remedy_registry.js';
 import { LocalBatch, runUpdate, updateProgram, type ParamSide, type StepHooks } from './step.js';
 

@@ -9,7 +9,7 @@ import type { Kernels } from '../kernels/kernels.js';
 import { ProximalTerm } from '../optim/proximal.js';
 import { SamPerturbation } from '../optim/sam.js';
 import { geometricBatchSize, warmupScaledLr } from '../optim/schedule.js';
-import type { SliceGranularity } from '../optim/segments.js';
+import type { SliceGranularity } from '../optim/slices.js';
 import { Rng } from '../util/rng.js';
 import { TrainOptionError } from './errors.js';
 import { GRADIENT, SYNC, type LocalBatch, type ParamSide, type StepHooks, type StepRequest } from './step.js';

@@ -39,11 +39,7 @@ export class ObjectiveService {
     const model = Model.create(k, cfg.spec);
     model.reserve(cfg.chunk);
     // The layers read the ONE shared point; gradients and running statistics stay this worker's own.
-    let p = 0, b = 0;
-    for (const l of model.layers) {
-      l.bind(cfg.pointPtr + p * 4, model.grads.ptr + p * 4, model.buffers.ptr + b * 4);
-      p += l.paramCount; b += l.bufferCount;
-    }
+    model.bindLayers(cfg.pointPtr, model.grads.ptr);
     model.buffers.view().set(cfg.buffers);
     // Allocate the R-operator buffers now (one sample at full capacity), not in the first command.
     const d = model.inputSize;

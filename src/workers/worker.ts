@@ -72,11 +72,7 @@ export class TrainerWorker implements TrainerWorkerApi {
     if (sh) {
       // Re-point every layer at the ONE shared parameter vector and at this worker's slot for
       // its shard gradient (both allocated by the main thread); running statistics stay per worker.
-      let p = 0, b = 0;
-      for (const l of model.layers) {
-        l.bind(sh.paramsPtr + p * 4, sh.shardGradPtrs[cfg.rank] + p * 4, model.buffers.ptr + b * 4);
-        p += l.paramCount; b += l.bufferCount;
-      }
+      model.bindLayers(sh.paramsPtr, sh.shardGradPtrs[cfg.rank]);
       this.paramsPtr = sh.paramsPtr;
       this.slice = sliceRanges(n, cfg.workers)[cfg.rank];
       // Elementwise optimizers update each worker's slice (reduce-scatter); layer-wise ones the whole vector, on rank 0.

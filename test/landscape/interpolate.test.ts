@@ -11,7 +11,7 @@ import { syntheticClassification } from '../../src/data/synthetic.js';
 import { train } from '../../src/train/train.js';
 import { interpolate, lerpParams, linspace, recomputeBnStats } from '../../src/landscape/interpolate.js';
 import { filterNormalizedDirection, surface1d, surface2d, unitNorms } from '../../src/landscape/surface.js';
-import { paramLayout } from '../../src/landscape/param_layout.js';
+import { paramLayout } from '../../src/landscape/index.js';
 
 const trainSet = syntheticClassification({ n: 300, dim: 4, classes: 3, seed: 5, kind: 'teacher', hidden: 8, name: 'teacher/train' });
 const testSet = syntheticClassification({ n: 150, dim: 4, classes: 3, seed: 5, sampleSeed: 77, kind: 'teacher', hidden: 8, name: 'teacher/test' });

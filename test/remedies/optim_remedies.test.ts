@@ -10,7 +10,7 @@ import { OptimizerOptionError, OptimizerStateError } from '../../src/optim/optim
 import { ProximalTerm } from '../../src/optim/proximal.js';
 import { SamPerturbation } from '../../src/optim/sam.js';
 import { geometricBatchSize, warmupScaledLr } from '../../src/optim/schedule.js';
-import { checkSlices, layerSlices } from '../../src/optim/segments.js';
+import { checkSlices, layerSlices } from '../../src/optim/slices.js';
 import { Sgd } from '../../src/optim/sgd.js';
 import { Rng } from '../../src/util/rng.js';
 import { lambStepRef, larsStepRef } from './ref.js';
