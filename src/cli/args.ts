@@ -3,6 +3,8 @@
 // values, so commands read `f.batch` as a number without casts. Syntax: `--flag value`,
 // `--flag=value`, boolean `--flag` / `--no-flag` / `--flag=false`, `--help`/`-h`. Unknown
 // flags (with "did you mean"), bad values and stray positional arguments are usage errors.
+// Renamed flags keep their old spelling as a deprecated alias: accepted, with a warning that
+// names the new one.
 import { didYouMean } from './suggest.js';
 
 export type FlagType = 'int' | 'number' | 'string' | 'boolean' | 'choice';
@@ -21,6 +23,14 @@ export interface FlagSpec {
   minExclusive?: boolean;
   /** The flag must be given (a usage error names it otherwise). */
   required?: boolean;
+  /** Old spellings, still accepted with a deprecation warning naming this flag. */
+  aliases?: readonly string[];
+  /**
+   * A boolean flag that once took a value: `--json FILE` (or `--json=FILE`) is still read as
+   * `--<valueAlias> FILE`, with a deprecation warning. Only for commands without positional
+   * arguments, where the token after the flag cannot be anything else.
+   */
+  valueAlias?: string;
 }
 
 export interface CommandSpec {
@@ -107,26 +117,34 @@ function convert(f: FlagSpec, raw: string, use: string): string | number | boole
   }
 }
 
-/** The flag named by `--name`, including `--no-name` for a boolean `name`. */
-function lookup(byName: Map<string, FlagSpec>, name: string): { f: FlagSpec; negated: boolean } | undefined {
-  const f = byName.get(name);
-  if (f) return { f, negated: false };
-  const base = name.startsWith('no-') ? byName.get(name.slice(3)) : undefined;
-  return base?.type === 'boolean' ? { f: base, negated: true } : undefined;
+/** Every name a flag answers to: its own, then its deprecated aliases. */
+function names(f: FlagSpec): string[] {
+  return [f.name, ...(f.aliases ?? [])];
 }
 
-/** Every spelling a user may type for the command's flags (for "did you mean"). */
+/** The flag named by `--name` (or a deprecated alias), including `--no-name` for a boolean `name`. */
+export function lookupFlag(cmd: CommandSpec, name: string): { f: FlagSpec; negated: boolean; alias: boolean } | undefined {
+  const find = (n: string) => cmd.flags.find((f) => names(f).includes(n));
+  const f = find(name);
+  if (f) return { f, negated: false, alias: f.name !== name };
+  const base = name.startsWith('no-') ? find(name.slice(3)) : undefined;
+  return base?.type === 'boolean' ? { f: base, negated: true, alias: base.name !== name.slice(3) } : undefined;
+}
+
+/** Every current spelling a user may type for the command's flags (for "did you mean"). */
 function spellings(cmd: CommandSpec): string[] {
   return cmd.flags.flatMap((f) => (f.type === 'boolean' ? [f.name, `no-${f.name}`] : [f.name]));
 }
 
-/** Parses argv (after the subcommand) into flag values, defaults filled in. */
-export function parseFlags<T extends readonly FlagSpec[]>(argv: readonly string[], cmd: TypedCommand<T>, program?: string): FlagValues<T>;
-export function parseFlags(argv: readonly string[], cmd: CommandSpec, program?: string): ParsedFlags;
-export function parseFlags(argv: readonly string[], cmd: CommandSpec, program = 'lbgap'): ParsedFlags {
+/** Receives the deprecation warnings of a parse (one line each, without the program name). */
+export type Warn = (message: string) => void;
+
+/** Parses argv (after the subcommand) into flag values, defaults filled in; deprecated spellings are reported to `warn`. */
+export function parseFlags<T extends readonly FlagSpec[]>(argv: readonly string[], cmd: TypedCommand<T>, program?: string, warn?: Warn): FlagValues<T>;
+export function parseFlags(argv: readonly string[], cmd: CommandSpec, program?: string, warn?: Warn): ParsedFlags;
+export function parseFlags(argv: readonly string[], cmd: CommandSpec, program = 'lbgap', warn: Warn = () => {}): ParsedFlags {
   const use = usage(program, cmd);
   const out: ParsedFlags = {};
-  const byName = new Map(cmd.flags.map((f) => [f.name, f]));
   const seen = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -134,9 +152,25 @@ export function parseFlags(argv: readonly string[], cmd: CommandSpec, program = 
     if (!a.startsWith('--')) throw new UsageError(`unexpected argument ${JSON.stringify(a)} (options start with --)`, use);
     const eq = a.indexOf('=');
     const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
-    const found = lookup(byName, name);
+    const found = lookupFlag(cmd, name);
     if (!found) throw new UsageError(`unknown option --${name} for '${cmd.name}'${didYouMean(name, spellings(cmd), (n) => `--${n}`)}`, use);
     const { f, negated } = found;
+    // A boolean that once took a value: `--json FILE` / `--json=FILE` is `--out FILE`.
+    if (f.type === 'boolean' && f.valueAlias !== undefined && !negated) {
+      const inline = eq >= 0 ? a.slice(eq + 1) : undefined;
+      const next = eq < 0 && i + 1 < argv.length && !argv[i + 1].startsWith('-') ? argv[i + 1] : undefined;
+      const value = inline !== undefined && inline !== 'true' && inline !== 'false' ? inline : next;
+      if (value !== undefined) {
+        const target = cmd.flags.find((x) => x.name === f.valueAlias)!;
+        warn(`--${name} ${target.metavar ?? 'VALUE'} is deprecated; use --${target.name} ${target.metavar ?? 'VALUE'} (--${f.name} alone: ${f.help})`);
+        if (seen.has(target.name)) throw new UsageError(`--${target.name} given twice (once as --${name})`, use);
+        seen.add(target.name);
+        out[target.name] = convert(target, value, use);
+        if (inline === undefined) i++;
+        continue;
+      }
+    }
+    if (found.alias) warn(`--${name} is deprecated; use --${negated ? 'no-' : ''}${f.name}`);
     if (seen.has(f.name)) throw new UsageError(`--${f.name} given twice`, use);
     seen.add(f.name);
     if (negated) {

@@ -10,13 +10,15 @@ import { densityCurve, networkHessianDensity } from '../landscape/hvp_density.js
 import { Model } from '../nn/model.js';
 import { loadCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import { CheckpointError } from '../train/errors.js';
+import { modelFromCheckpoint } from '../train/snapshot.js';
 import { UsageError, defineCommand, defineFlags, type FlagValues, type ParsedFlags } from './args.js';
 import { flagCommand, type Command } from './command.js';
 import type { Io } from './io.js';
+import { Output, OUTPUT_FLAGS } from './output.js';
 import { DATASETS, defaultData, loadData } from './datasets.js';
 import { prepareOutputFile, writeOutputFile } from './outputs.js';
 import { plural } from './plural.js';
-import { stderrSink, type ProgressSink } from '../experiments/progress.js';
+import { formatDuration, type ProgressSink } from '../experiments/progress.js';
 
 
 const DATA_FLAGS = defineFlags([
@@ -28,9 +30,10 @@ const COMMON_FLAGS = defineFlags([
   { name: 'out', type: 'string', metavar: 'FILE', help: 'write the result as JSON' },
   { name: 'force', type: 'boolean', help: 'replace existing output files' },
   { name: 'build', type: 'choice', choices: ['auto', 'simd', 'relaxed-simd'], default: 'auto', help: 'kernel build' },
+  ...OUTPUT_FLAGS,
 ]);
 const LOSS_FLAGS = defineFlags([
-  { name: 'sample', type: 'int', min: 1, metavar: 'N', help: 'training samples the loss is averaged over (default all)' },
+  { name: 'samples', aliases: ['sample'], type: 'int', min: 1, metavar: 'N', help: 'training samples the loss is averaged over (default all)' },
   { name: 'chunk', type: 'int', min: 1, metavar: 'N', help: 'samples per batch-norm chunk (default min(sample, 1000))' },
   { name: 'sample-seed', type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, help: 'seed of the sample' },
 ]);
@@ -61,7 +64,7 @@ export const INTERPOLATE_COMMAND = defineCommand({
     { name: 'bn', type: 'choice', choices: ['recompute', 'batch-stats'], default: 'recompute', help: "batch norm at each α: recompute running statistics on training samples, or each evaluation chunk's batch statistics (Keras mode 2)" },
     { name: 'stats-samples', type: 'int', min: 1, metavar: 'N', help: 'recompute: training samples for the statistics (default min(n, 10000))' },
     { name: 'eval-batch', type: 'int', min: 1, metavar: 'N', help: 'samples per evaluation chunk (default 5000 with batch-stats, else 1000)' },
-    { name: 'train-limit', type: 'int', min: 1, metavar: 'N', help: 'evaluate on the first N training samples (default all)' },
+    { name: 'eval-samples', aliases: ['train-limit'], type: 'int', min: 1, metavar: 'N', help: 'evaluate on the first N training samples (default all)' },
     { name: 'test-limit', type: 'int', min: 1, metavar: 'N', help: 'evaluate on the first N test samples (default all)' },
     { name: 'svg', type: 'string', metavar: 'FILE', help: 'write an SVG plot of loss and accuracy against α' },
     ...DATA_FLAGS, ...COMMON_FLAGS,
@@ -93,22 +96,6 @@ export const HESSIAN_COMMAND = defineCommand({
 
 
 
-/** A model holding a checkpoint's parameters and BN running statistics. */
-export function modelFromCheckpoint(k: Kernels, c: Checkpoint, path: string): Model {
-  const model = Model.create(k, c.spec);
-  if (c.params.length !== model.numParams) {
-    model.dispose();
-    throw new CheckpointError(path, `holds ${c.params.length} parameters but its network spec has ${model.numParams}`);
-  }
-  if (c.buffers.length !== model.numBuffers) {
-    model.dispose();
-    throw new CheckpointError(path, `holds ${c.buffers.length} batch-norm statistics but its network spec has ${model.numBuffers}`);
-  }
-  model.params.view().set(c.params);
-  model.buffers.view().set(c.buffers);
-  return model;
-}
-
 function parseList(flag: string, raw: string, use: string, count?: number): number[] {
   const parts = raw.split(',').map((s) => s.trim());
   const vals = parts.map((s) => (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(s) ? Number(s) : NaN));
@@ -128,9 +115,13 @@ function environment(k: Kernels) {
   return { node: process.version, platform: `${process.platform}-${process.arch}`, kernels: k.info.build };
 }
 
-async function writeJson(path: string, value: unknown, io: Io): Promise<void> {
-  await writeOutputFile(path, JSON.stringify(value, null, 2) + '\n', '--out');
-  io.out(`wrote ${path}`);
+/** The result record: written to --out if given, printed with --json. */
+async function emit(path: string | undefined, value: unknown, io: Output): Promise<void> {
+  if (path !== undefined) {
+    await writeOutputFile(path, JSON.stringify(value, null, 2) + '\n', '--out');
+    io.out(`wrote ${path}`);
+  }
+  io.json(value);
 }
 
 /** Checks --out (and --svg) before any computation: folders created, no overwrite without --force. */
@@ -140,14 +131,18 @@ async function prepareOutputs(f: { out?: string; svg?: string; force?: boolean }
   if (f.svg !== undefined) await prepareOutputFile(f.svg, { label: '--svg', force: f.force });
 }
 
-/** A transient status line on a terminal (what is being computed now), erased by `done`. */
+/** A transient status line on a terminal (what is being computed now, redrawn at most every 100 ms), erased by `done`. */
 export class StatusLine {
   private shown = false;
-  constructor(private readonly sink: ProgressSink | null = stderrSink) {}
+  private drawn = -Infinity;
+  constructor(private readonly sink: ProgressSink | null, private readonly now: () => number = () => performance.now()) {}
   show(text: string): void {
     if (!this.sink?.isTTY) return;
+    const t = this.now();
+    if (this.shown && t - this.drawn < 100) return;
     this.sink.write(`\r\x1b[2K${text}`);
     this.shown = true;
+    this.drawn = t;
   }
   done(): void {
     if (this.shown) { this.sink!.write('\r\x1b[2K'); this.shown = false; }
@@ -169,7 +164,9 @@ const fmt = (v: number) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0
 
 export type SharpnessFlags = FlagValues<typeof SHARPNESS_COMMAND.flags>;
 
-export async function sharpnessCommand(f: SharpnessFlags, io: Io, use: string, status = new StatusLine()): Promise<number> {
+export async function sharpnessCommand(f: SharpnessFlags, to: Io, use: string, status?: StatusLine): Promise<number> {
+  const io = Output.of(to, 'sharpness', f);
+  status ??= new StatusLine(io.progress);
   const path = required(f, 'checkpoint', use);
   const eps = parseList('eps', f.eps, use);
   const bad = eps.findIndex((e) => !(e > 0));
@@ -179,9 +176,9 @@ export async function sharpnessCommand(f: SharpnessFlags, io: Io, use: string, s
   const { ckpt, k, data, model } = await setup(f, path, use);
   try {
     if (f.subspace !== undefined && f.subspace > model.numParams) throw new UsageError(`--subspace: P = ${f.subspace} exceeds the network's ${model.numParams} parameters`, use);
-    const sample = f.sample;
-    if (sample !== undefined && sample > data.train.n) throw new UsageError(`--sample: ${sample} exceeds the ${data.train.n} training samples`, use);
-    io.out(`lbgap sharpness: ${ckpt.spec.name ?? 'net'} (${model.numParams.toLocaleString('en-US')} parameters, epoch ${ckpt.epoch}) on ${sample ?? data.train.n} samples of ${data.train.name}; ` +
+    const sample = f.samples;
+    if (sample !== undefined && sample > data.train.n) throw new UsageError(`--samples: ${sample} exceeds the ${data.train.n} training samples`, use);
+    io.info(`lbgap sharpness: ${ckpt.spec.name ?? 'net'} (${model.numParams.toLocaleString('en-US')} parameters, epoch ${ckpt.epoch}) on ${sample ?? data.train.n} samples of ${data.train.name}; ` +
       `loss with batch-norm ${f.bn === 'running' ? 'running statistics (held fixed)' : 'batch statistics per chunk'}, dropout off; L-BFGS-B ${plural(f['max-iter'], 'iteration')}; kernels ${k.info.build}`);
     const started = new Date().toISOString();
     // One measurement at a time, so each result line (and the terminal's status) appears as it is done.
@@ -189,22 +186,22 @@ export async function sharpnessCommand(f: SharpnessFlags, io: Io, use: string, s
     const parts = spaces.flatMap((space) => eps.map((e) => ({ space, e })));
     let r: ReturnType<typeof networkSharpness> | undefined;
     for (const [i, { space, e }] of parts.entries()) {
-      status.show(`[${i + 1}/${parts.length}] φ ${space === 'full' ? 'in the full space' : `in a random ${f.subspace}-dimensional subspace`}, ε = ${e}: L-BFGS-B, up to ${plural(f['max-iter'], 'iteration')}…`);
+      const what = `[${i + 1}/${parts.length}] φ ${space === 'full' ? 'in the full space' : `in a random ${f.subspace}-dimensional subspace`}, ε = ${e}: L-BFGS-B`;
+      status.show(`${what}, up to ${plural(f['max-iter'], 'iteration')}…`);
       const one = networkSharpness(model, data.train, {
         eps: [e], full: space === 'full', subspace: space === 'random' ? f.subspace : undefined, seed: f.seed,
         maxIter: f['max-iter'], sample, chunk: f.chunk, sampleSeed: f['sample-seed'], bn: f.bn,
+        onIteration: (_at, it, phi) => status!.show(`${what} iteration ${it}/${f['max-iter']}, φ so far ${fmt(phi)}`),
       });
       status.done();
       const m = one.results[0];
       io.out(`${m.space === 'full' ? 'full space  ' : `subspace p=${m.dim}`}  ε=${m.eps}  φ = ${fmt(m.phi)}  (f(x) ${fmt(m.f0)} → max ${fmt(m.fmax)}; ${plural(m.iterations, 'iteration')}, ${plural(m.evaluations, 'evaluation')}, ${m.seconds.toFixed(1)} s)`);
       r = r ? { ...r, subspaceSeed: r.subspaceSeed ?? one.subspaceSeed, results: [...r.results, m] } : one;
     }
-    if (f.out !== undefined) {
-      await writeJson(f.out, {
-        command: 'sharpness', started, finished: new Date().toISOString(), checkpoint: path, net: ckpt.spec.name ?? null, epoch: ckpt.epoch,
-        spec: ckpt.spec, data: { train: data.train.name, trainSamples: data.train.n }, environment: environment(k), ...r!,
-      }, io);
-    }
+    await emit(f.out, {
+      command: 'sharpness', started, finished: new Date().toISOString(), checkpoint: path, net: ckpt.spec.name ?? null, epoch: ckpt.epoch,
+      spec: ckpt.spec, data: { train: data.train.name, trainSamples: data.train.n }, environment: environment(k), ...r!,
+    }, io);
     return 0;
   } finally {
     status.done();
@@ -234,7 +231,9 @@ export function interpolationPlot(points: { alpha: number; trainLoss: number; tr
 
 export type InterpolateFlags = FlagValues<typeof INTERPOLATE_COMMAND.flags>;
 
-export async function interpolateCommand(f: InterpolateFlags, io: Io, use: string): Promise<number> {
+export async function interpolateCommand(f: InterpolateFlags, to: Io, use: string, status?: StatusLine): Promise<number> {
+  const io = Output.of(to, 'interpolate', f);
+  status ??= new StatusLine(io.progress);
   const pa = required(f, 'a', use), pb = required(f, 'b', use);
   const [lo, hi] = parseList('range', f.range, use, 2);
   if (!(hi > lo)) throw new UsageError(`--range: needs LO < HI, got ${f.range}`, use);
@@ -251,21 +250,27 @@ export async function interpolateCommand(f: InterpolateFlags, io: Io, use: strin
     const statsSamples = f['stats-samples'];
     if (statsSamples !== undefined && statsSamples > data.train.n) throw new UsageError(`--stats-samples: ${statsSamples} exceeds the ${data.train.n} training samples`, use);
     const points = f.points;
-    io.out(`lbgap interpolate: ${a.spec.name ?? 'net'} (${model.numParams.toLocaleString('en-US')} parameters), α·b + (1 − α)·a at ${points} points on [${lo}, ${hi}], ${data.train.name} / ${data.test.name}; kernels ${k.info.build}`);
+    io.info(`lbgap interpolate: ${a.spec.name ?? 'net'} (${model.numParams.toLocaleString('en-US')} parameters), α·b + (1 − α)·a at ${points} points on [${lo}, ${hi}], ${data.train.name} / ${data.test.name}; kernels ${k.info.build}`);
     const started = new Date().toISOString();
     let done = 0;
+    const t0 = performance.now();
+    status.show(`[1/${points}] α = ${lo}: evaluating…`);
     const r = interpolate(model, Float32Array.from(a.params), Float32Array.from(b.params), data.train, data.test, {
       points, range: [lo, hi], bn: f.bn, statsSamples, evalBatch: f['eval-batch'],
-      trainLimit: f['train-limit'], testLimit: f['test-limit'],
-      onPoint: (p) => io.out(`[${String(++done).padStart(String(points).length)}/${points}] α ${p.alpha.toFixed(3).padStart(7)}  train loss ${fmt(p.trainLoss)} acc ${(100 * p.trainAcc).toFixed(2)}%  test loss ${fmt(p.testLoss!)} acc ${(100 * p.testAcc!).toFixed(2)}%`),
+      trainLimit: f['eval-samples'], testLimit: f['test-limit'],
+      onPoint: (p) => {
+        status!.done();
+        io.out(`[${String(++done).padStart(String(points).length)}/${points}] α ${p.alpha.toFixed(3).padStart(7)}  train loss ${fmt(p.trainLoss)} acc ${(100 * p.trainAcc).toFixed(2)}%  test loss ${fmt(p.testLoss!)} acc ${(100 * p.testAcc!).toFixed(2)}%`);
+        const perPoint = (performance.now() - t0) / 1000 / done;
+        if (done < points) status!.show(`[${done + 1}/${points}] evaluating the next α… (ETA ${formatDuration(perPoint * (points - done))})`);
+      },
     });
+    status.done();
     io.out(`batch norm: ${r.bn.description}`);
-    if (f.out !== undefined) {
-      await writeJson(f.out, {
-        command: 'interpolate', started, finished: new Date().toISOString(), a: pa, b: pb, net: a.spec.name ?? null, spec: a.spec,
-        data: { train: data.train.name, test: data.test.name }, environment: environment(k), ...r,
-      }, io);
-    }
+    await emit(f.out, {
+      command: 'interpolate', started, finished: new Date().toISOString(), a: pa, b: pb, net: a.spec.name ?? null, spec: a.spec,
+      data: { train: data.train.name, test: data.test.name }, environment: environment(k), ...r,
+    }, io);
     if (f.svg !== undefined) {
       const svg = await renderSvg(interpolationPlot(r.points, `${a.spec.name ?? 'net'}: α·b + (1 − α)·a (BN: ${r.bn.mode})`));
       await writeOutputFile(f.svg, svg, '--svg');
@@ -273,13 +278,16 @@ export async function interpolateCommand(f: InterpolateFlags, io: Io, use: strin
     }
     return 0;
   } finally {
+    status.done();
     model.dispose();
   }
 }
 
 export type HessianFlags = FlagValues<typeof HESSIAN_COMMAND.flags>;
 
-export async function hessianCommand(f: HessianFlags, io: Io, use: string, status = new StatusLine()): Promise<number> {
+export async function hessianCommand(f: HessianFlags, to: Io, use: string, status?: StatusLine): Promise<number> {
+  const io = Output.of(to, 'hessian', f);
+  status ??= new StatusLine(io.progress);
   const paths = [required(f, 'checkpoint', use), ...(f.compare === undefined ? [] : f.compare.split(',').map((s) => s.trim()))];
   if (paths.some((p) => p === '')) throw new UsageError(`--compare: empty file name in ${JSON.stringify(f.compare)}`, use);
   if (f.svg !== undefined && f.density !== true) throw new UsageError('--svg needs --density (it plots the eigenvalue densities)', use);
@@ -293,16 +301,19 @@ export async function hessianCommand(f: HessianFlags, io: Io, use: string, statu
       if (top > model.numParams) throw new UsageError(`--top: ${top} exceeds the network's ${model.numParams} parameters`, use);
       const maxIter = f['max-iter'];
       if (maxIter !== undefined && (maxIter < top || maxIter > model.numParams)) throw new UsageError(`--max-iter: must be in [top = ${top}, n = ${model.numParams}], got ${maxIter}`, use);
-      const sample = f.sample;
-      if (sample !== undefined && sample > data.train.n) throw new UsageError(`--sample: ${sample} exceeds the ${data.train.n} training samples`, use);
+      const sample = f.samples;
+      if (sample !== undefined && sample > data.train.n) throw new UsageError(`--samples: ${sample} exceeds the ${data.train.n} training samples`, use);
       const steps = Math.min(f['density-steps'], model.numParams);
-      io.out(`lbgap hessian: ${path}: ${ckpt.spec.name ?? 'net'} (${model.numParams.toLocaleString('en-US')} parameters, epoch ${ckpt.epoch}) on ${sample ?? data.train.n} samples of ${data.train.name}; ` +
+      io.info(`lbgap hessian: ${path}: ${ckpt.spec.name ?? 'net'} (${model.numParams.toLocaleString('en-US')} parameters, epoch ${ckpt.epoch}) on ${sample ?? data.train.n} samples of ${data.train.name}; ` +
         `loss with batch-norm ${f.bn === 'running' ? 'running statistics (held fixed)' : 'batch statistics per chunk'}, dropout off; ${f.hvp === 'exact' ? 'exact Hessian-vector products (R-operator)' : 'Hessian-vector products by central differences of gradients'}; kernels ${k.info.build}`);
       const started = new Date().toISOString();
       const loss = { sample, chunk: f.chunk, sampleSeed: f['sample-seed'], bn: f.bn, hvp: f.hvp };
-      status.show(`top ${plural(top, 'eigenvalue')} by Lanczos, up to ${plural(maxIter ?? Math.min(model.numParams, Math.max(30, 4 * top)), 'step')}${f.trace === true ? `, then the trace from up to ${plural(f['trace-samples'], 'Hutchinson sample')}` : ''}…`);
+      const lanczosSteps = maxIter ?? Math.min(model.numParams, Math.max(30, 4 * top));
+      status.show(`top ${plural(top, 'eigenvalue')} by Lanczos, up to ${plural(lanczosSteps, 'step')}${f.trace === true ? `, then the trace from up to ${plural(f['trace-samples'], 'Hutchinson sample')}` : ''}…`);
       const r = networkHessian(model, data.train, {
         top, trace: f.trace === true, traceSamples: f['trace-samples'], maxIter, tol: f.tol, seed: f.seed, which: f.which, ...loss,
+        onStep: (step, value) => status!.show(`Lanczos step ${step}/${lanczosSteps}, largest Ritz value ${fmt(value)}`),
+        onSample: (n, estimate) => status!.show(`trace: Hutchinson sample ${n}/${f['trace-samples']}, estimate ${fmt(estimate)}`),
       });
       status.done();
       io.out(`top ${plural(top, 'eigenvalue')} (largest ${f.which === 'magnitude' ? '|λ|' : 'λ'}): ${r.eigen.values.map(fmt).join(', ')}  (Lanczos ${plural(r.eigen.iterations, 'step')}, ${r.eigen.converged ? 'converged' : 'NOT converged'}, ${r.eigen.seconds.toFixed(1)} s; ${r.step === null ? 'exact HVP' : `HVP by central differences, step ${r.step.toExponential(2)}`})`);
@@ -310,7 +321,10 @@ export async function hessianCommand(f: HessianFlags, io: Io, use: string, statu
       let density: (ReturnType<typeof networkHessianDensity> & { curve: ReturnType<typeof densityCurve> }) | null = null;
       if (f.density === true) {
         status.show(`eigenvalue density: ${plural(f['density-runs'], 'run')} of ${plural(steps, 'Lanczos step')}…`);
-        const d = networkHessianDensity(model, data.train, { steps, runs: f['density-runs'], seed: f.seed, ...loss });
+        const d = networkHessianDensity(model, data.train, {
+          steps, runs: f['density-runs'], seed: f.seed, ...loss,
+          onStep: (run, step) => status!.show(`eigenvalue density: run ${run}/${f['density-runs']}, Lanczos step ${step}/${steps}`),
+        });
         status.done();
         const curve = densityCurve(d, { bins: 1000 });
         density = { ...d, curve };
@@ -327,7 +341,7 @@ export async function hessianCommand(f: HessianFlags, io: Io, use: string, statu
       model.dispose();
     }
   }
-  if (f.out !== undefined) await writeJson(f.out, records.length === 1 ? records[0] : { ...records[0], compare: records.slice(1) }, io);
+  await emit(f.out, records.length === 1 ? records[0] : { ...records[0], compare: records.slice(1) }, io);
   if (f.svg !== undefined) {
     const svg = await renderSvg(densityChart({ title: `Hessian eigenvalue density (stochastic Lanczos quadrature, ${f.hvp} HVP)`, curves }));
     await writeOutputFile(f.svg, svg, '--svg');
@@ -339,6 +353,6 @@ export async function hessianCommand(f: HessianFlags, io: Io, use: string, statu
 /** The three commands, ready for main.ts's COMMANDS table. */
 export const LANDSCAPE_COMMANDS: Command[] = [
   flagCommand(SHARPNESS_COMMAND, (f, io, use) => sharpnessCommand(f, io, use)),
-  flagCommand(INTERPOLATE_COMMAND, interpolateCommand),
+  flagCommand(INTERPOLATE_COMMAND, (f, io, use) => interpolateCommand(f, io, use)),
   flagCommand(HESSIAN_COMMAND, (f, io, use) => hessianCommand(f, io, use)),
 ];

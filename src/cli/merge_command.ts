@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import { parseAndMerge } from '../experiments/merge.js';
 import { writeReport } from '../experiments/report.js';
 import { defineCommand, UsageError, type FlagValues } from './args.js';
-import type { Io } from './io.js';
+import { OUTPUT_FLAGS, type Output } from './output.js';
 import { prepareOutputFile, writeOutputFile } from './outputs.js';
 import { plural } from './plural.js';
 import { prepareReportDir } from './report_command.js';
@@ -18,10 +18,11 @@ export const MERGE_COMMAND = defineCommand({
     { name: 'out', type: 'string', metavar: 'FILE', help: 'merged results file, required (its folder is created); REPORT.md and figures go beside it' },
     { name: 'report', type: 'boolean', default: true, help: 'also render REPORT.md and the figures beside the merged file (--no-report: only the JSON)' },
     { name: 'force', type: 'boolean', help: 'replace an existing merged file, REPORT.md or figures' },
+    ...OUTPUT_FLAGS,
   ],
 });
 
-export async function mergeCommand(f: FlagValues<typeof MERGE_COMMAND.flags>, positional: string[], io: Io, use: string): Promise<number> {
+export async function mergeCommand(f: FlagValues<typeof MERGE_COMMAND.flags>, positional: string[], io: Output, use: string): Promise<number> {
   if (positional.length < 1) throw new UsageError('expects the shards\' results files as arguments', use);
   if (!f.out) throw new UsageError('--out FILE is required', use);
   if (positional.includes(f.out)) throw new UsageError(`--out ${f.out} is one of the files to merge; give a new file`, use);
@@ -33,5 +34,6 @@ export async function mergeCommand(f: FlagValues<typeof MERGE_COMMAND.flags>, po
   await writeOutputFile(f.out, JSON.stringify(merged, null, 1) + '\n', '--out');
   io.out(`merged ${plural(positional.length, 'file')} (${plural(merged.done.length, 'job')}) into ${f.out}`);
   if (report) io.out(`wrote ${(await writeReport(merged, dirname(f.out))).join(', ')}`);
+  io.json(merged);
   return 0;
 }

@@ -4,11 +4,11 @@
 // --jobs, `lbgap merge` and `lbgap report` like every experiment command. The flags below only
 // edit the spec's remedy arms (`remedyRuns`).
 import { remediesPreset } from '../experiments/remedies.js';
-import { UsageError, type CommandSpec, type ParsedFlags } from './args.js';
+import { defineCommand, UsageError, type FlagValues } from './args.js';
 import type { Io } from './io.js';
 import { EXPERIMENT_FLAGS, runExperimentCommand } from './reproduce_command.js';
 
-export const REMEDIES_COMMAND: CommandSpec = {
+export const REMEDIES_COMMAND = defineCommand({
   name: 'remedies',
   summary: 'Plain SB, plain LB, and LB with each remedy (augmentation, conservative training, FGSM, dynamic sampling, SAM, ghost BN, LR warmup, LARS, LAMB) from the same initial weights: test accuracy and sharpness φ(1e-3); writes results.json and REPORT.md. Quick preset: ~10 min on 2 cores (6000 MNIST samples, 1 seed, 3 epochs).',
   flags: [
@@ -25,14 +25,16 @@ export const REMEDIES_COMMAND: CommandSpec = {
     { name: 'warmup', type: 'number', min: 0, help: 'warmup: epochs of linear warmup to lr·LB/256 (default 1)' },
     { name: 'lars-lr', type: 'number', min: 0, minExclusive: true, help: 'lars: global learning rate (trust 0.001, momentum 0.9; default 1)' },
     { name: 'lamb-lr', type: 'number', min: 0, minExclusive: true, help: 'lamb: learning rate (default 0.01)' },
-    { name: 'sharpness-sample', type: 'int', min: 0, metavar: 'N', help: 'training samples for φ (0: no sharpness; spec field sharpness.sample)' },
+    { name: 'sharpness-samples', aliases: ['sharpness-sample'], type: 'int', min: 0, metavar: 'N', help: 'training samples for φ (0: no sharpness; spec field sharpness.sample)' },
   ],
-};
+});
+
+type RemediesFlags = FlagValues<typeof REMEDIES_COMMAND.flags>;
 
 type Arm = { name: string; optimizer: Record<string, unknown> | null; remedies: Record<string, Record<string, unknown>> };
 
 /** The flags that set one option of one arm: flag → [arm, where in the arm, field]. */
-const ARM_FLAGS: [flag: string, arm: string, part: string, field: string][] = [
+const ARM_FLAGS: [flag: keyof RemediesFlags & string, arm: string, part: string, field: string][] = [
   ['shift', 'augment', 'augment', 'shift'],
   ['lambda', 'conservative', 'conservative', 'lambda'],
   ['fgsm-eps', 'adversarial', 'adversarial', 'epsilon'],
@@ -43,7 +45,7 @@ const ARM_FLAGS: [flag: string, arm: string, part: string, field: string][] = [
   ['lamb-lr', 'lamb', 'optimizer', 'lr'],
 ];
 
-export function remediesCommand(f: ParsedFlags, io: Io, use: string): Promise<number> {
+export function remediesCommand(f: RemediesFlags, io: Io, use: string): Promise<number> {
   return runExperimentCommand('remedies', f, io, use, (s) => {
     const data = s.data as Record<string, unknown>, sharpness = s.sharpness as Record<string, unknown>;
     let arms = s.remedyRuns as Arm[];
@@ -51,7 +53,7 @@ export function remediesCommand(f: ParsedFlags, io: Io, use: string): Promise<nu
     if (f.sb !== undefined) s.sb = f.sb;
     if (f.lb !== undefined) s.lb = f.lb;
     if (f.remedies !== undefined) {
-      const names = (f.remedies as string).split(',').map((x) => x.trim()).filter((x) => x !== '');
+      const names = f.remedies.split(',').map((x) => x.trim()).filter((x) => x !== '');
       if (names.length === 0) throw new UsageError('--remedies: must list at least one remedy', use);
       arms = names.map((name) => {
         const arm = arms.find((a) => a.name === name);
@@ -68,14 +70,15 @@ export function remediesCommand(f: ParsedFlags, io: Io, use: string): Promise<nu
     }
     // Dynamic sampling grows the batch from SB to LB; ghost BN needs a virtual batch ≤ LB.
     const dynamic = arms.find((a) => a.name === 'dynamic' && a.remedies.dynamicBatch);
-    if (dynamic && f.sb !== undefined) dynamic.remedies.dynamicBatch.from = typeof s.lb === 'number' ? Math.min(s.sb as number, s.lb) : s.sb;
+    if (dynamic && f.sb !== undefined) dynamic.remedies.dynamicBatch.from = typeof s.lb === 'number' ? Math.min(f.sb, s.lb) : f.sb;
     const ghost = arms.find((a) => a.name === 'ghost' && a.remedies.ghostBatch);
     if (ghost && f.ghost === undefined && typeof s.lb === 'number') ghost.remedies.ghostBatch.size = Math.min(ghost.remedies.ghostBatch.size as number, s.lb);
     s.remedyRuns = arms;
-    if (f['sharpness-sample'] === 0) sharpness.eps = [];
-    else if (f['sharpness-sample'] !== undefined) {
-      sharpness.sample = f['sharpness-sample'];
-      sharpness.chunk = Math.min(sharpness.chunk as number, f['sharpness-sample'] as number);
+    const sample = f['sharpness-samples'];
+    if (sample === 0) sharpness.eps = [];
+    else if (sample !== undefined) {
+      sharpness.sample = sample;
+      sharpness.chunk = Math.min(sharpness.chunk as number, sample);
     }
   }, remediesPreset);
 }

@@ -4,8 +4,8 @@ import { basename, dirname, resolve } from 'node:path';
 import { figures } from '../experiments/charts.js';
 import { writeReport } from '../experiments/report.js';
 import { parseResults, type ResultsFile } from '../experiments/results.js';
-import { defineCommand, UsageError, type CommandSpec, type FlagValues } from './args.js';
-import type { Io } from './io.js';
+import { defineCommand, lookupFlag, UsageError, type CommandSpec, type FlagValues } from './args.js';
+import { OUTPUT_FLAGS, type Output } from './output.js';
 import { prepareOutputDir } from './outputs.js';
 
 export const REPORT_COMMAND = defineCommand({
@@ -15,6 +15,7 @@ export const REPORT_COMMAND = defineCommand({
   flags: [
     { name: 'out', type: 'string', metavar: 'DIR', help: 'where to write REPORT.md and the figures (default: the results file\'s directory)' },
     { name: 'force', type: 'boolean', help: 'replace an existing REPORT.md or figures (not needed to re-render a results.json in its own folder)' },
+    ...OUTPUT_FLAGS,
   ],
 });
 
@@ -32,7 +33,7 @@ export async function prepareReportDir(dir: string, results: ResultsFile, o: { l
   await prepareOutputDir(dir, { label: o.label, force: o.force || own, files: reportFiles(results) });
 }
 
-export async function reportCommand(f: FlagValues<typeof REPORT_COMMAND.flags>, positional: string[], io: Io, use: string): Promise<number> {
+export async function reportCommand(f: FlagValues<typeof REPORT_COMMAND.flags>, positional: string[], io: Output, use: string): Promise<number> {
   if (positional.length !== 1) throw new UsageError(`expects exactly one results file, got ${positional.length}`, use);
   const file = positional[0];
   const results = parseResults(await readFile(file, 'utf8'), file);
@@ -40,6 +41,7 @@ export async function reportCommand(f: FlagValues<typeof REPORT_COMMAND.flags>, 
   await prepareReportDir(dir, results, { label: f.out !== undefined ? '--out' : 'report', force: f.force, ownResults: file });
   const written = await writeReport(results, dir);
   io.out(`wrote ${written.join(', ')}`);
+  io.json({ command: 'report', results: file, dir, written });
   return 0;
 }
 
@@ -50,7 +52,7 @@ export function splitPositional(argv: readonly string[], cmd: CommandSpec): { fl
     const a = argv[i];
     if (a.startsWith('-') && a.length > 1) {
       flags.push(a);
-      const spec = cmd.flags.find((fl) => `--${fl.name}` === a);
+      const spec = a.startsWith('--') && !a.includes('=') ? lookupFlag(cmd, a.slice(2))?.f : undefined;
       if (spec && spec.type !== 'boolean' && i + 1 < argv.length) flags.push(argv[++i]);
     } else positional.push(a);
   }

@@ -4,17 +4,18 @@
 // and keeps a resumable state; the report written next to results.json.
 import { readFile } from 'node:fs/promises';
 import { parseShard, ShardError } from '../experiments/jobs.js';
-import { stderrSink } from '../experiments/progress.js';
 import { writeReport } from '../experiments/report.js';
 import { availableCores, runExperiment, type StopFlag } from '../experiments/runner.js';
 import { OPTIMIZER_NAMES } from '../experiments/spec_training.js';
 import { parseSpec, presetSpec, PRESETS, resolveSpec, DATA_NAMES, SpecError, type ExperimentKind, type ExperimentSpec, type PresetName } from '../experiments/spec.js';
+import { checkBatchesFit, settingWarnings } from './setting_warnings.js';
 import { NET_NAMES } from '../nn/specs.js';
-import { UsageError, type CommandSpec, type FlagSpec, type ParsedFlags } from './args.js';
+import { defineCommand, defineFlags, UsageError, type FlagValues } from './args.js';
 import type { Io } from './io.js';
+import { Output, OUTPUT_FLAGS } from './output.js';
 
 /** Flags every experiment command takes. */
-export const EXPERIMENT_FLAGS: FlagSpec[] = [
+export const EXPERIMENT_FLAGS = defineFlags([
   { name: 'preset', type: 'choice', choices: PRESETS, default: 'quick', help: "protocol: 'quick' (2 seeds, 2 epochs, cheap measurements; reproduce takes ~4.5 CPU-minutes; deviations listed in the report) or 'paper' (the paper's: 5 seeds, 20 epochs; hours)" },
   { name: 'spec', type: 'string', metavar: 'FILE', help: 'read the experiment spec from a JSON file (replaces --preset; other flags still override it)' },
   { name: 'dump-spec', type: 'boolean', help: 'print the resolved spec as JSON and exit (edit it, then pass it with --spec)' },
@@ -30,11 +31,14 @@ export const EXPERIMENT_FLAGS: FlagSpec[] = [
   { name: 'optimizer', type: 'choice', choices: OPTIMIZER_NAMES, help: 'optimizer of every run (spec field optimizer.name; default adam)' },
   { name: 'lr', type: 'number', min: 0, minExclusive: true, help: 'learning rate (spec field lr; default 1e-3)' },
   { name: 'jobs', type: 'int', min: 1, max: 256, default: availableCores(), metavar: 'N', help: 'jobs run at a time, each in its own worker thread (1: one after another in this thread; results are identical either way)' },
-  { name: 'quiet', type: 'boolean', help: 'no progress output on stderr' },
   { name: 'build', type: 'choice', choices: ['auto', 'simd', 'relaxed-simd'], help: 'kernel build (default auto)' },
-];
+  ...OUTPUT_FLAGS,
+]);
 
-export const REPRODUCE_COMMAND: CommandSpec = {
+/** The parsed flags every experiment command has. */
+export type ExperimentFlags = FlagValues<typeof EXPERIMENT_FLAGS>;
+
+export const REPRODUCE_COMMAND = defineCommand({
   name: 'reproduce',
   summary: 'SB (256) vs LB (10% of the data) with ADAM from the same initial weights, several seeds: accuracy, sharpness φ (full space and p = 100), parametric plot, top Hessian eigenvalue; writes results.json, REPORT.md and SVG figures.',
   flags: [
@@ -42,7 +46,7 @@ export const REPRODUCE_COMMAND: CommandSpec = {
     { name: 'sb', type: 'int', min: 1, help: 'small batch (default 256)' },
     { name: 'lb', type: 'int', min: 1, help: 'large batch (default 10% of the training set)' },
   ],
-};
+});
 
 /** Parses a comma-separated list of integers ≥ min for flag `name`. */
 export function intList(name: string, text: string, min: number, use: string): number[] {
@@ -54,14 +58,14 @@ export function intList(name: string, text: string, min: number, use: string): n
 }
 
 /** The spec a command runs: --spec file or the preset, then flags on top, validated. */
-export async function buildSpec(kind: ExperimentKind, f: ParsedFlags, use: string, extra: (s: Record<string, unknown>) => void = () => {}, preset: (p: PresetName) => ExperimentSpec = (p) => presetSpec(p, kind)): Promise<ExperimentSpec> {
+export async function buildSpec(kind: ExperimentKind, f: ExperimentFlags, use: string, extra: (s: Record<string, unknown>) => void = () => {}, preset: (p: PresetName) => ExperimentSpec = (p) => presetSpec(p, kind)): Promise<ExperimentSpec> {
   let base: ExperimentSpec;
   if (f.spec) {
-    const text = await readFile(f.spec as string, 'utf8');
-    base = parseSpec(text, f.spec as string);
+    const text = await readFile(f.spec, 'utf8');
+    base = parseSpec(text, f.spec);
     if (base.kind !== kind) throw new SpecError('kind', `${f.spec} is a '${base.kind}' spec; run it with 'lbgap ${base.kind}'`);
   } else {
-    base = preset(f.preset as PresetName);
+    base = preset(f.preset);
   }
   const s = JSON.parse(JSON.stringify(base)) as Record<string, unknown> & { data: Record<string, unknown>; optimizer: Record<string, unknown> };
   if (f.net !== undefined) s.net = f.net;
@@ -69,7 +73,7 @@ export async function buildSpec(kind: ExperimentKind, f: ParsedFlags, use: strin
   if (f['data-dir'] !== undefined) s.data.dir = f['data-dir'];
   if (f.limit !== undefined) s.data.trainLimit = f.limit;
   if (f.epochs !== undefined) s.epochs = f.epochs;
-  if (f.seeds !== undefined) s.seeds = intList('seeds', f.seeds as string, 0, use);
+  if (f.seeds !== undefined) s.seeds = intList('seeds', f.seeds, 0, use);
   if (f.build !== undefined) s.build = f.build;
   if (f.optimizer !== undefined) s.optimizer.name = f.optimizer;
   if (f.lr !== undefined) s.lr = f.lr;
@@ -78,19 +82,21 @@ export async function buildSpec(kind: ExperimentKind, f: ParsedFlags, use: strin
 }
 
 /** Runs an experiment command end to end; exit code 0 (done), 1 (error), 130 (stopped by Ctrl-C). */
-export async function runExperimentCommand(kind: ExperimentKind, f: ParsedFlags, io: Io, use: string, extra?: (s: Record<string, unknown>) => void, preset?: (p: PresetName) => ExperimentSpec): Promise<number> {
+export async function runExperimentCommand(kind: ExperimentKind, f: ExperimentFlags, to: Io, use: string, extra?: (s: Record<string, unknown>) => void, preset?: (p: PresetName) => ExperimentSpec): Promise<number> {
+  const io = Output.of(to, kind, f);
   let shard = null;
   try {
-    shard = f.shard === undefined ? null : parseShard(f.shard as string);
+    shard = f.shard === undefined ? null : parseShard(f.shard);
   } catch (e) {
     if (e instanceof ShardError) throw new UsageError(e.message, use);
     throw e;
   }
   const spec = await buildSpec(kind, f, use, extra, preset);
-  if (f['dump-spec']) { io.out(JSON.stringify(spec, null, 2)); return 0; }
-  const outDir = (f.out as string | undefined) ?? `lbgap-${kind}`;
-  const jobs = (f.jobs as number | undefined) ?? 1;
-  if (jobs > availableCores()) io.err(`lbgap ${kind}: warning: --jobs ${jobs} is more than the ${availableCores()} cores; jobs will share cores (slower each, same results)`);
+  if (f['dump-spec']) { to.out(JSON.stringify(spec, null, 2)); return 0; }
+  checkBatchesFit(spec);
+  const outDir = f.out ?? `lbgap-${kind}`;
+  const jobs = f.jobs;
+  for (const w of settingWarnings(spec, jobs, availableCores())) io.warn(w);
   const stop: StopFlag = { requested: false };
   // The first Ctrl-C (or SIGTERM from a scheduler) asks for a clean stop, seen at the end of
   // the current training epoch or measurement; the handler then steps aside, so a second
@@ -105,8 +111,9 @@ export async function runExperimentCommand(kind: ExperimentKind, f: ParsedFlags,
   try {
     const { results, stopped, file, failures } = await runExperiment(spec, {
       outDir, shard, resume: Boolean(f.resume), stop, jobs,
-      progress: f.quiet ? null : stderrSink, log: (l) => io.out(l),
+      progress: io.progress, log: (l) => io.info(l),
     });
+    io.json(results);
     const written = await writeReport(results, outDir);
     io.out(`wrote ${file}, ${written.join(', ')}`);
     if (stopped) {
@@ -115,8 +122,10 @@ export async function runExperimentCommand(kind: ExperimentKind, f: ParsedFlags,
     }
     for (const r of results.final) {
       const sh = Object.entries(r.sharpness)[0];
-      io.out(`${r.setting.padEnd(8)} test acc ${r.testAcc ? (100 * r.testAcc.mean).toFixed(2) + '% ± ' + (100 * r.testAcc.std).toFixed(2) : '–'}` +
-        (sh && sh[1] ? `  φ(${sh[0]}) ${sh[1].mean.toPrecision(4)} ± ${sh[1].std.toPrecision(2)}` : '') +
+      // One run: its value alone (a spread of one value is no information).
+      const spread = (st: { std: number; n: number }, text: string) => (st.n > 1 ? ` ± ${text}` : '');
+      io.out(`${r.setting.padEnd(8)} test acc ${r.testAcc ? (100 * r.testAcc.mean).toFixed(2) + '%' + spread(r.testAcc, (100 * r.testAcc.std).toFixed(2)) : '–'}` +
+        (sh && sh[1] ? `  φ(${sh[0]}) ${sh[1].mean.toPrecision(4)}${spread(sh[1], sh[1].std.toPrecision(2))}` : '') +
         (r.diverged ? `  (${r.diverged} run${r.diverged === 1 ? '' : 's'} DIVERGED, left out)` : '') +
         (r.notImproved ? `  (${r.notImproved} run${r.notImproved === 1 ? '' : 's'} did not improve)` : ''));
     }
@@ -132,7 +141,7 @@ export async function runExperimentCommand(kind: ExperimentKind, f: ParsedFlags,
   }
 }
 
-export function reproduceCommand(f: ParsedFlags, io: Io, use: string): Promise<number> {
+export function reproduceCommand(f: FlagValues<typeof REPRODUCE_COMMAND.flags>, io: Io, use: string): Promise<number> {
   return runExperimentCommand('reproduce', f, io, use, (s) => {
     if (f.sb !== undefined) s.sb = f.sb;
     if (f.lb !== undefined) s.lb = f.lb;

@@ -8,6 +8,7 @@ import { mnistDataDir } from '../data/mnist.js';
 import { startStaticServer, type RunningServer } from '../serve/static.js';
 import { defineCommand, type FlagValues } from './args.js';
 import type { Io } from './io.js';
+import { Output, OUTPUT_FLAGS } from './output.js';
 
 export const SERVE_COMMAND = defineCommand({
   name: 'serve',
@@ -17,6 +18,7 @@ export const SERVE_COMMAND = defineCommand({
     { name: 'host', type: 'string', metavar: 'HOST', default: '127.0.0.1', help: 'address to listen on' },
     { name: 'isolation', type: 'boolean', default: true, help: 'send COOP/COEP so the page is cross-origin isolated (--no-isolation: it is not, and uses the transfer fallback)' },
     { name: 'root', type: 'string', metavar: 'DIR', help: 'directory of the built page (default: web/dist of this package)' },
+    ...OUTPUT_FLAGS,
   ],
 });
 
@@ -44,7 +46,8 @@ export interface ServeHandle {
  * Starts the server and prints its URL. With `handleSignals` (the command's default), SIGINT
  * and SIGTERM close it; embedders and tests pass false and call stop().
  */
-export async function startServe(f: ServeFlags, io: Io, opts: { handleSignals?: boolean } = {}): Promise<ServeHandle> {
+export async function startServe(f: ServeFlags, to: Io, opts: { handleSignals?: boolean } = {}): Promise<ServeHandle> {
+  const io = Output.of(to, 'serve', f);
   const port = f.port ?? 8080, host = f.host ?? '127.0.0.1';
   const root = f.root ?? defaultPageRoot();
   if (!existsSync(join(root, 'index.html'))) {
@@ -62,7 +65,8 @@ export async function startServe(f: ServeFlags, io: Io, opts: { handleSignals?: 
   }
   io.out(`lbgap serve: ${server.url}  (${isolate ? 'cross-origin isolated: shared-memory workers' : 'not isolated (--no-isolation): transfer fallback'}; MNIST from ${mnist})`);
   const handleSignals = opts.handleSignals ?? true;
-  if (handleSignals) io.out('Press Ctrl-C to stop.');
+  io.json({ url: server.url, isolated: isolate, mnist });
+  if (handleSignals) io.info('Press Ctrl-C to stop.');
   let closing: Promise<void> | null = null;
   const stop = (): Promise<void> => {
     if (handleSignals) { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); }
@@ -74,9 +78,10 @@ export async function startServe(f: ServeFlags, io: Io, opts: { handleSignals?: 
   return { server, stop, stopped };
 }
 
-export async function serveCommand(f: ServeFlags, io: Io): Promise<number> {
+export async function serveCommand(f: ServeFlags, to: Io): Promise<number> {
+  const io = Output.of(to, 'serve', f);
   const h = await startServe(f, io);
   await h.stopped;
-  io.out('lbgap serve: stopped');
+  io.info('lbgap serve: stopped');
   return 0;
 }

@@ -13,9 +13,10 @@ import { namedSpec, NET_NAMES, tiny } from '../nn/specs.js';
 import { loadCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import type { EpochMetrics } from '../train/metrics.js';
 import { train } from '../train/train.js';
-import { stderrSink, type ProgressSink } from '../experiments/progress.js';
+import type { ProgressSink } from '../experiments/progress.js';
 import { defineCommand, UsageError, type FlagValues } from './args.js';
 import type { Io } from './io.js';
+import { Output, OUTPUT_FLAGS } from './output.js';
 import { DATASETS, defaultData, loadData } from './datasets.js';
 import { prepareOutputFile, writeOutputFile } from './outputs.js';
 import { plural } from './plural.js';
@@ -38,13 +39,14 @@ export const TRAIN_COMMAND = defineCommand({
     { name: 'lr', type: 'number', min: 0, minExclusive: true, help: 'learning rate (default adam 0.001, sgd 0.01)' },
     { name: 'seed', type: 'int', min: 0, max: 2 ** 32 - 1, help: 'seed (default 0): initialization uses it, shuffling uses seed + 1' },
     { name: 'limit', type: 'int', min: 1, metavar: 'N', help: 'use only the first N training samples' },
-    { name: 'train-eval', type: 'int', min: 1, metavar: 'N', help: 'evaluate training metrics on the first N training samples (default all)' },
+    { name: 'eval-samples', aliases: ['train-eval'], type: 'int', min: 1, metavar: 'N', help: 'evaluate training metrics on the first N training samples (default all)' },
     { name: 'checkpoint', type: 'string', metavar: 'FILE', help: 'save a checkpoint here (atomically) every --checkpoint-every epochs and after the last (with --resume: default the resumed file)' },
     { name: 'checkpoint-every', type: 'int', min: 1, default: 1, help: 'epochs between checkpoints' },
     { name: 'resume', type: 'string', metavar: 'FILE', help: 'continue the run saved in this checkpoint with its settings, up to --epochs' },
-    { name: 'json', type: 'string', metavar: 'FILE', help: 'write the run (options, environment, per-epoch metrics) as JSON' },
-    { name: 'force', type: 'boolean', help: 'replace an existing --json or --checkpoint file' },
-    { name: 'quiet', type: 'boolean', help: 'print only the start and final lines (no per-epoch lines or progress)' },
+    { name: 'out', type: 'string', metavar: 'FILE', help: 'write the run (options, environment, per-epoch metrics) as JSON' },
+    { name: 'force', type: 'boolean', help: 'replace an existing --out or --checkpoint file' },
+    OUTPUT_FLAGS[0],
+    { ...OUTPUT_FLAGS[1], valueAlias: 'out' },
     { name: 'build', type: 'choice', choices: BUILDS, help: 'kernel build (default auto; with --resume: the checkpoint\'s)' },
   ],
 });
@@ -104,7 +106,7 @@ export function resumeSettings(f: TrainFlags, c: Checkpoint, path: string, use: 
   const given: Partial<Record<keyof RunSettings, [string, unknown]>> = {
     net: ['--net', f.net], data: ['--data', f.data], limit: ['--limit', f.limit], batch: ['--batch', f.batch],
     optimizer: ['--optimizer', f.optimizer], lr: ['--lr', f.lr], seed: ['--seed', f.seed],
-    trainEval: ['--train-eval', f['train-eval']], build: ['--build', f.build === 'auto' ? undefined : f.build],
+    trainEval: ['--eval-samples', f['eval-samples']], build: ['--build', f.build === 'auto' ? undefined : f.build],
   };
   const names: Record<keyof RunSettings, string> = {
     net: 'network', data: 'data set', limit: 'training sample limit', batch: 'batch size', optimizer: 'optimizer',
@@ -126,7 +128,7 @@ export function resumeSettings(f: TrainFlags, c: Checkpoint, path: string, use: 
     optimizer: stored.optimizer ?? f.optimizer ?? 'adam',
     lr: stored.lr ?? f.lr ?? null,
     seed: stored.seed ?? f.seed ?? 0,
-    trainEval: stored.trainEval !== undefined ? stored.trainEval : f['train-eval'] ?? null,
+    trainEval: stored.trainEval !== undefined ? stored.trainEval : f['eval-samples'] ?? null,
     build: stored.build ?? f.build ?? 'auto',
   };
 }
@@ -135,16 +137,17 @@ function freshSettings(f: TrainFlags): RunSettings {
   const net = f.net ?? 'F1';
   return {
     net, data: f.data ?? defaultData(net), limit: f.limit ?? null, batch: f.batch ?? 256, optimizer: f.optimizer ?? 'adam',
-    lr: f.lr ?? null, seed: f.seed ?? 0, trainEval: f['train-eval'] ?? null, build: f.build ?? 'auto',
+    lr: f.lr ?? null, seed: f.seed ?? 0, trainEval: f['eval-samples'] ?? null, build: f.build ?? 'auto',
   };
 }
 
 export interface TrainCommandOptions {
-  /** Where progress within an epoch is drawn (a terminal only); default stderr. */
+  /** Where progress within an epoch is drawn (a terminal only); default the output's (stderr, none with --quiet). */
   progress?: ProgressSink | null;
 }
 
-export async function trainCommand(f: TrainFlags, io: Io, use: string, opts: TrainCommandOptions = {}): Promise<number> {
+export async function trainCommand(f: TrainFlags, to: Io, use: string, opts: TrainCommandOptions = {}): Promise<number> {
+  const io = Output.of(to, 'train', f);
   // Everything that can be refused is refused before any data is loaded or step is taken.
   let resume: Checkpoint | undefined;
   if (f.resume) resume = await loadCheckpoint(f.resume);
@@ -157,36 +160,36 @@ export async function trainCommand(f: TrainFlags, io: Io, use: string, opts: Tra
     throw new UsageError(`--epochs ${epochs} is not beyond the ${plural(resume.epoch, 'epoch')} already in ${f.resume}: nothing to train (pass --epochs ${resume.epoch + 1} or more)`, use);
   }
   const checkpointPath = f.checkpoint ?? f.resume;
-  if (f.json !== undefined && checkpointPath !== undefined && f.json === checkpointPath) {
-    throw new UsageError(`--json and --checkpoint name the same file ${f.json}`, use);
+  if (f.out !== undefined && checkpointPath !== undefined && f.out === checkpointPath) {
+    throw new UsageError(`--out and --checkpoint name the same file ${f.out}`, use);
   }
-  if (f.json !== undefined) await prepareOutputFile(f.json, { label: '--json', force: f.force });
+  if (f.out !== undefined) await prepareOutputFile(f.out, { label: '--out', force: f.force });
   if (checkpointPath !== undefined) {
     await prepareOutputFile(checkpointPath, { label: f.checkpoint !== undefined ? '--checkpoint' : '--resume', force: f.force, mayExist: checkpointPath === f.resume });
   }
 
   const k = await loadKernels({ build: s.build });
   const data = await loadData(s.data, f['data-dir'], { limit: s.limit ?? undefined }, use);
-  if (s.limit !== null && data.train.n < s.limit) io.err(`lbgap train: warning: --limit ${s.limit} is more than the ${data.train.n} training samples of ${data.train.name}; using all ${data.train.n}`);
+  if (s.limit !== null && data.train.n < s.limit) io.warn(`--limit ${s.limit} is more than the ${data.train.n} training samples of ${data.train.name}; using all ${data.train.n}`);
   if (s.batch > data.train.n) {
     throw new UsageError(`--batch ${s.batch} is larger than the ${plural(data.train.n, 'training sample')} of ${data.train.name}${s.limit !== null ? ` (--limit ${s.limit})` : ''}`, use);
   }
-  if (s.batch === data.train.n) io.err(`lbgap train: warning: --batch ${s.batch} is the whole training set: full-batch training, one step per epoch`);
-  if (s.trainEval !== null && s.trainEval > data.train.n) io.err(`lbgap train: warning: --train-eval ${s.trainEval} is more than the ${data.train.n} training samples; evaluating on all`);
-  if (checkpointPath !== undefined && f['checkpoint-every'] > epochs!) io.err(`lbgap train: warning: --checkpoint-every ${f['checkpoint-every']} is more than --epochs ${epochs}: only the last epoch is saved`);
+  if (s.batch === data.train.n) io.warn(`--batch ${s.batch} is the whole training set: full-batch training, one step per epoch`);
+  if (s.trainEval !== null && s.trainEval > data.train.n) io.warn(`--eval-samples ${s.trainEval} is more than the ${data.train.n} training samples; evaluating on all`);
+  if (checkpointPath !== undefined && f['checkpoint-every'] > epochs!) io.warn(`--checkpoint-every ${f['checkpoint-every']} is more than --epochs ${epochs}: only the last epoch is saved`);
   // The tiny test MLP adapts to the data's sample size and classes.
   const spec = resume ? resume.spec : s.net === 'tiny' ? tiny(sampleSize(data.train), data.train.classes) : namedSpec(s.net);
   const netName = spec.name ?? s.net;
   const model = Model.create(k, spec, { seed: s.seed });
   try {
-    io.out(`lbgap train: ${netName} (${model.numParams.toLocaleString('en-US')} parameters) on ${data.train.name} (${data.train.n}) / ${data.test.name} (${data.test.n}), ` +
+    io.info(`lbgap train: ${netName} (${model.numParams.toLocaleString('en-US')} parameters) on ${data.train.name} (${data.train.n}) / ${data.test.name} (${data.test.n}), ` +
       `batch ${s.batch}, ${s.optimizer}${s.lr !== null ? ` lr ${s.lr}` : ''}, seed ${s.seed}, kernels ${k.info.build}` +
       (resume ? `, resuming ${f.resume} after epoch ${resume.epoch}` : ''));
     if (checkpointPath !== undefined) {
-      io.out(`checkpoints: ${checkpointPath}, ${f['checkpoint-every'] === 1 ? 'every epoch' : `every ${plural(f['checkpoint-every'], 'epoch')} and after the last`}` +
+      io.info(`checkpoints: ${checkpointPath}, ${f['checkpoint-every'] === 1 ? 'every epoch' : `every ${plural(f['checkpoint-every'], 'epoch')} and after the last`}` +
         ` (Ctrl-C stops after the current epoch's checkpoint)`);
     }
-    const progress = new StepProgress(f.quiet ? null : opts.progress === undefined ? stderrSink : opts.progress);
+    const progress = new StepProgress(io.progress === null ? null : opts.progress === undefined ? io.progress : opts.progress);
     const steps = Math.ceil(data.train.n / s.batch);
     const stop = { requested: false };
     // The trainer computes synchronously within an epoch and awaits only its checkpoint write,
@@ -212,7 +215,7 @@ export async function trainCommand(f: TrainFlags, io: Io, use: string, opts: Tra
         },
         onEpoch: (m) => {
           progress.clear();
-          if (!f.quiet) io.out(formatEpoch(m, epochs!));
+          io.info(formatEpoch(m, epochs!));
           if (checkpointPath !== undefined && (m.epoch % f['checkpoint-every'] === 0 || m.epoch === epochs)) savedEpoch = m.epoch;
         },
       });
@@ -227,19 +230,20 @@ export async function trainCommand(f: TrainFlags, io: Io, use: string, opts: Tra
     const last = history[history.length - 1];
     if (last) io.out(`final: train accuracy ${pct(last.trainAcc).trim()}, test accuracy ${pct(last.testAcc).trim()} after ${plural(last.epoch, 'epoch')} (${plural(last.steps, 'step')})`);
     if (checkpointPath !== undefined) io.out(`checkpoint: epoch ${savedEpoch} in ${checkpointPath} (train further with: lbgap train --resume ${checkpointPath} --epochs N)`);
-    if (f.json !== undefined) {
-      const result = {
-        command: 'train', started, finished: new Date().toISOString(),
-        net: netName, spec: model.toJSON(), numParams: model.numParams,
-        data: { train: data.train.name, trainSamples: data.train.n, test: data.test.name, testSamples: data.test.n },
-        options: { batchSize: s.batch, epochs, optimizer: s.optimizer, lr: s.lr, seed: s.seed, trainEval: s.trainEval, limit: s.limit, resumedFrom: f.resume ?? null },
-        environment: { node: process.version, platform: `${process.platform}-${process.arch}`, kernels: k.info.build },
-        history,
-        final: last ? { trainAccuracy: last.trainAcc, testAccuracy: last.testAcc, trainLoss: last.trainLoss, testLoss: last.testLoss } : null,
-      };
-      await writeOutputFile(f.json, JSON.stringify(result, null, 2) + '\n', '--json');
-      io.out(`wrote ${f.json}`);
+    const result = {
+      command: 'train', started, finished: new Date().toISOString(),
+      net: netName, spec: model.toJSON(), numParams: model.numParams,
+      data: { train: data.train.name, trainSamples: data.train.n, test: data.test.name, testSamples: data.test.n },
+      options: { batchSize: s.batch, epochs, optimizer: s.optimizer, lr: s.lr, seed: s.seed, trainEval: s.trainEval, limit: s.limit, resumedFrom: f.resume ?? null },
+      environment: { node: process.version, platform: `${process.platform}-${process.arch}`, kernels: k.info.build },
+      history,
+      final: last ? { trainAccuracy: last.trainAcc, testAccuracy: last.testAcc, trainLoss: last.trainLoss, testLoss: last.testLoss } : null,
+    };
+    if (f.out !== undefined) {
+      await writeOutputFile(f.out, JSON.stringify(result, null, 2) + '\n', '--out');
+      io.out(`wrote ${f.out}`);
     }
+    io.json(result);
     return 0;
   } finally {
     model.dispose();

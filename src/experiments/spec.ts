@@ -178,7 +178,7 @@ export function presetSpec(preset: PresetName, kind: ExperimentKind = 'reproduce
 }
 
 /** The training-set size `spec` runs on (null: unknown before the data is loaded). */
-function trainSize(spec: ExperimentSpec): number | null {
+export function trainSize(spec: ExperimentSpec): number | null {
   const full = spec.data.name === 'synthetic' ? 6000 : 60000;
   return spec.data.trainLimit === null ? full : Math.min(spec.data.trainLimit, full);
 }

@@ -107,6 +107,8 @@ export interface EigenOptions extends HvpOptions {
   seed?: number;
   /** Return the Ritz vectors (default true). */
   vectors?: boolean;
+  /** Called after each Lanczos step with its number (from 1) and the current largest Ritz value (for progress). */
+  onStep?: (step: number, top: number) => void;
 }
 
 export interface EigenResult {
@@ -178,6 +180,7 @@ export function hessianTopEigenvalues(k: Kernels, obj: Objective, x: Float32Arra
       const b = Math.sqrt(ops.dot(w, w));
       const m = j + 1;
       ritz = ritzPairs(alpha, beta, b, m, which);
+      options.onStep?.(m, ritz.values[0]);
       const tnorm = ritz.values.reduce((s, v) => Math.max(s, Math.abs(v)), 0);
       const floor = 1e-12 * Math.max(tnorm, 1e-300);
       if (m >= count) {
@@ -249,6 +252,8 @@ export interface TraceOptions extends HvpOptions {
   /** Stop once stdError ≤ rtol·|estimate| (default 1e-2). */
   rtol?: number;
   seed?: number;
+  /** Called after each sample with its number (from 1) and the running estimate (for progress). */
+  onSample?: (sample: number, estimate: number) => void;
 }
 
 export interface TraceResult {
@@ -290,6 +295,7 @@ export function hessianTrace(k: Kernels, obj: Objective, x: Float32Array, option
       const d = z - mean;
       mean += d / s;
       m2 += d * (z - mean);
+      options.onSample?.(s, mean);
       const se = s > 1 ? Math.sqrt(m2 / (s - 1) / s) : 0;
       if (s >= minSamples && se <= rtol * Math.abs(mean)) { converged = true; break; }
     }

@@ -24,6 +24,8 @@ export interface DensityOptions extends HvpOptions {
   /** Start vectors (default 1, as PyHessian). */
   runs?: number;
   seed?: number;
+  /** Called after each Lanczos step with the run and step numbers (from 1) (for progress). */
+  onStep?: (run: number, step: number) => void;
 }
 
 export interface QuadratureRun {
@@ -72,6 +74,7 @@ export function hessianDensity(k: Kernels, obj: Objective, x: Float32Array, opti
         H.apply(Q[j], w);
         const a = ops.dot(Q[j], w);
         alpha.push(a);
+        options.onStep?.(r + 1, j + 1);
         ops.addScaled(w, w, -a, Q[j]);
         if (j > 0) ops.addScaled(w, w, -beta[j - 1], Q[j - 1]);
         const basis = Q.slice(0, j + 1);

@@ -49,6 +49,8 @@ export interface LbfgsbOptions {
   pgtol?: number;
   /** Relative-reduction tolerance, scipy's factr·ε_mach (default 1e7·2.2e-16 ≈ 2.2e-9). */
   ftol?: number;
+  /** Called after each iteration with its number (from 1) and the objective there (for progress). */
+  onIteration?: (iteration: number, f: number) => void;
 }
 
 export interface LbfgsbResult {
@@ -92,7 +94,7 @@ export function minimizeLbfgsb(k: Kernels, obj: Objective, x0: Float32Array, opt
       if (fl || fu) constrained = true;
       if (!(fl && fu)) boxed = false;
     }
-    const solver = new Solver(ops, obj, n, m, lo, hi, constrained, boxed, maxIter, maxEval, pgtol, ftol);
+    const solver = new Solver(ops, obj, n, m, lo, hi, constrained, boxed, maxIter, maxEval, pgtol, ftol, options.onIteration);
     return solver.run(x0);
   } finally {
     ops.dispose();
@@ -141,6 +143,7 @@ class Solver {
     private ops: VecOps, private obj: Objective, private n: number, private m: number,
     private lo: WVec, private hi: WVec, private constrained: boolean, private boxed: boolean,
     private maxIter: number, private maxEval: number, private pgtol: number, private ftol: number,
+    private onIteration: ((iteration: number, f: number) => void) | undefined,
   ) {
     this.x = ops.alloc(n); this.g = ops.alloc(n); this.xOld = ops.alloc(n); this.gOld = ops.alloc(n);
     this.d = ops.alloc(n); this.xcp = ops.alloc(n); this.r = ops.alloc(n);
@@ -201,6 +204,7 @@ class Solver {
         return this.result('lineSearchFailed', iter, pg);
       }
       iter++;
+      this.onIteration?.(iter, this.f);
       // Step 4: the correction pair.
       ops.addScaled(this.sTmp, x, -1, this.xOld);
       ops.addScaled(this.yTmp, g, -1, this.gOld);

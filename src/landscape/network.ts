@@ -32,6 +32,8 @@ export interface NetworkSharpnessOptions {
   sampleSeed?: number;
   /** Batch-norm statistics of the loss: 'batch' per chunk (default) or the 'running' ones (see model_objective.ts). */
   bn?: 'batch' | 'running';
+  /** Called after each L-BFGS-B iteration of each measurement (for progress). */
+  onIteration?: (at: { space: 'full' | 'random'; eps: number }, iteration: number, phi: number) => void;
 }
 
 export interface SharpnessEntry {
@@ -93,7 +95,11 @@ export function networkSharpness(model: Model, ds: LabeledSet, options: NetworkS
     for (const space of spaces) {
       for (const eps of epsList) {
         const t0 = performance.now();
-        const r: SharpnessResult = sharpness(model.k, obj, x, { eps, maxIter, subspace: space === 'random' ? { p, seed } : undefined });
+        const onIteration = options.onIteration;
+        const r: SharpnessResult = sharpness(model.k, obj, x, {
+          eps, maxIter, subspace: space === 'random' ? { p, seed } : undefined,
+          onIteration: onIteration && ((it, phi) => onIteration({ space, eps }, it, phi)),
+        });
         results.push({
           eps, space, dim: space === 'full' ? n : p!, phi: r.phi, f0: r.f0, fmax: r.fmax,
           iterations: r.iterations, evaluations: r.evaluations, reason: r.reason, seconds: (performance.now() - t0) / 1000,
@@ -133,6 +139,10 @@ export interface NetworkHessianOptions {
   hvp?: HvpMethod;
   /** Central-difference step (absolute, along the unit direction); default networkHvpStep(x). Only with hvp: 'central-differences'. */
   step?: number;
+  /** Called after each Lanczos step (for progress). */
+  onStep?: (step: number, top: number) => void;
+  /** Called after each Hutchinson sample of the trace (for progress). */
+  onSample?: (sample: number, estimate: number) => void;
 }
 
 /** What each product method's error is, for results and printed output. */
@@ -198,12 +208,12 @@ export function networkHessian(model: Model, ds: LabeledSet, options: NetworkHes
     if (step !== null && !(typeof step === 'number' && step > 0 && Number.isFinite(step))) throw new KernelRangeError('step', `must be a finite number > 0, got ${step}`);
     const hvpOpts = { method, step: step ?? undefined };
     let t0 = performance.now();
-    const eig = hessianTopEigenvalues(model.k, obj, x, { count: top, maxIter, tol: options.tol ?? 1e-3, seed: options.seed ?? 0, vectors: false, which: options.which, ...hvpOpts });
+    const eig = hessianTopEigenvalues(model.k, obj, x, { count: top, maxIter, tol: options.tol ?? 1e-3, seed: options.seed ?? 0, vectors: false, which: options.which, onStep: options.onStep, ...hvpOpts });
     const eigen = { ...eig, seconds: (performance.now() - t0) / 1000 };
     let trace: NetworkHessianResult['trace'] = null;
     if (options.trace) {
       t0 = performance.now();
-      const tr = hessianTrace(model.k, obj, x, { maxSamples: options.traceSamples ?? 50, rtol: options.traceRtol ?? 0.05, seed: options.seed ?? 0, ...hvpOpts });
+      const tr = hessianTrace(model.k, obj, x, { maxSamples: options.traceSamples ?? 50, rtol: options.traceRtol ?? 0.05, seed: options.seed ?? 0, onSample: options.onSample, ...hvpOpts });
       trace = { ...tr, seconds: (performance.now() - t0) / 1000 };
     }
     return { n, loss: obj.info, hvp: method, hvpMethod: HVP_NAME[method], hvpError: HVP_ERROR[method], step, eigen, trace };

@@ -32,6 +32,8 @@ export interface SharpnessOptions {
   m?: number;
   /** Start of the inner maximization: 'zero' (default) or a uniform random point of C_ε. */
   start?: 'zero' | { seed: number };
+  /** Called after each L-BFGS-B iteration with its number and φ (percent) at the iterate so far. */
+  onIteration?: (iteration: number, phi: number) => void;
 }
 
 export interface SharpnessResult {
@@ -89,7 +91,14 @@ export function sharpness(k: Kernels, obj: Objective, x: Float32Array, options: 
       y0 = Float32Array.from(w, (v) => Math.fround((2 * rng.uniform() - 1) * v));
       f0 = -inner.evalGrad(new Float32Array(dim), new Float32Array(dim));
     }
-    const r = minimizeLbfgsb(k, inner, y0, { lower, upper: w, maxIter, m: options.m, pgtol: 0, ftol: 0 });
+    const onIteration = options.onIteration;
+    const r = minimizeLbfgsb(k, inner, y0, {
+      lower, upper: w, maxIter, m: options.m, pgtol: 0, ftol: 0,
+      onIteration: onIteration && ((it, h) => {
+        const fx = Number.isNaN(f0) ? inner.firstValue : f0;
+        onIteration(it, ((Math.max(-h, fx) - fx) / (1 + fx)) * 100);
+      }),
+    });
     if (Number.isNaN(f0)) f0 = inner.firstValue;
     if (1 + f0 === 0) throw new KernelRangeError('obj', 'f(x) = −1 makes φ undefined (it divides by 1 + f(x))');
     // y = 0 lies in C_ε, so the maximum is at least f(x) (matters only for a random start).

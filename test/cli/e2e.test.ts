@@ -53,7 +53,7 @@ describe('lbgap end to end (spawned bin/lbgap.js)', () => {
     aFile = join(dir, 'a-file');
     writeFileSync(aFile, 'not a folder\n');
     ckpt = join(dir, 'base.ckpt');
-    const [r] = await lbgap(['train', ...TINY, '--train-eval', '50', '--batch', '20', '--seed', '3', '--epochs', '1', '--checkpoint', ckpt]);
+    const [r] = await lbgap(['train', ...TINY, '--eval-samples', '50', '--batch', '20', '--seed', '3', '--epochs', '1', '--checkpoint', ckpt]);
     expect(r.code, r.err).toBe(0);
   });
   afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
@@ -85,8 +85,8 @@ describe('lbgap end to end (spawned bin/lbgap.js)', () => {
       const resumed = join(dir, 'resumed.ckpt'), straight = join(dir, 'straight.json'), rj = join(dir, 'resumed.json');
       writeFileSync(resumed, readFileSync(ckpt));
       const [r, s] = await lbgap(
-        ['train', '--resume', resumed, '--epochs', '2', '--json', rj],
-        ['train', ...TINY, '--train-eval', '50', '--batch', '20', '--seed', '3', '--epochs', '2', '--json', straight],
+        ['train', '--resume', resumed, '--epochs', '2', '--out', rj],
+        ['train', ...TINY, '--eval-samples', '50', '--batch', '20', '--seed', '3', '--epochs', '2', '--out', straight],
       );
       expect(r.code, r.err).toBe(0);
       expect(s.code, s.err).toBe(0);
@@ -124,7 +124,7 @@ describe('lbgap end to end (spawned bin/lbgap.js)', () => {
         [['--optimizer', 'sgd'], /--optimizer sgd conflicts .* whose optimizer is adam/],
         [['--data', 'mnist'], /--data mnist conflicts .* whose data set is synthetic/],
         [['--lr', '0.01'], /--lr 0.01 conflicts .* whose learning rate is 0.001/],
-        [['--train-eval', '60'], /--train-eval 60 conflicts .* whose training-evaluation sample count is 50/],
+        [['--eval-samples', '60'], /--eval-samples 60 conflicts .* whose training-evaluation sample count is 50/],
         [['--build', 'relaxed-simd'], /--build relaxed-simd conflicts .* whose kernel build is simd/],
       ];
       for (const [extra, re] of more) {
@@ -137,7 +137,7 @@ describe('lbgap end to end (spawned bin/lbgap.js)', () => {
 
     it('Ctrl-C stops after a saved epoch and says how to resume', async () => {
       const file = join(dir, 'sigint.ckpt');
-      const child = spawn(process.execPath, [BIN, 'train', '--net', 'tiny', '--data', 'synthetic', '--limit', '1000', '--train-eval', '50', '--build', 'simd', '--batch', '20', '--epochs', '500', '--checkpoint', file], { cwd: ROOT });
+      const child = spawn(process.execPath, [BIN, 'train', '--net', 'tiny', '--data', 'synthetic', '--limit', '1000', '--eval-samples', '50', '--build', 'simd', '--batch', '20', '--epochs', '500', '--checkpoint', file], { cwd: ROOT });
       let out = '', err = '';
       child.stderr.on('data', (d) => { err += d; });
       const code = await new Promise<number | null>((resolve) => {
@@ -158,12 +158,12 @@ describe('lbgap end to end (spawned bin/lbgap.js)', () => {
     it('train --json/--checkpoint: a file in the path, a folder as the file, an unwritable place; parent folders created', async () => {
       const deep = join(dir, 'new', 'deeper', 'run.json');
       const [inFile, folder, readOnly, ok] = await lbgap(
-        ['train', ...TINY, '--epochs', '1', '--json', join(aFile, 'run.json')],
+        ['train', ...TINY, '--epochs', '1', '--out', join(aFile, 'run.json')],
         ['train', ...TINY, '--epochs', '1', '--checkpoint', dir],
         ['train', ...TINY, '--epochs', '1', '--checkpoint', '/sys/lbgap-e2e/x.ckpt'],
-        ['train', ...TINY, '--epochs', '1', '--batch', '100', '--json', deep],
+        ['train', ...TINY, '--epochs', '1', '--batch', '100', '--out', deep],
       );
-      expectOneLine(inFile, 1, /^lbgap train: --json: cannot write .*a-file\/run\.json: .*a-file is a file, not a folder$/);
+      expectOneLine(inFile, 1, /^lbgap train: --out: cannot write .*a-file\/run\.json: .*a-file is a file, not a folder$/);
       expect(inFile.out).toBe(''); // refused before loading data or training
       expectOneLine(folder, 1, /^lbgap train: --checkpoint: .* is a folder; give a file name$/);
       expectOneLine(readOnly, 1, /^lbgap train: --checkpoint: cannot (create the folder|write).*\/sys\/lbgap-e2e.*: (permission denied|read-only file system|no such file or folder)$/);
@@ -194,10 +194,10 @@ describe('lbgap end to end (spawned bin/lbgap.js)', () => {
   describe('bug 3: no silent overwrite without --force', () => {
     it('train --json, sharpness/hessian/interpolate --out refuse an existing file; --force replaces it; iterations shown', async () => {
       const cmds: [string, string[]][] = [
-        ['train', [...TINY, '--epochs', '1', '--batch', '100', '--json']],
-        ['sharpness', ['--checkpoint', ckpt, ...SYNTH, '--max-iter', '1', '--eps', '1e-3', '--sample', '50', '--out']],
-        ['hessian', ['--checkpoint', ckpt, ...SYNTH, '--top', '1', '--max-iter', '2', '--sample', '50', '--out']],
-        ['interpolate', ['--a', ckpt, '--b', ckpt, ...SYNTH, '--points', '2', '--train-limit', '50', '--test-limit', '50', '--out']],
+        ['train', [...TINY, '--epochs', '1', '--batch', '100', '--out']],
+        ['sharpness', ['--checkpoint', ckpt, ...SYNTH, '--max-iter', '1', '--eps', '1e-3', '--samples', '50', '--out']],
+        ['hessian', ['--checkpoint', ckpt, ...SYNTH, '--top', '1', '--max-iter', '2', '--samples', '50', '--out']],
+        ['interpolate', ['--a', ckpt, '--b', ckpt, ...SYNTH, '--points', '2', '--eval-samples', '50', '--test-limit', '50', '--out']],
       ];
       const existing = join(dir, 'existing.json');
       writeFileSync(existing, '{"keep": true}\n');
@@ -284,12 +284,12 @@ describe('lbgap end to end (spawned bin/lbgap.js)', () => {
   it('warnings for questionable settings; plurals; where the checkpoint went', async () => {
     const file = join(dir, 'full-batch.ckpt');
     const [r, big] = await lbgap(
-      ['train', ...TINY, '--batch', '200', '--epochs', '1', '--checkpoint', file, '--train-eval', '999', '--checkpoint-every', '3'],
+      ['train', ...TINY, '--batch', '200', '--epochs', '1', '--checkpoint', file, '--eval-samples', '999', '--checkpoint-every', '3'],
       ['train', ...TINY, '--batch', '201', '--epochs', '1'],
     );
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/^lbgap train: warning: --batch 200 is the whole training set: full-batch training, one step per epoch$/m);
-    expect(r.err).toMatch(/^lbgap train: warning: --train-eval 999 is more than the 200 training samples; evaluating on all$/m);
+    expect(r.err).toMatch(/^lbgap train: warning: --eval-samples 999 is more than the 200 training samples; evaluating on all$/m);
     expect(r.err).toMatch(/^lbgap train: warning: --checkpoint-every 3 is more than --epochs 1: only the last epoch is saved$/m);
     expect(r.out).toMatch(/^final: .* after 1 epoch \(1 step\)$/m);
     expect(r.out).toMatch(/^checkpoint: epoch 1 in .*full-batch\.ckpt/m);

@@ -30,7 +30,7 @@ describe('lbgap landscape commands', () => {
   it('sharpness: full space and subspace, JSON result, φ ≥ 0', async () => {
     const out = join(dir, 's.json');
     const io = capture();
-    const code = await main(['sharpness', '--checkpoint', a, ...DATA, '--sample', '100', '--subspace', '5', '--eps', '1e-3,5e-4', '--out', out], io);
+    const code = await main(['sharpness', '--checkpoint', a, ...DATA, '--samples', '100', '--subspace', '5', '--eps', '1e-3,5e-4', '--out', out], io);
     expect(code, io.stderr.join('\n')).toBe(0);
     const text = io.stdout.join('\n');
     expect(text).toMatch(/batch-norm batch statistics per chunk, dropout off/);
@@ -67,7 +67,7 @@ describe('lbgap landscape commands', () => {
   it('hessian: top eigenvalues and trace, JSON result', async () => {
     const out = join(dir, 'h.json');
     const io = capture();
-    const code = await main(['hessian', '--checkpoint', a, ...DATA, '--sample', '100', '--top', '2', '--max-iter', '12', '--trace', '--trace-samples', '4', '--out', out], io);
+    const code = await main(['hessian', '--checkpoint', a, ...DATA, '--samples', '100', '--top', '2', '--max-iter', '12', '--trace', '--trace-samples', '4', '--out', out], io);
     expect(code, io.stderr.join('\n')).toBe(0);
     expect(io.stdout.join('\n')).toMatch(/top 2 eigenvalues \(largest λ\): /);
     expect(io.stdout.join('\n')).toMatch(/trace ≈ /);
@@ -82,7 +82,7 @@ describe('lbgap landscape commands', () => {
   it('hessian --density --compare --svg: both checkpoints measured, densities on one SVG; --hvp central-differences is named', async () => {
     const out = join(dir, 'hd.json'), svg = join(dir, 'hd.svg');
     const io = capture();
-    const code = await main(['hessian', '--checkpoint', a, '--compare', b, ...DATA, '--sample', '60', '--top', '1', '--max-iter', '8', '--density', '--density-steps', '10', '--out', out, '--svg', svg], io);
+    const code = await main(['hessian', '--checkpoint', a, '--compare', b, ...DATA, '--samples', '60', '--top', '1', '--max-iter', '8', '--density', '--density-steps', '10', '--out', out, '--svg', svg], io);
     expect(code, io.stderr.join('\n')).toBe(0);
     const text = io.stdout.join('\n');
     expect(text.match(/top 1 eigenvalue \(largest λ\): /g)).toHaveLength(2);
@@ -97,7 +97,7 @@ describe('lbgap landscape commands', () => {
     expect(s).toMatch(/^<svg/);
     expect(s).toMatch(/a\.ckpt/); expect(s).toMatch(/b\.ckpt/);
     const io2 = capture();
-    expect(await main(['hessian', '--checkpoint', a, ...DATA, '--sample', '60', '--top', '1', '--max-iter', '6', '--hvp', 'central-differences'], io2)).toBe(0);
+    expect(await main(['hessian', '--checkpoint', a, ...DATA, '--samples', '60', '--top', '1', '--max-iter', '6', '--hvp', 'central-differences'], io2)).toBe(0);
     expect(io2.stdout.join('\n')).toMatch(/HVP by central differences, step /);
     const io3 = capture();
     expect(await main(['hessian', '--checkpoint', a, ...DATA, '--svg', join(dir, 'x.svg')], io3)).toBe(2);

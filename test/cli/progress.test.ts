@@ -22,7 +22,7 @@ describe('train progress', () => {
   });
 
   it('lbgap train on a terminal: status lines between the epoch lines; on a pipe: one line per epoch', async () => {
-    const argv = ['--net', 'tiny', '--data', 'synthetic', '--limit', '300', '--batch', '10', '--epochs', '2', '--build', 'simd', '--train-eval', '50'];
+    const argv = ['--net', 'tiny', '--data', 'synthetic', '--limit', '300', '--batch', '10', '--epochs', '2', '--build', 'simd', '--eval-samples', '50'];
     const drawn: string[] = [], out: string[] = [];
     const io = { out: (l: string) => out.push(l), err: () => {} };
     expect(await trainCommand(parseFlags(argv, TRAIN_COMMAND), io, '', { progress: { isTTY: true, write: (s) => drawn.push(s) } })).toBe(0);

@@ -22,7 +22,7 @@ afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
 const results = (out: string): ResultsFile => parseResults(readFileSync(join(out, 'results.json'), 'utf8'), out);
 
 const tinyArgs = ['--net', 'tiny', '--data', 'synthetic', '--limit', '200', '--test-limit', '50', '--epochs', '2', '--sb', '32', '--lb', '50',
-  '--sharpness-sample', '50', '--build', 'simd', '--seeds', '0,1', '--remedies', 'sam,ghost,dynamic,lars', '--ghost', '25', '--rho', '0.1', '--jobs', '1', '--quiet'];
+  '--sharpness-samples', '50', '--build', 'simd', '--seeds', '0,1', '--remedies', 'sam,ghost,dynamic,lars', '--ghost', '25', '--rho', '0.1', '--jobs', '1', '--quiet'];
 
 describe('lbgap remedies', () => {
   let straight: ResultsFile;
@@ -72,8 +72,10 @@ describe('lbgap remedies', () => {
     expect(first.stopped).toBe(true);
     expect(first.results.done).toEqual([0, 1, 2]);
     const io2 = bufferIo();
-    expect(await main(['remedies', ...tinyArgs, '--out', out, '--resume'], io2), io2.errText()).toBe(0);
-    expect(io2.outText()).toMatch(/3 already done/);
+    // --json instead of --quiet: stdout is the results file alone, the running commentary goes to stderr.
+    expect(await main(['remedies', ...tinyArgs.filter((a) => a !== '--quiet'), '--json', '--out', out, '--resume'], io2), io2.errText()).toBe(0);
+    expect(io2.errText()).toMatch(/3 already done/);
+    expect(JSON.parse(io2.outText()).status).toBe('complete');
     expect(metricsOnly(results(out))).toEqual(metricsOnly(straight));
   });
 

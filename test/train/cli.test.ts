@@ -84,9 +84,9 @@ describe('lbgap main', () => {
 
   it('trains, prints one line per epoch and the final accuracy, writes JSON and checkpoints, and resumes', async () => {
     const json = join(dir, 'run.json'), ckpt = join(dir, 'run.ckpt');
-    const base = ['train', '--net', 'tiny', '--data', 'synthetic', '--limit', '600', '--batch', '50', '--seed', '4', '--train-eval', '200'];
+    const base = ['train', '--net', 'tiny', '--data', 'synthetic', '--limit', '600', '--batch', '50', '--seed', '4', '--eval-samples', '200'];
     let io = capture();
-    expect(await main([...base, '--epochs', '2', '--json', json, '--checkpoint', ckpt], io)).toBe(0);
+    expect(await main([...base, '--epochs', '2', '--out', json, '--checkpoint', ckpt], io)).toBe(0);
     const out = io.stdout.join('\n');
     expect(io.stdout[0]).toMatch(/^lbgap train: tiny .* on synthetic\/train \(600\) \/ synthetic\/test \(2000\), batch 50, adam, seed 4/);
     expect(out).toMatch(/epoch 1\/2 {2}train loss \d\.\d{4} acc +\d+\.\d\d% {2}test loss \d\.\d{4} acc +\d+\.\d\d% {2}\d+\.\d s \(\+\d+\.\d s eval\) {2}\d+ samples\/s/);
@@ -99,11 +99,11 @@ describe('lbgap main', () => {
     expect((await loadCheckpoint(ckpt)).epoch).toBe(2);
     // Resume to 3 epochs: only epoch 3 runs; equal to a straight 3-epoch run.
     io = capture();
-    expect(await main([...base, '--epochs', '3', '--resume', ckpt, '--json', join(dir, 'resumed.json')], io)).toBe(0);
+    expect(await main([...base, '--epochs', '3', '--resume', ckpt, '--out', join(dir, 'resumed.json')], io)).toBe(0);
     expect(io.stdout.filter((l) => l.startsWith('epoch'))).toHaveLength(1);
     expect(io.stdout[0]).toMatch(/resuming .*run\.ckpt after epoch 2/);
     io = capture();
-    expect(await main([...base, '--epochs', '3', '--json', join(dir, 'straight.json')], io)).toBe(0);
+    expect(await main([...base, '--epochs', '3', '--out', join(dir, 'straight.json')], io)).toBe(0);
     const strip = (f: string) => JSON.parse(readFileSync(join(dir, f), 'utf8')).history.map((h: Record<string, number>) => [h.trainLoss, h.testLoss, h.testAcc, h.steps]);
     expect(strip('resumed.json')).toEqual(strip('straight.json'));
     expect(existsSync(json)).toBe(true);
