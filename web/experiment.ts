@@ -14,6 +14,7 @@
 // flagged 'not-improved' (both as `lbgap reproduce` does).
 import * as Comlink from 'comlink';
 import type { ExperimentSpec } from '../src/experiments/spec.js';
+import { allJobs } from '../src/experiments/jobs.js';
 import { linspace } from '../src/experiments/parametric.js';
 import type { Kernels } from '../src/kernels/index.js';
 import { Model } from '../src/nn/model.js';
@@ -295,12 +296,15 @@ class PageRun_ implements RunHandle {
         { train: data.train.name, trainSamples: data.train.n, test: data.test.name, testSamples: data.test.n }, this.k.info.build,
         { form: this.form, userAgent: navigator.userAgent, crossOriginIsolated: self.crossOriginIsolated === true, transport: this.transport, workersPerRun: this.form.workersPerRun });
       this.hooks.onResults(this.results);
-      for (const [job, seed] of this.spec.seeds.entries()) {
+      const jobs = allJobs(this.spec, data.train.n);
+      for (const [group, seed] of this.spec.seeds.entries()) {
+        // The runner's jobs of this seed: SB, LB and the parametric plot (the page trains SB and LB side by side).
+        const [sbJob, lbJob, plotJob] = jobs.filter((j) => j.group === group).map((j) => j.index);
         const t0 = performance.now();
         this.enter('training', `seed ${seed}: starting ${this.form.workersPerRun} worker${this.form.workersPerRun > 1 ? 's' : ''} per run (${this.transport === 'shared' ? 'shared memory' : 'transfer fallback'})…`);
         // Each side joins `live` as soon as it exists, so a failure creating the other still closes it.
-        this.live.push(await this.side(data, job, 'SB', seed, this.spec.sb));
-        this.live.push(await this.side(data, job, 'LB', seed, this.spec.lb!));
+        this.live.push(await this.side(data, sbJob, 'SB', seed, this.spec.sb));
+        this.live.push(await this.side(data, lbJob, 'LB', seed, this.spec.lb!));
         for (let e = 1; e <= this.spec.epochs; e++) {
           await this.gate(`after epoch ${e - 1}/${this.spec.epochs} of seed ${seed}`);
           await Promise.all(this.live.map((s) => this.epoch(s, e)));
@@ -309,9 +313,12 @@ class PageRun_ implements RunHandle {
         for (const s of this.live) { s.units = 0; this.flagUnlearned(s.run, data.train.classes); }
         const ends = this.live.map((s) => (s.run.status === 'diverged' ? null : s.trainer.parameters()));
         await this.closeLive();
-        await this.analyse(data, job, seed, ends[0], ends[1]);
-        this.results.done.push(job);
-        this.results.timings.jobs.push({ job, seconds: (performance.now() - t0) / 1000 });
+        const t1 = performance.now();
+        await this.analyse(data, { sb: sbJob, lb: lbJob, plot: plotJob }, seed, ends[0], ends[1]);
+        this.results.done.push(sbJob, lbJob, plotJob);
+        // SB and LB trained side by side: each run job's time is the seed's training; the plot job's, the analysis.
+        for (const job of [sbJob, lbJob]) this.results.timings.jobs.push({ job, seconds: (t1 - t0) / 1000 });
+        this.results.timings.jobs.push({ job: plotJob, seconds: (performance.now() - t1) / 1000 });
         refreshSummary(this.results);
         this.hooks.onResults(this.results);
       }
@@ -335,7 +342,7 @@ class PageRun_ implements RunHandle {
     }
   }
 
-  private async analyse(data: PageData, job: number, seed: number, xSB: Float32Array | null, xLB: Float32Array | null): Promise<void> {
+  private async analyse(data: PageData, job: { sb: number; lb: number; plot: number }, seed: number, xSB: Float32Array | null, xLB: Float32Array | null): Promise<void> {
     const ip = this.spec.interpolation, sh = this.spec.sharpness, clock = this.clocks.analysis;
     const spec = netSpec(this.form.net);
     const skip = (units: number) => { this.skippedAnalysis += units; clock.setTotal(this.analysisTotal()); };
@@ -353,14 +360,14 @@ class PageRun_ implements RunHandle {
         spec, xSB, xLB,
         alphas: linspace(ip.range[0], ip.range[1], ip.points), trainSample: ip.trainSample, testSample: ip.testSample, chunk: ip.chunk,
       }, onPoint));
-      this.results!.interpolations.push({ job, seed, ...curve, seconds: (performance.now() - t0) / 1000 });
+      this.results!.interpolations.push({ job: job.plot, seed, ...curve, seconds: (performance.now() - t0) / 1000 });
       this.hooks.onResults(this.results!);
     } else {
       skip(ip.points * this.pointUnits());
     }
     const measures = 2 * sh.eps.length;
     for (const [label, x] of [['SB', xSB], ['LB', xLB]] as const) {
-      const run = this.results!.runs.find((r) => r.job === job && r.setting === label)!;
+      const run = this.results!.runs.find((r) => r.job === (label === 'SB' ? job.sb : job.lb))!;
       if (!x) { skip(measures * this.phiUnits()); continue; }
       let i = 0;
       for (const space of ['full', 'random'] as const) {

@@ -1,8 +1,9 @@
-// One job of an experiment, start to finish: train its run(s) with per-epoch checkpoints
-// (reproduce: SB and LB from the same initial weights, then the parametric plot; sweep: one
-// batch size; warm start: SB for k epochs, then LB; remedies: plain SB, plain LB or LB with
-// one arm's remedies), then measure each minimizer (accuracy, sharpness φ, top Hessian
-// eigenvalue). The same code runs in the runner's thread (--jobs 1) and in a job worker
+// One job of an experiment, start to finish: train its run with per-epoch checkpoints
+// (reproduce: SB or LB, both from the seed's initial weights; sweep: one batch size; warm
+// start: SB for k epochs, then LB; remedies: plain SB, plain LB or LB with one arm's
+// remedies), then measure its minimizer (accuracy, sharpness φ, top Hessian eigenvalue) — or,
+// for a reproduce seed's parametric job, the SB→LB plot between the minimizers its two run
+// jobs left in their checkpoints. The same code runs in the runner's thread (--jobs 1) and in a job worker
 // (job_worker.ts): the context says how to report progress and how to see a stop request.
 //
 // A run whose loss becomes NaN/Inf is recorded as diverged (where, and the epochs before it),
@@ -14,6 +15,7 @@ import { Model } from '../nn/model.js';
 import type { ModelSpec } from '../nn/spec.js';
 import { namedSpec, tiny } from '../nn/specs.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
+import { modelFromCheckpoint } from '../train/snapshot.js';
 import { NonFiniteLossError } from '../train/errors.js';
 import type { EpochMetrics } from '../train/metrics.js';
 import { train, type TrainOptions } from '../train/train.js';
@@ -83,8 +85,8 @@ function stepFactor(o: Partial<TrainOptions>): number {
 
 export function jobCost(spec: ExperimentSpec, job: Job, c: Costs): number {
   const s = job.setting;
-  if (s.type === 'pair') return 2 * (spec.epochs * c.epoch + c.measure) + (spec.interpolation.points > 0 ? c.interpolation : 0);
-  if (s.type === 'batch') return spec.epochs * c.epoch + c.measure;
+  if (s.type === 'parametric') return c.interpolation;
+  if (s.type === 'run' || s.type === 'batch') return spec.epochs * c.epoch + c.measure;
   if (s.type === 'remedy') return spec.epochs * c.epoch * stepFactor(jobTrainings(spec, job)[0].options) + c.measure;
   return (s.k + spec.epochs) * c.epoch + c.measure;
 }
@@ -101,13 +103,14 @@ export interface Training {
   path: string;
 }
 
-/** The phases of a job, in order (reproduce: SB then LB, each from the initial weights). */
+/** The training phases of a job, in order (none for a parametric plot). */
 export function jobTrainings(spec: ExperimentSpec, job: Job): Training[] {
   const s = job.setting;
   const base = trainerOptions(spec.optimizer, spec.remedies, spec.lr);
   const t = (name: string, batch: number, epochs: number, options = base, path = 'remedies'): Training => ({ name, batch, epochs, options, path });
   switch (s.type) {
-    case 'pair': return [t('SB', s.sb, spec.epochs), t('LB', s.lb, spec.epochs)];
+    case 'run': return [t(s.role, s.batch, spec.epochs)];
+    case 'parametric': return [];
     case 'batch': return [t(`B=${s.batch}`, s.batch, spec.epochs)];
     case 'warmstart': return [...(s.k > 0 ? [t('SB', s.sb, s.k)] : []), t('LB', s.lb, spec.epochs)];
     case 'remedy': {
@@ -166,47 +169,20 @@ async function yieldAndCheck(ctx: JobContext): Promise<void> {
 
 const runSeconds = (t0: number) => (performance.now() - t0) / 1000;
 
+/** Where job `index`'s training phase `name` keeps its checkpoint. */
+export function checkpointPath(outDir: string, index: number, name: string): string {
+  return `${outDir}/checkpoints/job${index}-${name.replace(/[^A-Za-z0-9_-]+/g, '_')}.ckpt`;
+}
+
 export async function runJob(ctx: JobContext, job: Job): Promise<JobOutput> {
   const { spec, k, data } = ctx;
-  const arch = netSpec(spec, data.train);
   const s = job.setting;
+  if (s.type === 'parametric') return { runs: [], interpolation: await parametricJob(ctx, job, s) };
   const trainings = jobTrainings(spec, job);
-  const models: Model[] = [];
-  const make = () => { const m = Model.create(k, arch, { seed: job.seed }); models.push(m); return m; };
+  // The initial weights are a function of the seed: SB and LB of a seed start from the same point.
+  const m = Model.create(k, netSpec(spec, data.train), { seed: job.seed });
   try {
-    if (s.type === 'pair') {
-      // Both runs start from the same initial weights: the init is a function of the seed.
-      const runs: RunRecord[] = [];
-      let sb: Model | null = null, lb: Model | null = null;
-      for (let i = 0; i < 2; i++) {
-        const t0 = performance.now();
-        const model = make();
-        if (i === 0) sb = model; else lb = model;
-        const phase = await trainPhase(ctx, job, model, trainings[i]);
-        const { final, status, note } = await measure(ctx, job, model, phase);
-        runs.push({ job: job.index, seed: job.seed, setting: trainings[i].name, batch: trainings[i].batch, k: null, phases: [phase], final, seconds: runSeconds(t0), ...health(status, note) });
-      }
-      let interpolation: InterpolationRecord | null = null;
-      if (spec.interpolation.points > 0 && runs.some((r) => r.status === 'diverged')) {
-        ctx.progress.event(ctx.costs.interpolation, `seed ${job.seed}: no parametric plot (a run diverged)`);
-      } else if (spec.interpolation.points > 0) {
-        await yieldAndCheck(ctx);
-        const ip = spec.interpolation;
-        const alphas = linspace(ip.range[0], ip.range[1], ip.points);
-        const xa = Float32Array.from(sb!.params.view()), xb = Float32Array.from(lb!.params.view());
-        const per = ctx.costs.interpolation / ip.points;
-        const t3 = performance.now();
-        const curve = parametricCurve(lb!, xa, xb, data.train, data.test, {
-          alphas, trainSample: ip.trainSample, testSample: ip.testSample, chunk: ip.chunk,
-          onPoint: () => { ctx.progress.advance(per, `parametric plot, seed ${job.seed}`); checkStop(ctx); },
-        });
-        interpolation = { job: job.index, seed: job.seed, ...curve, seconds: runSeconds(t3) };
-        ctx.progress.event(0, `seed ${job.seed}: parametric plot SB→LB on ${ip.points} points`);
-      }
-      return { runs, interpolation };
-    }
     const t0 = performance.now();
-    const m = make();
     const phases: PhaseRecord[] = [];
     for (const tr of trainings) {
       phases.push(await trainPhase(ctx, job, m, tr));
@@ -214,14 +190,40 @@ export async function runJob(ctx: JobContext, job: Job): Promise<JobOutput> {
     }
     const last = phases[phases.length - 1];
     const { final, status, note } = await measure(ctx, job, m, last);
-    const setting = s.type === 'batch' ? `B=${s.batch}` : s.type === 'warmstart' ? `k=${s.k}` : s.name;
+    const setting = s.type === 'run' ? s.role : s.type === 'batch' ? `B=${s.batch}` : s.type === 'warmstart' ? `k=${s.k}` : s.name;
     const batch = trainings[trainings.length - 1].batch;
     return {
       runs: [{ job: job.index, seed: job.seed, setting, batch, k: s.type === 'warmstart' ? s.k : null, phases, final, seconds: runSeconds(t0), ...health(status, note) }],
       interpolation: null,
     };
   } finally {
-    for (const m of models) m.dispose();
+    m.dispose();
+  }
+}
+
+/** The paper's parametric plot between the SB and LB minimizers of a seed, read from their run jobs' checkpoints. */
+async function parametricJob(ctx: JobContext, job: Job, s: { sb: number; lb: number }): Promise<InterpolationRecord> {
+  const { spec, k, data } = ctx;
+  const ip = spec.interpolation;
+  const ends: Model[] = [];
+  try {
+    for (const [index, name] of [[s.sb, 'SB'], [s.lb, 'LB']] as const) {
+      const file = checkpointPath(ctx.outDir, index, name);
+      if (!(await exists(file))) throw new ExperimentError(`job ${job.index} (${job.label}): ${file} is missing — the ${name} run (job ${index}) must finish first`);
+      ends.push(modelFromCheckpoint(k, await loadCheckpoint(file), file));
+    }
+    await yieldAndCheck(ctx);
+    const alphas = linspace(ip.range[0], ip.range[1], ip.points);
+    const per = ctx.costs.interpolation / ip.points;
+    const t0 = performance.now();
+    const curve = parametricCurve(ends[1], Float32Array.from(ends[0].params.view()), Float32Array.from(ends[1].params.view()), data.train, data.test, {
+      alphas, trainSample: ip.trainSample, testSample: ip.testSample, chunk: ip.chunk,
+      onPoint: () => { ctx.progress.advance(per, `parametric plot, seed ${job.seed}`); checkStop(ctx); },
+    });
+    ctx.progress.event(0, `seed ${job.seed}: parametric plot SB→LB on ${ip.points} points`);
+    return { job: job.index, seed: job.seed, ...curve, seconds: runSeconds(t0) };
+  } finally {
+    for (const m of ends) m.dispose();
   }
 }
 
@@ -229,8 +231,6 @@ export async function runJob(ctx: JobContext, job: Job): Promise<JobOutput> {
 function health(status: RunStatus, note: string | null): Pick<RunRecord, 'status' | 'note'> {
   return status === 'ok' ? {} : { status, note: note ?? undefined };
 }
-
-const fileSafe = (name: string) => name.replace(/[^A-Za-z0-9_-]+/g, '_');
 
 /**
  * Trains one phase with per-epoch checkpoints (resuming from its checkpoint if one exists)
@@ -241,8 +241,7 @@ async function trainPhase(ctx: JobContext, job: Job, model: Model, tr: Training)
   const { spec, data } = ctx;
   const { name, batch, epochs } = tr;
   const fs = await nodeFs();
-  const base = `${ctx.outDir}/checkpoints/job${job.index}-${fileSafe(name)}`;
-  const ckpt = `${base}.ckpt`, trackFile = `${base}.track.json`;
+  const ckpt = checkpointPath(ctx.outDir, job.index, name), trackFile = ckpt.replace(/\.ckpt$/, '.track.json');
   const resume = (await exists(ckpt)) ? ckpt : undefined;
   let track: TrackPoint[] = [];
   if (resume && (await exists(trackFile))) track = JSON.parse(await fs.promises.readFile(trackFile, 'utf8')) as TrackPoint[];

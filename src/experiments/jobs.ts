@@ -1,16 +1,26 @@
-// The jobs of an experiment in a fixed order, and `--shard i/n` selection. A job is one
-// (setting, seed) pair (remedies: one run — plain SB, plain LB or one arm — of one seed); job j belongs to shard j mod n, so shards of a sweep stay balanced
-// and every shard's result can be merged back by job index.
+// The jobs of an experiment in a fixed order, and `--shard i/n` selection. A job is one run of
+// one seed (reproduce: SB, LB, then the parametric plot between their minimizers, which waits
+// for both; sweep: one batch size; warm start: one k; remedies: plain SB, plain LB or one arm).
+// Jobs of one group (a reproduce seed; otherwise the job alone) always share a shard, so a
+// parametric plot finds its SB and LB checkpoints; group g belongs to shard g mod n, so shards
+// stay balanced and every shard's result can be merged back by job index.
 import type { ExperimentSpec } from './spec.js';
 
 export type Setting =
-  | { type: 'pair'; sb: number; lb: number }       // reproduce: SB and LB from the same initial weights
+  | { type: 'run'; role: 'SB' | 'LB'; batch: number } // reproduce: one side; both sides of a seed start from the same initial weights
+  | { type: 'parametric'; sb: number; lb: number }    // reproduce: the SB→LB line between the minimizers of jobs sb and lb
   | { type: 'batch'; batch: number }              // sweep: one batch size
   | { type: 'warmstart'; k: number; sb: number; lb: number } // SB for k epochs, then LB
   // remedies: plain SB (arm null), plain LB (arm null), or LB with remedyRuns[arm]
   | { type: 'remedy'; name: string; batch: number; arm: number | null };
 
-export interface Job { index: number; seed: number; setting: Setting; label: string }
+export interface Job {
+  index: number; seed: number; setting: Setting; label: string;
+  /** Jobs that must finish first (their checkpoints are this job's input). */
+  after: number[];
+  /** Jobs of a group share a shard. */
+  group: number;
+}
 
 export interface Shard { index: number; count: number }
 
@@ -34,20 +44,37 @@ export function largeBatch(spec: ExperimentSpec, trainSamples: number): number {
   return spec.lb ?? Math.max(1, Math.round(trainSamples / 10));
 }
 
-/** Every job of the experiment, settings outer, seeds inner. */
+/** Every job of the experiment, settings outer, seeds inner (reproduce: SB, LB, parametric per seed). */
 export function allJobs(spec: ExperimentSpec, trainSamples: number): Job[] {
+  const jobs: Job[] = [];
+  const add = (seed: number, setting: Setting, label: string, group: number, after: number[] = []) => {
+    const job: Job = { index: jobs.length, seed, setting, label: `${label}, seed ${seed}`, after, group };
+    jobs.push(job);
+    return job;
+  };
   const lb = largeBatch(spec, trainSamples);
+  if (spec.kind === 'reproduce') {
+    spec.seeds.forEach((seed, g) => {
+      const a = add(seed, { type: 'run', role: 'SB', batch: spec.sb }, `SB ${spec.sb}`, g);
+      const b = add(seed, { type: 'run', role: 'LB', batch: lb }, `LB ${lb}`, g);
+      if (spec.interpolation.points > 0) add(seed, { type: 'parametric', sb: a.index, lb: b.index }, 'parametric plot SB→LB', g, [a.index, b.index]);
+    });
+    return jobs;
+  }
   const remedy = (name: string, batch: number, arm: number | null) => ({ setting: { type: 'remedy', name, batch, arm } as Setting, label: name });
   const settings: { setting: Setting; label: string }[] =
-    spec.kind === 'reproduce' ? [{ setting: { type: 'pair', sb: spec.sb, lb }, label: `SB ${spec.sb} / LB ${lb}` }]
-      : spec.kind === 'sweep' ? spec.batches.map((b) => ({ setting: { type: 'batch', batch: b } as Setting, label: `B=${b}` }))
-        : spec.kind === 'remedies' ? [remedy('SB', spec.sb, null), remedy('LB', lb, null), ...spec.remedyRuns.map((r, i) => remedy(r.name, lb, i))]
-          : spec.warmstartK.map((k) => ({ setting: { type: 'warmstart', k, sb: spec.sb, lb } as Setting, label: `k=${k}` }));
-  const jobs: Job[] = [];
-  for (const { setting, label } of settings) for (const seed of spec.seeds) jobs.push({ index: jobs.length, seed, setting, label: `${label}, seed ${seed}` });
+    spec.kind === 'sweep' ? spec.batches.map((b) => ({ setting: { type: 'batch', batch: b } as Setting, label: `B=${b}` }))
+      : spec.kind === 'remedies' ? [remedy('SB', spec.sb, null), remedy('LB', lb, null), ...spec.remedyRuns.map((r, i) => remedy(r.name, lb, i))]
+        : spec.warmstartK.map((k) => ({ setting: { type: 'warmstart', k, sb: spec.sb, lb } as Setting, label: `k=${k}` }));
+  for (const { setting, label } of settings) for (const seed of spec.seeds) add(seed, setting, label, jobs.length);
   return jobs;
 }
 
+/** The number of groups (the most shards an experiment can use). */
+export function groupCount(jobs: Job[]): number {
+  return new Set(jobs.map((j) => j.group)).size;
+}
+
 export function shardJobs(jobs: Job[], shard: Shard | null): Job[] {
-  return shard ? jobs.filter((j) => j.index % shard.count === shard.index) : jobs;
+  return shard ? jobs.filter((j) => j.group % shard.count === shard.index) : jobs;
 }

@@ -23,7 +23,7 @@ import { loadKernels, type Kernels } from '../kernels/index.js';
 import { checkJobs, costs, ExperimentError, jobCost, runJob, StopRequested, type JobContext, type JobOutput, type JobProgress } from './job.js';
 import { sharedDataset } from './job_protocol.js';
 import { JobFailedError, JobThread } from './job_threads.js';
-import { allJobs, shardJobs, type Job, type Shard } from './jobs.js';
+import { allJobs, groupCount, shardJobs, type Job, type Shard } from './jobs.js';
 import { Progress, type ProgressSink } from './progress.js';
 import { parseResults, summarize, ResultsError, RESULTS_VERSION, type Environment, type JobFailure, type ResultsFile } from './results.js';
 import type { ExperimentSpec } from './spec.js';
@@ -120,7 +120,7 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
   const k = opts.kernels ?? (await loadKernels({ build: spec.build }));
   const jobs = allJobs(spec, data.train.n);
   const mine = shardJobs(jobs, shard);
-  if (mine.length === 0) throw new ExperimentError(`shard ${shard!.index}/${shard!.count} has no jobs: the experiment has only ${jobs.length}`);
+  if (mine.length === 0) throw new ExperimentError(`shard ${shard!.index}/${shard!.count} has no jobs: the experiment has only ${groupCount(jobs)} shardable group${groupCount(jobs) === 1 ? '' : 's'} (${spec.kind === 'reproduce' ? 'one per seed' : 'one per job'})`);
   checkJobs(spec, mine, data.train);
 
   let results: ResultsFile;
@@ -129,6 +129,8 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
     results = parseResults(await readFile(file, 'utf8'), file);
     if (JSON.stringify(results.spec) !== JSON.stringify(spec)) throw new ResultsError(file, 'was written for a different spec than the one given; resume with the same spec (or use another --out)');
     if (JSON.stringify(results.shard) !== JSON.stringify(shard)) throw new ResultsError(file, `holds shard ${JSON.stringify(results.shard)}, not ${JSON.stringify(shard)}`);
+    // Reproduce jobs were one SB+LB pair per seed before they became SB, LB and parametric jobs.
+    if (results.totalJobs !== jobs.length) throw new ResultsError(file, `was written by an earlier lbgap with ${results.totalJobs} jobs (this one splits the same spec into ${jobs.length}); \`lbgap report\` still renders it — to continue the experiment, run it again into another --out`);
     results.status = 'running';
     // Failed jobs run again.
     delete results.failures;
@@ -184,10 +186,38 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
 
   const exec = slots > 1 ? await threadExecutor(spec, k, data, opts, stop, progress, slots) : inThreadExecutor(spec, k, data, opts.outDir, stop, progress, c);
   let stopped = false;
+  // A job waits for the jobs it needs (a parametric plot for its SB and LB runs); a slot with
+  // nothing ready waits for the next job to finish.
   const queue = todo.slice();
+  const running = new Set<number>();
+  let wakeUp: (() => void)[] = [];
+  const nextFinish = () => new Promise<void>((resolve) => wakeUp.push(resolve));
+  const notify = () => { const w = wakeUp; wakeUp = []; for (const f of w) f(); };
+  const isDone = (i: number) => results.done.includes(i);
+  const pending = (i: number) => running.has(i) || queue.some((j) => j.index === i);
   const slot = async (index: number) => {
     while (queue.length > 0 && !stop.requested) {
-      const job = queue.shift()!;
+      // Jobs whose inputs failed cannot run: recorded as failed (--resume runs them again).
+      for (const job of queue.filter((j) => j.after.some((d) => !isDone(d) && !pending(d)))) {
+        queue.splice(queue.indexOf(job), 1);
+        const missing = job.after.filter((d) => !isDone(d) && !pending(d));
+        failures.push({ job: job.index, label: job.label, error: `not run: it needs job${missing.length === 1 ? '' : 's'} ${missing.join(', ')}, which did not finish` });
+        log(`job ${job.index} (${job.label}) NOT RUN: job${missing.length === 1 ? '' : 's'} ${missing.join(', ')} did not finish`);
+        await save();
+      }
+      const next = queue.findIndex((j) => j.after.every(isDone));
+      if (next < 0) {
+        if (queue.length > 0) await nextFinish();
+        continue;
+      }
+      const job = queue.splice(next, 1)[0];
+      const diverged = job.setting.type === 'parametric' && results.runs.some((r) => job.after.includes(r.job) && r.status === 'diverged');
+      if (diverged) {
+        progress.event(c.interpolation, `seed ${job.seed}: no parametric plot (a run diverged)`);
+        await finished(job, { runs: [], interpolation: null }, 0);
+        continue;
+      }
+      running.add(job.index);
       const t0 = performance.now();
       try {
         const out = await exec.run(job, index);
@@ -199,7 +229,9 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
         log(`job ${job.index} (${job.label}) FAILED: ${error}`);
         await save();
       } finally {
+        running.delete(job.index);
         progress.endSlot(index);
+        notify();
       }
     }
     if (stop.requested && queue.length > 0) stopped = true;

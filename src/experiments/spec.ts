@@ -156,22 +156,36 @@ export function defaultSpec(kind: ExperimentKind = 'reproduce'): ExperimentSpec 
 }
 
 /**
- * Presets. 'paper' is the defaults. 'quick' keeps the protocol's shape (real MNIST, ADAM,
- * SB 256 vs LB 10%, both ε, full space and p = 100) but cuts it to fit ~10 minutes on 2
- * cores (measured under load: see the report's timing): 2 seeds, 2 epochs (so LB takes only 20
- * steps and does not converge — the report says so), sharpness on a 500-sample training
- * subset with 5 L-BFGS-B iterations, fewer interpolation points, no per-epoch tracking.
+ * Presets. 'paper' is the defaults. 'quick' (what `npm start` runs) is the paper's comparison
+ * cut to ~5 minutes on 2 cores — and still at minimizers: F1 on all of MNIST, SB 256 vs LB 10 %
+ * (6000), one seed, 15 epochs (the committed paper run: LB passes 99 % training accuracy by
+ * epoch 9 and SB's φ has fallen from ~130 to ~5–25 by epoch 10–15 while LB's stays at
+ * 130–280), SB and LB as two concurrent jobs. Cheaper measurements: training accuracy on the
+ * first 10000 samples, φ and the Hessian on a 2000-sample loss, a 13-point parametric plot on
+ * 10000 training samples, no per-epoch φ. Training on a subset does not show the effect (20000
+ * samples, LB 2000: SB φ 13 vs LB 3.7), so the preset keeps all 60000.
+ * Other kinds' quick presets keep a 2-epoch budget for a first look.
  */
 export function presetSpec(preset: PresetName, kind: ExperimentKind = 'reproduce'): ExperimentSpec {
   const s = defaultSpec(kind);
   if (preset === 'paper') return s;
+  s.track = { enabled: false, eps: 1e-3, sample: 500, seeds: null };
+  if (kind === 'reproduce') {
+    s.seeds = [0];
+    s.epochs = 15;
+    s.stopping = { rule: 'epochs', patience: 3, minDelta: 1e-3, minEpochs: 0 };
+    s.trainEvalSamples = 10000;
+    s.sharpness = { ...s.sharpness, sample: 2000, chunk: 1000 };
+    s.hessian = { top: 1, maxIter: 20, sample: 2000 };
+    s.interpolation = { points: 13, range: [-1, 2], trainSample: 10000, testSample: null, chunk: 5000 };
+    return s;
+  }
   s.seeds = [0, 1];
   s.epochs = 2;
   s.trainEvalSamples = 5000;
   s.sharpness = { ...s.sharpness, sample: 500, chunk: 500, maxIter: 5 };
   s.hessian = { top: 1, maxIter: 5, sample: 500 };
   s.interpolation = { points: 13, range: [-1, 2], trainSample: 2000, testSample: 2000, chunk: 1000 };
-  s.track = { enabled: false, eps: 1e-3, sample: 500, seeds: null };
   s.batches = [64, 256, 1024, 4096, 6000];
   s.warmstartK = [0, 1, 2];
   return s;

@@ -1,5 +1,6 @@
 // A run's state ↔ a model and optimizer: what checkpoints hold and how a resume puts it back.
-import type { Model } from '../nn/model.js';
+import type { Kernels } from '../kernels/index.js';
+import { Model } from '../nn/model.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { Rng } from '../util/rng.js';
 import type { Checkpoint } from './checkpoint.js';
@@ -42,4 +43,18 @@ export function restore(model: Model, optimizer: Optimizer, c: Checkpoint, where
     throw new CheckpointError(where, `optimizer state does not fit: ${(e as Error).message}`, { cause: e });
   }
   restoreModel(model, c);
+}
+
+/** A new model holding a checkpoint's parameters, running statistics and dropout state (`path` names it in errors). */
+export function modelFromCheckpoint(k: Kernels, c: Checkpoint, path: string): Model {
+  const model = Model.create(k, c.spec);
+  try {
+    if (c.params.length !== model.numParams) throw new CheckpointError(path, `holds ${c.params.length} parameters but its network spec has ${model.numParams}`);
+    if (c.buffers.length !== model.numBuffers) throw new CheckpointError(path, `holds ${c.buffers.length} batch-norm statistics but its network spec has ${model.numBuffers}`);
+    restoreModel(model, c);
+    return model;
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
 }

@@ -76,6 +76,46 @@ describe('--jobs N', () => {
   });
 });
 
+describe('reproduce: one seed on two cores', () => {
+  // One seed's SB and LB are separate jobs: with two slots they train at once; the
+  // parametric plot waits for both and reads their checkpoints.
+  const one = tinySpec({ seeds: [0], track: { enabled: false }, hessian: { top: 0 }, sharpness: { subspace: 0, eps: [1e-3], sample: 100, chunk: 50, maxIter: 3 } });
+
+  it('SB and LB run at once; the plot runs after both; the file equals --jobs 1', async () => {
+    const workerUrl = await jobWorkerBundle();
+    const events: string[] = [];
+    const progress = { isTTY: false, write: (t: string) => { events.push(t); } };
+    const lines: string[] = [];
+    const two = await runExperiment(one, { outDir: dir('one-2'), data, jobs: 2, workerUrl, progress, log: (l) => lines.push(l) });
+    expect(two.failures).toEqual([]);
+    const text = events.join('');
+    // LB (job 1) reports epochs before SB (job 0) is done: they overlap.
+    const lbEpoch = text.search(/job 1: LB \(batch 80\) seed 0: epoch 1/);
+    const sbDone = lines.findIndex((l) => /^job 0 .* done/.test(l));
+    expect(lbEpoch).toBeGreaterThanOrEqual(0);
+    expect(sbDone).toBeGreaterThanOrEqual(0);
+    expect(text.search(/job 0: SB \(batch 16\) seed 0: epoch 2/)).toBeGreaterThan(-1);
+    expect(lines.findIndex((l) => /^job 2 .* done/.test(l))).toBeGreaterThan(Math.max(sbDone, lines.findIndex((l) => /^job 1 .* done/.test(l))));
+    const straight = await runExperiment(one, { outDir: dir('one-1'), data, jobs: 1 });
+    expect(metricsOnly(fileOf(dir('one-2')))).toEqual(metricsOnly(straight.results));
+    expect(straight.results.interpolations.map((i) => i.job)).toEqual([2]);
+  });
+
+  it('a failed run leaves its plot not run (recorded); --resume runs both', async () => {
+    const out = dir('one-fail');
+    await runExperiment(one, { outDir: out, data, stop: { requested: true } });
+    writeFileSync(join(out, 'checkpoints', 'job0-SB.ckpt'), 'not a checkpoint');
+    const r = await runExperiment(one, { outDir: out, data, resume: true });
+    expect(r.failures.map((f) => f.job)).toEqual([0, 2]);
+    expect(r.failures[1].error).toBe('not run: it needs job 0, which did not finish');
+    expect(fileOf(out).done).toEqual([1]);
+    rmSync(join(out, 'checkpoints', 'job0-SB.ckpt'));
+    const again = await runExperiment(one, { outDir: out, data, resume: true });
+    expect(again.failures).toEqual([]);
+    expect(metricsOnly(fileOf(out))).toEqual(metricsOnly(fileOf(dir('one-1'))));
+  });
+});
+
 describe('a failed job on the command line', () => {
   it('the command exits 1 naming the job, after the other jobs finished', async () => {
     const out = dir('cli-fail'), specFile = dir('cli-fail.json');

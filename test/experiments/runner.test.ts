@@ -35,6 +35,10 @@ describe('reproduce on a tiny problem', () => {
     expect(out.stopped).toBe(false);
     expect(res.status).toBe('complete');
     expect(res.runs.map((r) => `${r.setting}/${r.seed}`)).toEqual(['SB/0', 'LB/0', 'SB/1', 'LB/1']);
+    // Jobs: SB, LB, plot per seed; the plots are jobs 2 and 5.
+    expect(res.runs.map((r) => r.job)).toEqual([0, 1, 3, 4]);
+    expect(res.interpolations.map((i) => i.job)).toEqual([2, 5]);
+    expect(res.done).toEqual([0, 1, 2, 3, 4, 5]);
     for (const r of res.runs) {
       expect(r.phases[0].history).toHaveLength(2);
       expect(r.phases[0].track.map((p) => p.epoch)).toEqual([1, 2]);

@@ -1,6 +1,6 @@
 // Experiment specs: defaults, presets, and validation errors that name the bad field.
 import { describe, expect, it } from 'vitest';
-import { allJobs, parseShard, shardJobs } from '../../src/experiments/jobs.js';
+import { allJobs, groupCount, parseShard, shardJobs } from '../../src/experiments/jobs.js';
 import { defaultSpec, deviationsFromPaper, parseSpec, presetSpec, resolveSpec, SpecError } from '../../src/experiments/spec.js';
 
 function specError(input: unknown): SpecError {
@@ -21,6 +21,13 @@ describe('experiment spec', () => {
       const q = presetSpec('quick', kind);
       expect(parseSpec(JSON.stringify(q))).toEqual(q);
     }
+  });
+
+  it('quick reproduce: all of MNIST, one seed, 15 epochs, SB and LB as two jobs (they run at once)', () => {
+    const q = presetSpec('quick');
+    expect(q).toMatchObject({ net: 'F1', data: { name: 'mnist', trainLimit: null }, seeds: [0], epochs: 15, stopping: { rule: 'epochs' }, sb: 256, lb: null });
+    expect(allJobs(q, 60000).map((j) => j.label)).toEqual(['SB 256, seed 0', 'LB 6000, seed 0', 'parametric plot SB→LB, seed 0']);
+    expect(deviationsFromPaper(q).join('\n')).toMatch(/a fixed 15 epochs per run/);
   });
 
   it('names the bad field path', () => {
@@ -90,7 +97,20 @@ describe('jobs and shards', () => {
     const jobs = allJobs(s, 60000);
     expect(jobs.map((j) => j.label)).toEqual(['B=64, seed 0', 'B=64, seed 1', 'B=256, seed 0', 'B=256, seed 1', 'B=1024, seed 0', 'B=1024, seed 1']);
     expect(shardJobs(jobs, { index: 1, count: 4 }).map((j) => j.index)).toEqual([1, 5]);
-    expect(allJobs(resolveSpec({ seeds: [7] }), 60000)[0].setting).toEqual({ type: 'pair', sb: 256, lb: 6000 });
+  });
+
+  it('reproduce: SB, LB and the parametric plot per seed; the plot waits for both; the jobs of a seed share a shard', () => {
+    const jobs = allJobs(resolveSpec({ seeds: [7, 8] }), 60000);
+    expect(jobs.map((j) => j.label)).toEqual(['SB 256, seed 7', 'LB 6000, seed 7', 'parametric plot SB→LB, seed 7', 'SB 256, seed 8', 'LB 6000, seed 8', 'parametric plot SB→LB, seed 8']);
+    expect(jobs.map((j) => j.setting)).toEqual([
+      { type: 'run', role: 'SB', batch: 256 }, { type: 'run', role: 'LB', batch: 6000 }, { type: 'parametric', sb: 0, lb: 1 },
+      { type: 'run', role: 'SB', batch: 256 }, { type: 'run', role: 'LB', batch: 6000 }, { type: 'parametric', sb: 3, lb: 4 },
+    ]);
+    expect(jobs.map((j) => j.after)).toEqual([[], [], [0, 1], [], [], [3, 4]]);
+    expect(shardJobs(jobs, { index: 1, count: 2 }).map((j) => j.index)).toEqual([3, 4, 5]);
+    expect(groupCount(jobs)).toBe(2);
+    // No parametric plot asked for: no plot job.
+    expect(allJobs(resolveSpec({ seeds: [7], interpolation: { points: 0 } }), 60000).map((j) => j.setting.type)).toEqual(['run', 'run']);
   });
 
   it('parses i/n and rejects bad shards', () => {

@@ -31,7 +31,7 @@ describe('optimizer and remedies in every spec kind', () => {
     });
     // The runner passes them to every run of every kind.
     const jobs = allJobs(s, 6000);
-    expect(jobTrainings(s, jobs[0]).map((t) => [t.name, t.options.optimizer, t.options.sam])).toEqual([['SB', 'lars', { rho: 0.1 }], ['LB', 'lars', { rho: 0.1 }]]);
+    expect(jobs.slice(0, 2).flatMap((j) => jobTrainings(s, j)).map((t) => [t.name, t.options.optimizer, t.options.sam])).toEqual([['SB', 'lars', { rho: 0.1 }], ['LB', 'lars', { rho: 0.1 }]]);
     // Key order does not matter: the same options compare equal (a --resume with a re-ordered spec file).
     expect(resolveSpec({ remedies: { sam: { rho: 1 }, augment: { shift: 2, flip: false } } }).remedies)
       .toEqual(resolveSpec({ remedies: { augment: { flip: false, shift: 2 }, sam: { rho: 1 } } }).remedies);
