@@ -23,11 +23,11 @@ describe('experiment spec', () => {
     }
   });
 
-  it('quick reproduce: all of MNIST, one seed, 15 epochs, SB and LB as two jobs (they run at once)', () => {
+  it('quick reproduce: all of MNIST, one seed, 20 epochs, SB and LB as two jobs (they run at once)', () => {
     const q = presetSpec('quick');
-    expect(q).toMatchObject({ net: 'F1', data: { name: 'mnist', trainLimit: null }, seeds: [0], epochs: 15, stopping: { rule: 'epochs' }, sb: 256, lb: null });
+    expect(q).toMatchObject({ net: 'F1', data: { name: 'mnist', trainLimit: null }, seeds: [0], epochs: 20, stopping: { rule: 'epochs' }, sb: 256, lb: null });
     expect(allJobs(q, 60000).map((j) => j.label)).toEqual(['SB 256, seed 0', 'LB 6000, seed 0', 'parametric plot SB→LB, seed 0']);
-    expect(deviationsFromPaper(q).join('\n')).toMatch(/a fixed 15 epochs per run/);
+    expect(deviationsFromPaper(q).join('\n')).toMatch(/a fixed 20 epochs per run/);
   });
 
   it('names the bad field path', () => {
