@@ -36,3 +36,8 @@ export {
   filterNormalizedDirection, unitNorms, surface1d, surface2d,
   type DirectionOptions, type Surface1dOptions, type SurfacePoint, type Surface2dOptions, type Surface2dResult,
 } from './surface.js';
+export {
+  makeSubspaceBasis, scalingMatrix, UniformColumns, StoredColumns, TransformedColumns, COLUMN_DISTRIBUTIONS, COLUMN_SCALINGS,
+  type SubspaceBasis, type SubspaceBasisOptions, type ColumnDistribution, type ColumnScaling,
+} from './subspace_basis.js';
+export { filterScales, ScaledObjective } from './filter_coordinates.js';

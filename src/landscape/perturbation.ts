@@ -1,10 +1,12 @@
 // f restricted to perturbations of a point: y ↦ s·f(x + A·y), with ∇ = s·Aᵀ∇f(x + A·y),
-// where A = I (full space, y ∈ Rⁿ) or a RandomSubspace (y ∈ Rᵖ) and s = ±1 (−1 turns the
-// sharpness maximization into a minimization). x + A·y is formed in f32 in Wasm memory.
+// where A = I (full space, y ∈ Rⁿ) or a subspace matrix (y ∈ Rᵖ: a RandomSubspace, or any
+// SubspaceBasis of subspace_basis.ts) and s = ±1 (−1 turns the sharpness maximization into a
+// minimization). x + A·y is formed in f32 in Wasm memory.
 import type { Kernels } from '../kernels/index.js';
 import { KernelRangeError } from '../kernels/errors.js';
 import { checkObjective, checkPoint, type Objective } from './objective.js';
-import type { RandomSubspace } from './randproj.js';
+import { RandomSubspace } from './randproj.js';
+import { UniformColumns, type SubspaceBasis } from './subspace_basis.js';
 import { VecOps, WVec, evaluate } from './vec.js';
 
 export class PerturbedObjective implements Objective {
@@ -15,11 +17,13 @@ export class PerturbedObjective implements Objective {
   firstValue = NaN;
   private x: WVec; private z: WVec; private gz: WVec | null;
   private yTmp: WVec; private gTmp: WVec;
+  readonly sub: SubspaceBasis | null;
 
   constructor(
     readonly k: Kernels, readonly ops: VecOps, readonly obj: Objective, x: Float32Array,
-    readonly sub: RandomSubspace | null = null, readonly sign: 1 | -1 = 1,
+    sub: RandomSubspace | SubspaceBasis | null = null, readonly sign: 1 | -1 = 1,
   ) {
+    this.sub = sub instanceof RandomSubspace ? new UniformColumns(k, sub.n, sub.p, sub.seed) : sub;
     checkObjective(obj);
     checkPoint('x', x, obj.n);
     if (sub && sub.n !== obj.n) throw new KernelRangeError('sub', `subspace has n = ${sub.n}, the objective n = ${obj.n}`);
@@ -41,9 +45,9 @@ export class PerturbedObjective implements Objective {
     let f: number;
     if (sub) {
       ops.copy(this.z, this.x);
-      k.exports.randproj_apply_f32(sub.seed, N, sub.p, yPtr, this.z.ptr, 1);
+      sub.applyAt(yPtr, this.z.ptr, 1);
       f = evaluate(ops, this.obj, this.z, this.gz!, this.evaluations + 1);
-      k.exports.randproj_apply_t_f32(sub.seed, N, sub.p, this.gz!.ptr, gOut.ptr);
+      sub.applyTAt(this.gz!.ptr, gOut.ptr);
     } else {
       k.exports.add_scaled_f32(this.z.ptr, this.x.ptr, 1, yPtr, N);
       f = evaluate(ops, this.obj, this.z, gOut, this.evaluations + 1);

@@ -9,7 +9,11 @@
 // The inner maximization runs L-BFGS-B on −f(x + A·y) for maxIter iterations (the paper
 // uses 10), starting at y = 0 — the paper does not state its start; y = 0 is feasible,
 // deterministic and makes φ ≥ 0 since L-BFGS-B never increases the objective. A random
-// start inside the box is available (`start: { seed }`).
+// start inside the box is available (`start: { seed }`), or at a random corner of it
+// (`start: { seed, at: 'corner' }`: every y_i = ±half-width, signs from the seed).
+// The unstated choices the sensitivity study varies (issue 16) are options here: A's
+// distribution and column scaling (`subspace` as a SubspaceBasis, subspace_basis.ts) and the
+// box itself (`boxScale`: half-widths ε·s_i in the full space, e.g. filter-normalized scales).
 // Precision: x + A·y is formed in f32, so the realized perturbation carries a relative
 // rounding error ≈ 2^-24·|x_i|/|y_i| (≈ 6e-5 at ε = 1e-3); f is evaluated exactly there.
 import type { Kernels } from '../kernels/index.js';
@@ -18,20 +22,26 @@ import { Rng } from '../util/rng.js';
 import { minimizeLbfgsb, type LbfgsbStopReason } from './lbfgsb.js';
 import { checkObjective, checkPoint, type Objective } from './objective.js';
 import { RandomSubspace } from './randproj.js';
+import { isSubspaceBasis, type SubspaceBasis } from './subspace_basis.js';
 import { PerturbedObjective } from './perturbation.js';
 import { VecOps } from './vec.js';
 
 export interface SharpnessOptions {
   /** Box radius ε (default 1e-3; the paper also uses 5e-4). */
   eps?: number;
-  /** Random subspace A (n×p, default p = 100); omitted → full space A = I. */
-  subspace?: { p?: number; seed: number };
+  /** Random subspace A (n×p, default p = 100; or any SubspaceBasis); omitted → full space A = I. */
+  subspace?: { p?: number; seed: number } | SubspaceBasis;
   /** L-BFGS-B iterations for the inner maximization (default 10, as in the paper). */
   maxIter?: number;
   /** L-BFGS-B memory (default 10). */
   m?: number;
-  /** Start of the inner maximization: 'zero' (default) or a uniform random point of C_ε. */
-  start?: 'zero' | { seed: number };
+  /** Start of the inner maximization: 'zero' (default), a uniform random point of C_ε, or a random corner of C_ε (at: 'corner'). */
+  start?: 'zero' | { seed: number; at?: 'inside' | 'corner' };
+  /**
+   * Full space only: half-widths ε·boxScale[i] instead of the paper's ε(|x_i| + 1) (length n,
+   * finite, ≥ 0; a 0 holds that coordinate fixed).
+   */
+  boxScale?: Float32Array;
   /** Called after each L-BFGS-B iteration with its number and φ (percent) at the iterate so far. */
   onIteration?: (iteration: number, phi: number) => void;
 }
@@ -51,6 +61,10 @@ export interface SharpnessResult {
   /** Objective evaluations in total (one per f and ∇f pair). */
   evaluations: number;
   reason: LbfgsbStopReason;
+  /** f(x + A·y) at L-BFGS-B's final iterate (= fmax unless a random start ended below f(x)). */
+  fFinal: number;
+  /** ‖P(y − ∇h) − y‖∞ of h(y) = −f(x + A·y) at the final iterate: 0 at a box-constrained stationary point. */
+  projGradNorm: number;
 }
 
 export function sharpness(k: Kernels, obj: Objective, x: Float32Array, options: SharpnessOptions = {}): SharpnessResult {
@@ -61,9 +75,12 @@ export function sharpness(k: Kernels, obj: Objective, x: Float32Array, options: 
   if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) throw new KernelRangeError('eps', `must be a finite number > 0, got ${eps}`);
   const maxIter = options.maxIter ?? 10;
   if (!Number.isInteger(maxIter) || maxIter < 1) throw new KernelRangeError('maxIter', `must be an integer ≥ 1, got ${maxIter}`);
-  let sub: RandomSubspace | null = null;
-  if (options.subspace !== undefined) {
-    if (typeof options.subspace !== 'object' || options.subspace === null) throw new KernelTypeError('subspace', 'must be { p?, seed }');
+  let sub: RandomSubspace | SubspaceBasis | null = null;
+  if (isSubspaceBasis(options.subspace)) {
+    if (options.subspace.n !== n) throw new KernelRangeError('subspace', `has n = ${options.subspace.n}, the objective n = ${n}`);
+    sub = options.subspace;
+  } else if (options.subspace !== undefined) {
+    if (typeof options.subspace !== 'object' || options.subspace === null) throw new KernelTypeError('subspace', 'must be { p?, seed } or a SubspaceBasis');
     const p = options.subspace.p ?? 100;
     if (!Number.isInteger(p) || p < 1) throw new KernelRangeError('subspace.p', `must be an integer ≥ 1, got ${p}`);
     if (p > n) throw new KernelRangeError('subspace.p', `must be ≤ n = ${n} (A⁺ needs full column rank), got ${p}`);
@@ -73,8 +90,18 @@ export function sharpness(k: Kernels, obj: Objective, x: Float32Array, options: 
 
   // Half-widths of C_ε.
   const w = new Float32Array(dim);
-  const center: ArrayLike<number> = sub ? sub.pinv(x) : x;
-  for (let i = 0; i < dim; i++) w[i] = Math.fround(eps * (Math.abs(center[i]) + 1));
+  if (options.boxScale !== undefined) {
+    const s = options.boxScale;
+    if (sub) throw new KernelRangeError('boxScale', 'applies to the full space only (no subspace)');
+    if (!(s instanceof Float32Array) || s.length !== n) throw new KernelRangeError('boxScale', `must be a Float32Array of length n = ${n}`);
+    for (let i = 0; i < n; i++) {
+      if (!Number.isFinite(s[i]) || s[i] < 0) throw new KernelRangeError('boxScale', `entry ${i} is ${s[i]} (must be finite and ≥ 0)`);
+      w[i] = Math.fround(eps * s[i]);
+    }
+  } else {
+    const center: ArrayLike<number> = sub ? sub.pinv(x) : x;
+    for (let i = 0; i < dim; i++) w[i] = Math.fround(eps * (Math.abs(center[i]) + 1));
+  }
   const lower = Float32Array.from(w, (v) => -v);
 
   const ops = new VecOps(k);
@@ -86,9 +113,17 @@ export function sharpness(k: Kernels, obj: Objective, x: Float32Array, options: 
     if (options.start === undefined || options.start === 'zero') {
       f0 = NaN; // taken from the first inner evaluation, which is at y = 0 (x + A·0 = x exactly)
     } else {
-      if (typeof options.start !== 'object' || !Number.isInteger(options.start.seed)) throw new KernelTypeError('start', "must be 'zero' or { seed: integer }");
+      if (typeof options.start !== 'object' || options.start === null || !Number.isInteger(options.start.seed)) throw new KernelTypeError('start', "must be 'zero' or { seed: integer, at?: 'inside' | 'corner' }");
+      const at = options.start.at ?? 'inside';
+      if (at !== 'inside' && at !== 'corner') throw new KernelRangeError('start.at', `must be 'inside' or 'corner', got ${String(at)}`);
       const rng = new Rng(options.start.seed);
-      y0 = Float32Array.from(w, (v) => Math.fround((2 * rng.uniform() - 1) * v));
+      if (at === 'inside') y0 = Float32Array.from(w, (v) => Math.fround((2 * rng.uniform() - 1) * v));
+      else {
+        for (let i = 0; i < dim; i += 32) {
+          let bits = rng.nextU32();
+          for (let t = i; t < Math.min(dim, i + 32); t++, bits >>>= 1) y0[t] = bits & 1 ? w[t] : -w[t];
+        }
+      }
       f0 = -inner.evalGrad(new Float32Array(dim), new Float32Array(dim));
     }
     const onIteration = options.onIteration;
@@ -108,6 +143,7 @@ export function sharpness(k: Kernels, obj: Objective, x: Float32Array, options: 
       phi: ((fmax - f0) / (1 + f0)) * 100,
       f0, fmax, y: atCenter ? new Float32Array(dim) : r.x, halfWidths: w,
       iterations: r.iterations, evaluations: inner.evaluations, reason: r.reason,
+      fFinal: -r.f, projGradNorm: r.projGradNorm,
     };
   } finally {
     ops.dispose();
