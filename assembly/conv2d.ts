@@ -1,4 +1,5 @@
-// 2-D convolution, NHWC activations, HWIO weights [KH][KW][C][OC], by im2col + GEMM.
+// 2-D convolution, NHWC activations, HWIO weights [KH][KW][C][OC], by im2col + GEMM, or by
+// Winograd F(2×2, 3×3) (winograd.ts) for stride-1 3×3 convolutions where it pays.
 // The flattened output pixels (n, oh, ow) are processed in chunks of R rows so the
 // column buffer stays within COL_BUDGET_BYTES whatever the batch; a 1×1, stride-1,
 // unpadded conv needs no column buffer (x already is the column matrix).
@@ -6,6 +7,10 @@
 import { gemm_f32, gemm_f32_kc, gemm_f32_workspace_bytes } from './gemm';
 import { bias_add_f32 } from './bias';
 import { im2col_nhwc, col2im_nhwc } from './im2col';
+import {
+  conv2d_winograd_f2x3_pays, conv2d_winograd_f2x3_workspace_bytes,
+  conv2d_winograd_f2x3_fwd_nhwc, conv2d_winograd_f2x3_bwd_data_nhwc, conv2d_winograd_f2x3_bwd_filter_nhwc,
+} from './winograd';
 
 const COL_BUDGET_BYTES: i64 = 4 << 20;
 const MIN_CHUNK_ROWS: i64 = 64;
@@ -20,6 +25,11 @@ export function conv2d_chunk_rows(total: i32, K: i32): i32 {
   if (r < MIN_CHUNK_ROWS) r = MIN_CHUNK_ROWS;
   if (r > <i64>total) r = <i64>total;
   return max(<i32>r, 1);
+}
+
+/** Stride-1 3×3 convolutions with enough channels run by Winograd F(2×2, 3×3) (winograd.ts). */
+@inline function useWinograd(N: i32, C: i32, KH: i32, KW: i32, OC: i32, SH: i32, SW: i32, OH: i32, OW: i32): bool {
+  return KH == 3 && KW == 3 && SH == 1 && SW == 1 && conv2d_winograd_f2x3_pays(N, C, OC, OH, OW) != 0;
 }
 
 @inline function chunkRows(total: i32, K: i32): i32 { return conv2d_chunk_rows(total, K); }
@@ -54,11 +64,27 @@ export function conv2d_workspace_bytes(N: i32, H: i32, W: i32, C: i32, KH: i32, 
   // The pointwise path (1×1, stride 1, no padding) runs one GEMM over all pixels and no
   // column buffer; stride and padding are not arguments here, so cover it whenever possible.
   if (KH == 1 && KW == 1 && OH == H && OW == W) bytes = maxu(bytes, gemmScratch(total, K, OC));
+  // A 3×3 conv may take the Winograd path (if stride 1, which is not an argument here either).
+  if (KH == 3 && KW == 3) bytes = maxu(bytes, conv2d_winograd_f2x3_workspace_bytes(N, H, W, C, OC, OH, OW));
   return bytes;
 }
 
 /** y = conv(x, w) (+ bias[oc] unless bias == 0). y is [N][OH][OW][OC]. */
 export function conv2d_fwd_nhwc(
+  x: usize, w: usize, bias: usize, y: usize, N: i32, H: i32, W: i32, C: i32,
+  KH: i32, KW: i32, OC: i32, SH: i32, SW: i32, padT: i32, padL: i32, OH: i32, OW: i32, work: usize,
+): void {
+  const total = N * OH * OW;
+  if (total <= 0 || OC <= 0) return;
+  if (useWinograd(N, C, KH, KW, OC, SH, SW, OH, OW)) {
+    conv2d_winograd_f2x3_fwd_nhwc(x, w, bias, y, N, H, W, C, OC, padT, padL, OH, OW, work);
+    return;
+  }
+  conv2d_im2col_fwd_nhwc(x, w, bias, y, N, H, W, C, KH, KW, OC, SH, SW, padT, padL, OH, OW, work);
+}
+
+/** The im2col + GEMM path of conv2d_fwd_nhwc (any shape; the benchmarks compare it with Winograd). */
+export function conv2d_im2col_fwd_nhwc(
   x: usize, w: usize, bias: usize, y: usize, N: i32, H: i32, W: i32, C: i32,
   KH: i32, KW: i32, OC: i32, SH: i32, SW: i32, padT: i32, padL: i32, OH: i32, OW: i32, work: usize,
 ): void {
@@ -85,6 +111,19 @@ export function conv2d_bwd_data_nhwc(
   KH: i32, KW: i32, OC: i32, SH: i32, SW: i32, padT: i32, padL: i32, OH: i32, OW: i32, work: usize,
 ): void {
   const total = N * OH * OW;
+  if (total > 0 && useWinograd(N, C, KH, KW, OC, SH, SW, OH, OW)) {
+    conv2d_winograd_f2x3_bwd_data_nhwc(dy, w, dx, N, H, W, C, OC, padT, padL, OH, OW, work);
+    return;
+  }
+  conv2d_im2col_bwd_data_nhwc(dy, w, dx, N, H, W, C, KH, KW, OC, SH, SW, padT, padL, OH, OW, work);
+}
+
+/** The im2col + GEMM path of conv2d_bwd_data_nhwc (any shape; the benchmarks compare it with Winograd). */
+export function conv2d_im2col_bwd_data_nhwc(
+  dy: usize, w: usize, dx: usize, N: i32, H: i32, W: i32, C: i32,
+  KH: i32, KW: i32, OC: i32, SH: i32, SW: i32, padT: i32, padL: i32, OH: i32, OW: i32, work: usize,
+): void {
+  const total = N * OH * OW;
   const K = KH * KW * C;
   if (total > 0 && isPointwise(H, W, KH, KW, SH, SW, padT, padL, OH, OW)) {
     gemm_f32(0, 1, total, C, OC, 1, dy, OC, w, OC, 0, dx, C, work);
@@ -105,6 +144,25 @@ export function conv2d_bwd_data_nhwc(
 
 /** dw = ∂(Σ dy·y)/∂w (overwritten), dw is HWIO [KH][KW][C][OC]. */
 export function conv2d_bwd_filter_nhwc(
+  x: usize, dy: usize, dw: usize, N: i32, H: i32, W: i32, C: i32,
+  KH: i32, KW: i32, OC: i32, SH: i32, SW: i32, padT: i32, padL: i32, OH: i32, OW: i32, work: usize,
+): void {
+  const total = N * OH * OW;
+  const K = KH * KW * C;
+  if (total <= 0) {
+    const n = <usize>K * OC;
+    if (n) memory.fill(dw, 0, n << 2);
+    return;
+  }
+  if (useWinograd(N, C, KH, KW, OC, SH, SW, OH, OW)) {
+    conv2d_winograd_f2x3_bwd_filter_nhwc(x, dy, dw, N, H, W, C, OC, padT, padL, OH, OW, work);
+    return;
+  }
+  conv2d_im2col_bwd_filter_nhwc(x, dy, dw, N, H, W, C, KH, KW, OC, SH, SW, padT, padL, OH, OW, work);
+}
+
+/** The im2col + GEMM path of conv2d_bwd_filter_nhwc (any shape; the benchmarks compare it with Winograd). */
+export function conv2d_im2col_bwd_filter_nhwc(
   x: usize, dy: usize, dw: usize, N: i32, H: i32, W: i32, C: i32,
   KH: i32, KW: i32, OC: i32, SH: i32, SW: i32, padT: i32, padL: i32, OH: i32, OW: i32, work: usize,
 ): void {

@@ -19,3 +19,4 @@ export * from './batchnorm_rop';
 export * from './softmax_xent_rop';
 export * from './pool_rop';
 export * from './conv2d_acc';
+export * from './winograd';

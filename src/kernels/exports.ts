@@ -92,6 +92,19 @@ export interface KernelExports {
     x: number, dy: number, dw: number, N: number, H: number, W: number, C: number,
     KH: number, KW: number, OC: number, SH: number, SW: number, padT: number, padL: number, OH: number, OW: number, work: number,
   ): void;
+  // the im2col + GEMM paths alone (conv2d_*_nhwc choose between them and Winograd)
+  conv2d_im2col_fwd_nhwc(
+    x: number, w: number, bias: number, y: number, N: number, H: number, W: number, C: number,
+    KH: number, KW: number, OC: number, SH: number, SW: number, padT: number, padL: number, OH: number, OW: number, work: number,
+  ): void;
+  conv2d_im2col_bwd_data_nhwc(
+    dy: number, w: number, dx: number, N: number, H: number, W: number, C: number,
+    KH: number, KW: number, OC: number, SH: number, SW: number, padT: number, padL: number, OH: number, OW: number, work: number,
+  ): void;
+  conv2d_im2col_bwd_filter_nhwc(
+    x: number, dy: number, dw: number, N: number, H: number, W: number, C: number,
+    KH: number, KW: number, OC: number, SH: number, SW: number, padT: number, padL: number, OH: number, OW: number, work: number,
+  ): void;
   adam_step_f32(
     params: number, grads: number, m: number, v: number, n: number,
     lr: number, beta1: number, beta2: number, eps: number, bc1: number, bc2: number, weight_decay: number,
@@ -123,5 +136,41 @@ export interface KernelExports {
   conv2d_bwd_filter_acc_nhwc(
     x: number, dy: number, dw: number, N: number, H: number, W: number, C: number,
     KH: number, KW: number, OC: number, SH: number, SW: number, padT: number, padL: number, OH: number, OW: number, work: number,
+  ): void;
+
+  // --- Winograd F(2×2, 3×3) for stride-1 3×3 convolutions (assembly/winograd.ts)
+  winograd_f2x3_chunk_tiles(Cin: number, Cout: number, tiles: number): number;
+  winograd_f2x3_tiles_workspace_bytes(Cin: number, Cout: number, tiles: number): number;
+  winograd_f2x3_grad_chunk_bytes(C: number, OC: number, tiles: number): number;
+  winograd_f2x3_grad_gemm_bytes(C: number, OC: number, tiles: number): number;
+  winograd_f2x3_filter_fwd(w: number, U: number, C: number, OC: number, c0: number, c1: number): void;
+  winograd_f2x3_filter_stride(C: number, OC: number): number;
+  winograd_f2x3_filter_bytes(C: number, OC: number): number;
+  winograd_f2x3_input_nhwc(x: number, V: number, H: number, W: number, C: number, padT: number, padL: number, TH: number, TW: number, t0: number, tc: number): void;
+  winograd_f2x3_output_nhwc(M: number, bias: number, y: number, OH: number, OW: number, OC: number, TH: number, TW: number, t0: number, tc: number): void;
+  winograd_f2x3_grad_output_nhwc(dy: number, Z: number, OH: number, OW: number, OC: number, TH: number, TW: number, t0: number, tc: number): void;
+  winograd_f2x3_filter_grad(dU: number, dw: number, C: number, OC: number, c0: number, c1: number): void;
+  conv2d_winograd_f2x3_fwd_tiles_nhwc(
+    x: number, U: number, bias: number, y: number, N: number, H: number, W: number, C: number, OC: number,
+    padT: number, padL: number, OH: number, OW: number, t0: number, t1: number, work: number,
+  ): void;
+  conv2d_winograd_f2x3_bwd_data_tiles_nhwc(
+    dy: number, U: number, dx: number, N: number, H: number, W: number, C: number, OC: number,
+    padT: number, padL: number, OH: number, OW: number, t0: number, t1: number, work: number,
+  ): void;
+  conv2d_winograd_f2x3_filter_grad_gemm(V: number, Z: number, dU: number, C: number, OC: number, tc: number, beta: number, e0: number, e1: number, gws: number): void;
+  conv2d_winograd_f2x3_workspace_bytes(N: number, H: number, W: number, C: number, OC: number, OH: number, OW: number): number;
+  conv2d_winograd_f2x3_pays(N: number, C: number, OC: number, OH: number, OW: number): number;
+  conv2d_winograd_f2x3_fwd_nhwc(
+    x: number, w: number, bias: number, y: number, N: number, H: number, W: number, C: number, OC: number,
+    padT: number, padL: number, OH: number, OW: number, work: number,
+  ): void;
+  conv2d_winograd_f2x3_bwd_data_nhwc(
+    dy: number, w: number, dx: number, N: number, H: number, W: number, C: number, OC: number,
+    padT: number, padL: number, OH: number, OW: number, work: number,
+  ): void;
+  conv2d_winograd_f2x3_bwd_filter_nhwc(
+    x: number, dy: number, dw: number, N: number, H: number, W: number, C: number, OC: number,
+    padT: number, padL: number, OH: number, OW: number, work: number,
   ): void;
 }
