@@ -1,10 +1,12 @@
 // `lbgap report results.json`: re-renders REPORT.md and the SVG figures from a results file.
-import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { figures } from '../experiments/charts.js';
 import { writeReport } from '../experiments/report.js';
 import { parseResults, type ResultsFile } from '../experiments/results.js';
+import { isPhiStudyResults, parsePhiStudyResults } from '../experiments/phi_study_results.js';
+import { phiReportFiles, writePhiReport } from '../experiments/phi_study_report.js';
 import { defineCommand, lookupFlag, UsageError, type CommandSpec, type FlagValues } from './args.js';
+import { readInputText } from './inputs.js';
 import { OUTPUT_FLAGS, type Output } from './output.js';
 import { prepareOutputDir } from './outputs.js';
 
@@ -36,13 +38,31 @@ export async function prepareReportDir(dir: string, results: ResultsFile, o: { l
 export async function reportCommand(f: FlagValues<typeof REPORT_COMMAND.flags>, positional: string[], io: Output, use: string): Promise<number> {
   if (positional.length !== 1) throw new UsageError(`expects exactly one results file, got ${positional.length}`, use);
   const file = positional[0];
-  const results = parseResults(await readFile(file, 'utf8'), file);
+  const text = await readInputText(file, 'results file');
   const dir = f.out ?? dirname(file);
+  if (isPhiStudyText(text)) {
+    const own = basename(file) === 'results.json' && resolve(dirname(file)) === resolve(dir);
+    await prepareOutputDir(dir, { label: f.out !== undefined ? '--out' : 'report', force: f.force || own, files: phiReportFiles() });
+    const written = await writePhiReport(parsePhiStudyResults(text, file), dir);
+    io.out(`wrote ${written.join(', ')}`);
+    io.json({ command: 'report', results: file, dir, written });
+    return 0;
+  }
+  const results = parseResults(text, file);
   await prepareReportDir(dir, results, { label: f.out !== undefined ? '--out' : 'report', force: f.force, ownResults: file });
   const written = await writeReport(results, dir);
   io.out(`wrote ${written.join(', ')}`);
   io.json({ command: 'report', results: file, dir, written });
   return 0;
+}
+
+/** True when a results file's text is a φ study's (kind 'phi-study'), rendered by its own report. */
+export function isPhiStudyText(text: string): boolean {
+  try {
+    return isPhiStudyResults(JSON.parse(text));
+  } catch {
+    return false;
+  }
 }
 
 /** Splits argv into flag tokens (with their values) and positional arguments (file names). */

@@ -17,15 +17,16 @@ export interface WorkerInit {
   stop: Int32Array;
 }
 
-export type ToWorker = { type: 'init'; init: WorkerInit } | { type: 'run'; job: Job };
+/** Messages to a worker; other job kinds (the φ study) send their own init and job types. */
+export type ToWorker<I = WorkerInit, J = Job> = { type: 'init'; init: I } | { type: 'run'; job: J };
 
 export interface WorkerErrorInfo { name: string; message: string; stack?: string }
 
-export type FromWorker =
+export type FromWorker<O = JobOutput> =
   | { type: 'ready' }
   | { type: 'advance'; units: number; label: string }
   | { type: 'event'; units: number; line: string }
-  | { type: 'done'; output: JobOutput }
+  | { type: 'done'; output: O }
   | { type: 'stopped' }
   | { type: 'failed'; error: WorkerErrorInfo };
 

@@ -15,24 +15,25 @@ export class JobFailedError extends Error {
   }
 }
 
-interface Endpoint {
-  post(m: ToWorker): void;
+interface Endpoint<I, J> {
+  post(m: ToWorker<I, J>): void;
   terminate(): Promise<void>;
 }
 
-type Listener = (m: FromWorker) => void;
+type Listener<O> = (m: FromWorker<O>) => void;
 
-export class JobThread {
-  private listener: Listener | null = null;
+/** I: the worker's init message, J: a job, O: a job's output (defaults: the experiment runner's). */
+export class JobThread<I = WorkerInit, J = Job, O = JobOutput> {
+  private listener: Listener<O> | null = null;
   private crashed: ((e: JobFailedError) => void) | null = null;
   private dead: JobFailedError | null = null;
 
-  private constructor(private readonly ep: Endpoint) {}
+  private constructor(private readonly ep: Endpoint<I, J>) {}
 
   /** Starts a worker from `url` and sends it the experiment; resolves once it has loaded its kernels. */
-  static async start(url: URL | string, init: WorkerInit): Promise<JobThread> {
-    let t!: JobThread;
-    const onMessage = (m: FromWorker) => t.listener?.(m);
+  static async start<I = WorkerInit, J = Job, O = JobOutput>(url: URL | string, init: I): Promise<JobThread<I, J, O>> {
+    let t!: JobThread<I, J, O>;
+    const onMessage = (m: FromWorker<O>) => t.listener?.(m);
     const onCrash = (text: string) => {
       const e = new JobFailedError({ name: 'WorkerCrash', message: `the job worker ${text}` });
       t.dead = e;
@@ -47,12 +48,12 @@ export class JobThread {
       w.on('message', onMessage);
       w.on('error', (e) => onCrash(`crashed: ${e.message}`));
       w.on('exit', (code) => { if (!t.terminated) onCrash(`exited with code ${code}`); });
-      t = new JobThread({ post: (m) => w.postMessage(m), terminate: async () => { await w.terminate(); } });
+      t = new JobThread<I, J, O>({ post: (m) => w.postMessage(m), terminate: async () => { await w.terminate(); } });
     } else {
       const w = new Worker(url, { type: 'module' });
-      w.onmessage = (e) => onMessage(e.data as FromWorker);
+      w.onmessage = (e) => onMessage(e.data as FromWorker<O>);
       w.onerror = (e) => onCrash(`crashed: ${e.message}`);
-      t = new JobThread({ post: (m) => w.postMessage(m), terminate: async () => { w.terminate(); } });
+      t = new JobThread<I, J, O>({ post: (m) => w.postMessage(m), terminate: async () => { w.terminate(); } });
     }
     await t.call({ type: 'init', init }, () => {});
     return t;
@@ -61,14 +62,14 @@ export class JobThread {
   private terminated = false;
 
   /** Runs one job; rejects with StopRequested (stopped at a step) or JobFailedError. */
-  run(job: Job, progress: JobProgress): Promise<JobOutput> {
+  run(job: J, progress: JobProgress): Promise<O> {
     return this.call({ type: 'run', job }, (m) => {
       if (m.type === 'advance') progress.advance(m.units, m.label);
       else if (m.type === 'event') progress.event(m.units, m.line);
-    }) as Promise<JobOutput>;
+    }) as Promise<O>;
   }
 
-  private call(message: ToWorker, onProgress: Listener): Promise<JobOutput | null> {
+  private call(message: ToWorker<I, J>, onProgress: Listener<O>): Promise<O | null> {
     if (this.dead) return Promise.reject(this.dead);
     return new Promise((resolve, reject) => {
       const settle = () => { this.listener = null; this.crashed = null; };

@@ -32,6 +32,14 @@ export function jobWorkerBundle(): Promise<URL> {
   return worker;
 }
 
+let phiWorker: Promise<URL> | null = null;
+
+/** The φ-study worker (src/experiments/phi_study_worker.ts), at phi_study_worker.js beside the bundled CLI. */
+export function phiStudyWorkerBundle(): Promise<URL> {
+  phiWorker ??= bundle('src/experiments/phi_study_worker.ts', 'phi_study_worker.js');
+  return phiWorker;
+}
+
 let cli: Promise<string> | null = null;
 
 /** The file URL of the bundled src/cli/main.ts (exports `main`), with the job worker beside it (`--jobs N`). */
