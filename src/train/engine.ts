@@ -17,11 +17,17 @@ export interface EpochPlan {
   order: Int32Array;
   /** This epoch's batch size B. */
   batchSize: number;
-  /** Batches to run (≤ stepsPerEpoch: a caller may stop an epoch early). */
+  /**
+   * The first batch to run (default 0): the loop runs an epoch in pieces when it evaluates
+   * between steps (the target stopping rule); batch numbers, schedules and the sample order
+   * stay those of the whole epoch.
+   */
+  firstStep?: number;
+  /** Batches to run from firstStep (firstStep + steps ≤ stepsPerEpoch: a caller may stop an epoch early). */
   steps: number;
   /** Batches in a full epoch (schedules' progress is (epoch − 1) + b / stepsPerEpoch). */
   stepsPerEpoch: number;
-  /** Optimizer steps taken before this epoch. */
+  /** Optimizer steps taken before batch firstStep of this epoch. */
   globalStep: number;
 }
 

@@ -51,13 +51,14 @@ export class LocalEngine implements Engine {
     const m = this.model, ds = this.data.train, B = plan.batchSize, onStep = this.setup.onStep;
     const t0 = performance.now();
     let lossSum = 0, samples = 0;
-    for (let b = 0; b < plan.steps; b++) {
+    const first = plan.firstStep ?? 0;
+    for (let b = first; b < first + plan.steps; b++) {
       const idx = plan.order.subarray(b * B, Math.min((b + 1) * B, ds.n));
-      const n = idx.length, globalStep = plan.globalStep + b + 1;
+      const n = idx.length, globalStep = plan.globalStep + b - first + 1;
       gatherSamples(ds, idx, m.inputView(n), m.labelsView(n));
       const loss = this.stepper.gradient(n, globalStep - 1);
       if (!Number.isFinite(loss)) {
-        return { lossSum, samples, steps: b, seconds: (performance.now() - t0) / 1000, nonFinite: { epoch: plan.epoch, step: b + 1, globalStep, loss } };
+        return { lossSum, samples, steps: b - first, seconds: (performance.now() - t0) / 1000, nonFinite: { epoch: plan.epoch, step: b + 1, globalStep, loss } };
       }
       this.stepper.update(B, plan.epoch - 1 + b / plan.stepsPerEpoch);
       lossSum += loss * n; samples += n;

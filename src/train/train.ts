@@ -1,6 +1,6 @@
 // train(): the one training loop (loop.ts) in this thread (local_engine.ts) — seeded
 // shuffling, one optimizer step per mini-batch, evaluation after every epoch, NaN/Inf stop,
-// atomic checkpoints and bit-identical resume, remedies, the plateau stopping rule.
+// atomic checkpoints and bit-identical resume, remedies, the plateau and target stopping rules.
 import type { Model } from '../nn/model.js';
 import type { EpochMetrics } from './metrics.js';
 import { TrainOptionError } from './errors.js';
@@ -8,7 +8,7 @@ import { LocalEngine } from './local_engine.js';
 import { runTraining, type LoopOptions } from './loop.js';
 import type { TrainData } from './setup.js';
 
-export { plateaued, epochsWithoutImprovement, type PlateauRule } from './loop.js';
+export { plateaued, epochsWithoutImprovement, targetReachedAt, meetsTarget, TARGET_METRICS, type PlateauRule, type TargetRule } from './loop.js';
 export { snapshot, restore } from './snapshot.js';
 export type { StepInfo } from './engine.js';
 export type { TrainData } from './setup.js';

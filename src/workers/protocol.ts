@@ -76,6 +76,8 @@ export interface InitConfig {
 
 export interface EpochPlan {
   epoch: number;
+  /** The first batch of the epoch to run (the loop's EpochPlan.firstStep), and how many. */
+  firstStep: number;
   steps: number;
   batchSize: number;
   /** Batches in a full epoch (learning-rate schedules' progress). */

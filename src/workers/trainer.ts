@@ -314,7 +314,7 @@ export class ParallelTrainer implements Engine {
     if (p.batchSize > this.batchSize) throw new ParallelOptionError('batchSize', `an epoch's batch of ${p.batchSize} exceeds the ${this.batchSize} the workers were sized for`);
     if (this.sh) this.sh.order.set(p.order);
     const plan: EpochPlan = {
-      epoch: p.epoch, steps: p.steps, stepsPerEpoch: p.stepsPerEpoch, batchSize: p.batchSize, globalStep: p.globalStep, lr: this.lr,
+      epoch: p.epoch, firstStep: p.firstStep ?? 0, steps: p.steps, stepsPerEpoch: p.stepsPerEpoch, batchSize: p.batchSize, globalStep: p.globalStep, lr: this.lr,
       trainSamples: this.data.train.n, progress: !!this.setup.onStep,
     };
     const t0 = performance.now();
@@ -355,8 +355,8 @@ export class ParallelTrainer implements Engine {
   private async driveTransferSteps(plan: EpochPlan, order: Int32Array): Promise<EpochResult['nonFinite']> {
     const tr = this.tr!, N = this.pool.size, ds = this.data.train;
     const d = this.model.inputSize;
-    for (let b = 0; b < plan.steps; b++) {
-      const globalStep = plan.globalStep + b + 1;
+    for (let b = plan.firstStep; b < plan.firstStep + plan.steps; b++) {
+      const globalStep = plan.globalStep + b - plan.firstStep + 1;
       const batchLo = b * plan.batchSize;
       const Bb = Math.min(plan.batchSize, ds.n - batchLo);
       const shards = shardRanges(Bb, N);

@@ -135,15 +135,15 @@ export class TrainerWorker implements TrainerWorkerApi {
   async trainEpoch(plan: EpochPlan): Promise<EpochResult> {
     const t0 = performance.now();
     let lossSum = 0, samples = 0;
-    for (let b = 0; b < plan.steps; b++) {
-      const globalStep = plan.globalStep + b + 1;
+    for (let b = plan.firstStep; b < plan.firstStep + plan.steps; b++) {
+      const globalStep = plan.globalStep + b - plan.firstStep + 1;
       const Bb = Math.min(plan.batchSize, plan.trainSamples - b * plan.batchSize);
       let loss: number;
       try {
         loss = this.cfg.shared ? this.stepShared(plan, b, globalStep, Bb) : await this.stepTransfer(plan, b, globalStep, Bb);
       } catch (e) {
         if (!(e instanceof NonFiniteStop)) throw e;
-        return { lossSum, samples, steps: b, seconds: (performance.now() - t0) / 1000, nonFinite: { epoch: plan.epoch, step: b + 1, globalStep, loss: e.loss } };
+        return { lossSum, samples, steps: b - plan.firstStep, seconds: (performance.now() - t0) / 1000, nonFinite: { epoch: plan.epoch, step: b + 1, globalStep, loss: e.loss } };
       }
       lossSum += loss * Bb; samples += Bb;
       if (plan.progress && this.cfg.progressPort) {
