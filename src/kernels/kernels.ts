@@ -6,7 +6,11 @@ import type { KernelExports } from './exports.js';
 import { compileKernels, instantiateKernels, type BuildChoice, type BuildName, type CompiledKernels } from './load.js';
 import { checkBool, checkConvShape, checkF32, checkMatrix, checkNumber, checkSize } from './validate.js';
 import { controlBytes, resolveThreads, ThreadTeam, type Call } from './threads.js';
-import { convBackwardDataPlan, convBackwardFilterPlan, convChunkRows, convForwardPlan, convThreadBytes, gemmPlan, type ConvShape, type Tiles } from './plans.js';
+import {
+  convBackwardDataPlan, convBackwardFilterPlan, convChunkRows, convForwardPlan, convThreadBytes, gemmPlan,
+  isWinograd, winogradBackwardDataPlan, winogradBackwardFilterPlan, winogradForwardPlan, winogradLayout,
+  type ConvShape, type Tiles, type WinogradSizes,
+} from './plans.js';
 
 export type { ConvShape } from './plans.js';
 
@@ -62,6 +66,7 @@ export class Kernels {
   private work = { ptr: 0, bytes: 0 };
   private team: ThreadTeam | null = null;
   private readonly tiles: Tiles;
+  private readonly wino: WinogradSizes;
 
   constructor(exports: KernelExports, memory: WebAssembly.Memory, info: Omit<KernelInfo, 'threads' | 'threadsReason'> & Partial<KernelInfo>, range: { base?: number; limit?: number } = {}) {
     this.exports = exports;
@@ -70,6 +75,14 @@ export class Kernels {
     this.tiles = {
       mr: exports.gemm_f32_mr(), nr: exports.gemm_f32_nr(), kc: exports.gemm_f32_kc(),
       gemmBytes: (M, N, K) => exports.gemm_f32_workspace_bytes(M, N, K),
+    };
+    this.wino = {
+      mr: this.tiles.mr,
+      chunkTiles: (a, b, t) => exports.winograd_f2x3_chunk_tiles(a, b, t),
+      tilesBytes: (a, b, t) => exports.winograd_f2x3_tiles_workspace_bytes(a, b, t),
+      gradChunkBytes: (a, b, t) => exports.winograd_f2x3_grad_chunk_bytes(a, b, t),
+      gradGemmBytes: (a, b, t) => exports.winograd_f2x3_grad_gemm_bytes(a, b, t),
+      filterBytes: (a, b) => exports.winograd_f2x3_filter_bytes(a, b),
     };
     const heapBase = exports.heap_base();
     const base = range.base ?? heapBase;
@@ -216,7 +229,9 @@ export class Kernels {
   /**
    * y = conv2d(x, w) + bias, NHWC activations x [N][H][W][C], HWIO weights w [KH][KW][C][OC],
    * y [N][OH][OW][OC], bias [OC] or null; g gives the sizes, strides and top/left padding
-   * (the output size OH×OW fixes the bottom/right padding). By im2col + GEMM, over `threads`.
+   * (the output size OH×OW fixes the bottom/right padding). By im2col + GEMM, or by Winograd
+   * F(2×2, 3×3) for a stride-1 3×3 conv where it is faster (`winograd(g)`: C, OC ≥ 16 and ≥ 32
+   * output tiles, as the raw conv2d_*_nhwc exports), over `threads`.
    * Same in-place / copy rules as sgemm; y must not overlap x, w or bias.
    */
   conv2dForward(x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, g: ConvShape): void {
@@ -229,6 +244,7 @@ export class Kernels {
     const arrays = bias === null ? [x, w, y] : [x, w, y, bias];
     this.withArgs(arrays, [false, false, true, false], (px, pw, py, pb) => {
       for (const [p, name] of [[px, 'x'], [pw, 'w'], [pb, 'bias']] as const) if (p && py.overlaps(p)) throw new KernelRangeError('y', `must not overlap ${name}`);
+      if (this.winograd(g)) { this.run(winogradForwardPlan(g, px.ptr, pw.ptr, pb?.ptr ?? 0, py.ptr, this.threads, this.wino, this.winoWork(g))); return; }
       const colBytes = this.colBytes(g), work = this.threadWork(convThreadBytes(g, this.tiles));
       this.run([convForwardPlan(g, px.ptr, pw.ptr, pb?.ptr ?? 0, py.ptr, this.threads, this.tiles, { work, colBytes })]);
     });
@@ -243,6 +259,7 @@ export class Kernels {
     this.checkLen('dx', checkF32('dx', dx), N * H * W * C);
     this.withArgs([dy, w, dx], [false, false, true], (pdy, pw, pdx) => {
       if (pdx.overlaps(pdy) || pdx.overlaps(pw)) throw new KernelRangeError('dx', 'must not overlap dy or w');
+      if (this.winograd(g)) { this.run(winogradBackwardDataPlan(g, pdy.ptr, pw.ptr, pdx.ptr, this.threads, this.wino, this.winoWork(g))); return; }
       const colBytes = this.colBytes(g), work = this.threadWork(convThreadBytes(g, this.tiles));
       this.run([convBackwardDataPlan(g, pdy.ptr, pw.ptr, pdx.ptr, this.threads, this.tiles, { work, colBytes })]);
     });
@@ -257,9 +274,22 @@ export class Kernels {
     this.checkLen('dw', checkF32('dw', dw), KH * KW * C * OC);
     this.withArgs([x, dy, dw], [false, false, true], (px, pdy, pdw) => {
       if (pdw.overlaps(px) || pdw.overlaps(pdy)) throw new KernelRangeError('dw', 'must not overlap x or dy');
+      if (this.winograd(g)) { this.run(winogradBackwardFilterPlan(g, px.ptr, pdy.ptr, pdw.ptr, this.threads, this.wino, this.winoWork(g))); return; }
       const colBytes = this.colBytes(g), work = this.threadWork(convThreadBytes(g, this.tiles));
       this.run(convBackwardFilterPlan(g, px.ptr, pdy.ptr, pdw.ptr, this.threads, this.tiles, { work, colBytes }));
     });
+  }
+
+  /** Whether conv2d* run this shape by Winograd F(2×2, 3×3) (the rule of the raw conv2d_*_nhwc exports). */
+  winograd(g: ConvShape): boolean {
+    return isWinograd(g, this.exports.conv2d_winograd_f2x3_pays);
+  }
+
+  /** Scratch of the Winograd plans: the filter (U or dU), the shared chunk, each thread's block. */
+  private winoWork(g: ConvShape): { U: number; chunk: number; work: (t: number) => number } {
+    const l = winogradLayout(g, this.wino);
+    const base = this.workspace(l.filterBytes + l.chunkBytes + l.perThread * this.threads);
+    return { U: base, chunk: base + l.filterBytes, work: (t) => base + l.filterBytes + l.chunkBytes + t * l.perThread };
   }
 
   private colBytes(g: ConvShape): number {

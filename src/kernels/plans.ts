@@ -148,3 +148,83 @@ export function convBackwardFilterPlan(g: ConvShape, x: number, dy: number, dw: 
   }
   return rounds;
 }
+
+// --- Winograd F(2×2, 3×3) (assembly/winograd.ts) for stride-1 3×3 convolutions where
+// conv2d_winograd_f2x3_pays. A tile is one GEMM row (per Winograd position) whose bits depend
+// only on the depth (C or OC) and on whether it falls in a full MR-row register tile: ranges
+// split at multiples of MR, chunked (winograd_f2x3_chunk_tiles, a multiple of MR) from their
+// start, keep every tile in a full register tile except the last partial one, as with one
+// thread. The filter transforms are elementwise; the backward-filter reduction keeps its chunk
+// order and splits the 16 Winograd positions instead.
+
+export function isWinograd(g: ConvShape, pays: (N: number, C: number, OC: number, OH: number, OW: number) => number): boolean {
+  return g.KH === 3 && g.KW === 3 && g.SH === 1 && g.SW === 1 && pays(g.N, g.C, g.OC, g.OH, g.OW) === 1;
+}
+
+/** Winograd sizes from the module: chunk tiles, per-thread scratch, filter block bytes. */
+export interface WinogradSizes {
+  /** gemm_f32's register tile rows (tile ranges split at its multiples). */
+  mr: number;
+  chunkTiles(Cin: number, Cout: number, tiles: number): number;
+  tilesBytes(Cin: number, Cout: number, tiles: number): number;
+  gradChunkBytes(C: number, OC: number, tiles: number): number;
+  gradGemmBytes(C: number, OC: number, tiles: number): number;
+  filterBytes(C: number, OC: number): number;
+}
+
+const tilesOf = (N: number, h: number, w: number) => N * Math.ceil(h / 2) * Math.ceil(w / 2);
+
+/** Scratch of the three Winograd plans: [U or dU | the backward-filter's shared V, Z chunk | per-thread scratch × threads]. */
+export function winogradLayout(g: ConvShape, s: WinogradSizes): { filterBytes: number; chunkBytes: number; perThread: number } {
+  const tf = tilesOf(g.N, g.OH, g.OW), tb = tilesOf(g.N, g.H, g.W);
+  return {
+    filterBytes: align64(s.filterBytes(g.C, g.OC)),
+    chunkBytes: align64(s.gradChunkBytes(g.C, g.OC, tf)),
+    perThread: align64(Math.max(s.tilesBytes(g.C, g.OC, tf), s.tilesBytes(g.OC, g.C, tb), s.gradGemmBytes(g.C, g.OC, tf))),
+  };
+}
+
+interface WinoPtrs { U: number; work: (t: number) => number }
+
+const flops3x3 = (g: ConvShape) => 2 * g.N * g.OH * g.OW * 9 * g.C * g.OC;
+
+/** The filter transform U = G w Gᵀ split over input channels. */
+function filterRound(g: ConvShape, w: number, U: number, T: number): Call[][] {
+  return splitAligned(g.C, T, 1).map(([c0, c1]) => [['winograd_f2x3_filter_fwd', w, U, g.C, g.OC, c0, c1]]);
+}
+
+/** y = conv(x, w) + bias by Winograd: the filter transform, then tile ranges per thread. */
+export function winogradForwardPlan(g: ConvShape, x: number, w: number, bias: number, y: number, threads: number, s: WinogradSizes, p: WinoPtrs): Call[][][] {
+  const T = flops3x3(g) < MIN_PARALLEL_FLOPS ? 1 : threads, all = tilesOf(g.N, g.OH, g.OW);
+  return [filterRound(g, w, p.U, T), splitAligned(all, T, s.mr).map(([a, b], t) =>
+    [['conv2d_winograd_f2x3_fwd_tiles_nhwc', x, p.U, bias, y, g.N, g.H, g.W, g.C, g.OC, g.padT, g.padL, g.OH, g.OW, a, b, p.work(t)]])];
+}
+
+/** dx = convᵀ(dy, w) by Winograd: the same filter transform (read transposed), dx's tiles per thread. */
+export function winogradBackwardDataPlan(g: ConvShape, dy: number, w: number, dx: number, threads: number, s: WinogradSizes, p: WinoPtrs): Call[][][] {
+  const T = flops3x3(g) < MIN_PARALLEL_FLOPS ? 1 : threads, all = tilesOf(g.N, g.H, g.W);
+  return [filterRound(g, w, p.U, T), splitAligned(all, T, s.mr).map(([a, b], t) =>
+    [['conv2d_winograd_f2x3_bwd_data_tiles_nhwc', dy, p.U, dx, g.N, g.H, g.W, g.C, g.OC, g.padT, g.padL, g.OH, g.OW, a, b, p.work(t)]])];
+}
+
+/**
+ * dw by Winograd: per chunk of tiles, a round transforming the chunk (x and dy tiles split over
+ * threads into the shared V | Z) and a round of the 16 products dU_ξν (+)= V_ξνᵀ·Z_ξν split by ξν;
+ * then dw = Gᵀ dU G split over input channels. The chunk order is the same for any thread count.
+ */
+export function winogradBackwardFilterPlan(g: ConvShape, x: number, dy: number, dw: number, threads: number, s: WinogradSizes, p: WinoPtrs & { chunk: number }): Call[][][] {
+  const T = flops3x3(g) < MIN_PARALLEL_FLOPS ? 1 : threads, all = tilesOf(g.N, g.OH, g.OW);
+  const tc = s.chunkTiles(g.C, g.OC, all), TH = Math.ceil(g.OH / 2), TW = Math.ceil(g.OW / 2);
+  const V = p.chunk, Z = V + align64(tc * 16 * g.C * 4), rounds: Call[][][] = [];
+  for (let a = 0; a < all; a += tc) {
+    const m = Math.min(tc, all - a);
+    rounds.push(splitAligned(m, T, 1).map(([i0, i1]) => [
+      ['winograd_f2x3_input_nhwc', x, V + 4 * i0 * 16 * g.C, g.H, g.W, g.C, g.padT, g.padL, TH, TW, a + i0, i1 - i0],
+      ['winograd_f2x3_grad_output_nhwc', dy, Z + 4 * i0 * 16 * g.OC, g.OH, g.OW, g.OC, TH, TW, a + i0, i1 - i0],
+    ]));
+    rounds.push(splitAligned(16, T, 1).map(([e0, e1], t) =>
+      [['conv2d_winograd_f2x3_filter_grad_gemm', V, Z, p.U, g.C, g.OC, m, a === 0 ? 0 : 1, e0, e1, p.work(t)]]));
+  }
+  rounds.push(splitAligned(g.C, T, 1).map(([c0, c1]) => [['winograd_f2x3_filter_grad', p.U, dw, g.C, g.OC, c0, c1]]));
+  return rounds;
+}

@@ -16,6 +16,8 @@ import type { KernelExports } from './exports.js';
 /** Exports a plan may call (the ids are indices into this list). */
 export const THREAD_CALLS = [
   'gemm_f32', 'im2col_nhwc', 'col2im_nhwc', 'bias_add_f32', 'fill_f32',
+  'winograd_f2x3_filter_fwd', 'conv2d_winograd_f2x3_fwd_tiles_nhwc', 'conv2d_winograd_f2x3_bwd_data_tiles_nhwc',
+  'winograd_f2x3_input_nhwc', 'winograd_f2x3_grad_output_nhwc', 'conv2d_winograd_f2x3_filter_grad_gemm', 'winograd_f2x3_filter_grad',
 ] as const;
 export type ThreadCallName = typeof THREAD_CALLS[number];
 /** One kernel call: [export name, ...arguments] (at most MAX_ARGS numbers). */

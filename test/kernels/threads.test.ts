@@ -4,7 +4,10 @@
 // helpers really run; the plans are checked to split them.
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { loadKernels, KernelRangeError, KernelThreadError, type Kernels, type ConvShape } from '../../src/kernels/index.js';
-import { gemmPlan, convForwardPlan, convBackwardDataPlan, convBackwardFilterPlan, MIN_PARALLEL_FLOPS } from '../../src/kernels/plans.js';
+import {
+  gemmPlan, convForwardPlan, convBackwardDataPlan, convBackwardFilterPlan, MIN_PARALLEL_FLOPS,
+  winogradForwardPlan, winogradBackwardDataPlan, winogradBackwardFilterPlan,
+} from '../../src/kernels/plans.js';
 import { convGeometry } from '../../src/nn/conv_geometry.js';
 import { gemmRef } from '../ref/gemm.js';
 import { conv2dAbsBound, conv2dBwdDataRef, conv2dBwdFilterRef, conv2dFwdRef } from '../ref/conv.js';
@@ -25,6 +28,8 @@ const CONVS: Conv[] = [
   [2, 17, 17, 65, 1, 1, 'valid', 33],  // pointwise: no column buffer, split by pixel rows
   [2, 16, 15, 130, 3, 1, 'same', 3],   // K = 1170: two column chunks
   [1, 3, 3, 1, 3, 1, 'same', 1],       // below the cutoff: one thread
+  [2, 13, 9, 17, 3, 1, 'same', 33],    // Winograd F(2×2, 3×3): tiles split at multiples of MR, odd edges
+  [4, 24, 22, 16, 3, 1, 'valid', 40],  // Winograd over several chunks (the backward-filter rounds)
 ];
 
 function shape([N, H, W, C, K, S, pad, OC]: Conv): ConvShape {
@@ -101,6 +106,21 @@ for (const build of ['simd', 'relaxed-simd'] as const) {
       const pointwise = g.KH === 1 && g.SH === 1;
       expect(convBackwardDataPlan(g, 0, 0, 0, 3, t, p).length).toBe(pointwise ? want : Math.min(want, g.N));
       expect(convBackwardFilterPlan(g, 0, 0, 0, 3, t, p).at(-1)!.length).toBe(want);
+      // Winograd where the raw exports would take it (C, OC ≥ 16, enough tiles), split as well.
+      expect(ks[0].winograd(g)).toBe(g.KH === 3 && g.SH === 1 && g.C >= 16 && g.OC >= 16);
+      if (ks[0].winograd(g)) {
+        const e = ks[0].exports, s = {
+          mr: t.mr, chunkTiles: e.winograd_f2x3_chunk_tiles, tilesBytes: e.winograd_f2x3_tiles_workspace_bytes,
+          gradChunkBytes: e.winograd_f2x3_grad_chunk_bytes, gradGemmBytes: e.winograd_f2x3_grad_gemm_bytes, filterBytes: e.winograd_f2x3_filter_bytes,
+        };
+        const wp = { U: 0, chunk: 0, work: () => 0 };
+        expect(winogradForwardPlan(g, 0, 0, 0, 0, 3, s, wp).map((r) => r.length)).toEqual([want, want]);
+        expect(winogradBackwardDataPlan(g, 0, 0, 0, 3, s, wp).map((r) => r.length)).toEqual([want, want]);
+        const rounds = winogradBackwardFilterPlan(g, 0, 0, 0, 3, s, wp);
+        const chunks = Math.ceil(g.N * Math.ceil(g.OH / 2) * Math.ceil(g.OW / 2) / e.winograd_f2x3_chunk_tiles(g.C, g.OC, g.N * Math.ceil(g.OH / 2) * Math.ceil(g.OW / 2)));
+        expect(rounds.length).toBe(2 * chunks + 1);
+        if (c[1] === 24) expect(chunks).toBeGreaterThan(1);
+      }
     });
   });
 }
