@@ -16,7 +16,9 @@
 //
 // Options: --checkpoint FILE (an F1 checkpoint from `lbgap train --checkpoint`; default a
 // freshly initialized F1, fine for timing), --sample N (default 6000), --out FILE (default
-// bench/results/sharpness.json), --dist DIR (compiled sources, default dist/), --skip-phi.
+// bench/results/sharpness.json), --dist DIR (compiled sources, default dist/), --skip-phi,
+// --workers N (default: the cores): the full-space φ again with the loss data-parallel over
+// N workers (ParallelObjective; the same φ bit for bit), and its time as a fraction of 1 worker's.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,6 +29,7 @@ import { rerunWithRelaxedSimd } from './lib/relaxed.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const opts = parseArgs(process.argv.slice(2), {
   checkpoint: '', sample: 6000, out: path.join(root, 'bench', 'results', 'sharpness.json'), dist: path.join(root, 'dist'), 'skip-phi': false,
+  workers: os.availableParallelism(),
 });
 const dist = path.resolve(opts.dist);
 if (!existsSync(path.join(dist, 'landscape', 'network.js'))) {
@@ -41,6 +44,7 @@ const { f1 } = await imp('nn/specs.js');
 const { loadMnist } = await imp('data/mnist.js');
 const { networkSharpness } = await imp('landscape/network.js');
 const { loadCheckpoint } = await imp('train/checkpoint.js');
+const { ParallelObjective } = await imp('workers/index.js');
 
 const k = await loadKernels({ build: 'auto' });
 const e = k.exports;
@@ -100,10 +104,26 @@ if (!opts['skip-phi']) {
     console.log(`φ(1e-3) ${e0.space === 'full' ? 'full space ' : `subspace p=${p}`} on ${r.loss.sample} samples: ${e0.seconds.toFixed(1)} s (${e0.iterations} iterations, ${e0.evaluations} loss+gradient evaluations, ${(e0.seconds / e0.evaluations).toFixed(2)} s each), φ = ${e0.phi.toFixed(4)}`);
   }
 }
+// A lone φ on all cores: the same loss data-parallel over N workers (startup excluded: a
+// measurement series reuses one objective).
+let parallel = null;
+if (!opts['skip-phi'] && opts.workers > 1) {
+  const train = await loadMnist('train');
+  const obj = await ParallelObjective.create(model, train, { sample: opts.sample, workers: opts.workers });
+  try {
+    const r = networkSharpness(model, train, { eps: [1e-3], full: true, objective: obj });
+    const e0 = r.results[0], one = phi[0];
+    if (e0.phi !== one.phi) throw new Error(`φ over ${opts.workers} workers ${e0.phi} differs from in-thread ${one.phi}`);
+    parallel = { workers: opts.workers, seconds: e0.seconds, ratioToInThread: e0.seconds / one.seconds, phi: e0.phi };
+    console.log(`φ(1e-3) full space over ${opts.workers} workers: ${e0.seconds.toFixed(1)} s = ${parallel.ratioToInThread.toFixed(2)}× the in-thread time (same φ bit for bit); load ${os.loadavg().map((v) => v.toFixed(2)).join(' / ')}`);
+  } finally {
+    await obj.dispose();
+  }
+}
 mkdirSync(path.dirname(opts.out), { recursive: true });
 writeFileSync(opts.out, JSON.stringify({
   date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model ?? null, cores: os.cpus().length, kernels: k.info.build,
-  n, p, source, bandwidthBytesPerSecond: bandwidth, bandwidthBoundEntriesPerSecond: boundEntries, randproj: kernels, gram, phi,
+  n, p, source, bandwidthBytesPerSecond: bandwidth, bandwidthBoundEntriesPerSecond: boundEntries, randproj: kernels, gram, phi, parallel, loadAverage: os.loadavg(),
 }, null, 2) + '\n');
 console.log(`wrote ${path.relative(process.cwd(), opts.out) || opts.out}`);
 model.dispose();

@@ -19,6 +19,9 @@ import { DATASETS, defaultData, loadData } from './datasets.js';
 import { prepareOutputFile, writeOutputFile } from './outputs.js';
 import { plural } from './plural.js';
 import { formatDuration, type ProgressSink } from '../experiments/progress.js';
+import { availableCores } from '../experiments/runner.js';
+import { ParallelObjective } from '../workers/index.js';
+import { existsSync } from 'node:fs';
 
 
 const DATA_FLAGS = defineFlags([
@@ -36,6 +39,7 @@ const LOSS_FLAGS = defineFlags([
   { name: 'samples', aliases: ['sample'], type: 'int', min: 1, metavar: 'N', help: 'training samples the loss is averaged over (default all)' },
   { name: 'chunk', type: 'int', min: 1, metavar: 'N', help: 'samples per batch-norm chunk (default min(sample, 1000))' },
   { name: 'sample-seed', type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, help: 'seed of the sample' },
+  { name: 'workers', type: 'int', min: 1, max: 256, metavar: 'N', help: 'workers computing the loss data-parallel — the same bits for any N (default: the cores, where the built worker script is present; 1: in this thread)' },
 ]);
 
 export const SHARPNESS_COMMAND = defineCommand({
@@ -160,6 +164,18 @@ async function setup(f: DataFlags, path: string, use: string) {
   return { ckpt, k, data, model };
 }
 
+/**
+ * The measurement's loss over --workers workers (the same f and bits as in this thread, the
+ * work split over the cores), or null for this thread: --workers 1, or no --workers and no
+ * built worker script beside this module (running from the TypeScript sources or a bundle).
+ */
+async function parallelLoss(model: Model, ds: Dataset, f: { workers?: number; samples?: number; chunk?: number; 'sample-seed': number; bn: 'batch' | 'running' }): Promise<ParallelObjective | null> {
+  const script = new URL('../workers/worker.js', import.meta.url);
+  const workers = f.workers ?? (existsSync(script) ? availableCores() : 1);
+  if (workers <= 1) return null;
+  return ParallelObjective.create(model, ds, { sample: f.samples, chunk: f.chunk, seed: f['sample-seed'], bn: f.bn, workers, workerUrl: script });
+}
+
 const fmt = (v: number) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toFixed(4));
 
 export type SharpnessFlags = FlagValues<typeof SHARPNESS_COMMAND.flags>;
@@ -174,6 +190,7 @@ export async function sharpnessCommand(f: SharpnessFlags, to: Io, use: string, s
   if (f.full === false && f.subspace === undefined) throw new UsageError('--no-full needs --subspace P (nothing to measure otherwise)', use);
   await prepareOutputs(f, use);
   const { ckpt, k, data, model } = await setup(f, path, use);
+  let objective: ParallelObjective | null = null;
   try {
     if (f.subspace !== undefined && f.subspace > model.numParams) throw new UsageError(`--subspace: P = ${f.subspace} exceeds the network's ${model.numParams} parameters`, use);
     const sample = f.samples;
@@ -181,6 +198,7 @@ export async function sharpnessCommand(f: SharpnessFlags, to: Io, use: string, s
     io.info(`lbgap sharpness: ${ckpt.spec.name ?? 'net'} (${model.numParams.toLocaleString('en-US')} parameters, epoch ${ckpt.epoch}) on ${sample ?? data.train.n} samples of ${data.train.name}; ` +
       `loss with batch-norm ${f.bn === 'running' ? 'running statistics (held fixed)' : 'batch statistics per chunk'}, dropout off; L-BFGS-B ${plural(f['max-iter'], 'iteration')}; kernels ${k.info.build}`);
     const started = new Date().toISOString();
+    objective = await parallelLoss(model, data.train, f);
     // One measurement at a time, so each result line (and the terminal's status) appears as it is done.
     const spaces: ('full' | 'random')[] = [...(f.full ? ['full' as const] : []), ...(f.subspace !== undefined ? ['random' as const] : [])];
     const parts = spaces.flatMap((space) => eps.map((e) => ({ space, e })));
@@ -190,7 +208,7 @@ export async function sharpnessCommand(f: SharpnessFlags, to: Io, use: string, s
       status.show(`${what}, up to ${plural(f['max-iter'], 'iteration')}…`);
       const one = networkSharpness(model, data.train, {
         eps: [e], full: space === 'full', subspace: space === 'random' ? f.subspace : undefined, seed: f.seed,
-        maxIter: f['max-iter'], sample, chunk: f.chunk, sampleSeed: f['sample-seed'], bn: f.bn,
+        maxIter: f['max-iter'], sample, chunk: f.chunk, sampleSeed: f['sample-seed'], bn: f.bn, objective: objective ?? undefined,
         onIteration: (_at, it, phi) => status!.show(`${what} iteration ${it}/${f['max-iter']}, φ so far ${fmt(phi)}`),
       });
       status.done();
@@ -205,6 +223,7 @@ export async function sharpnessCommand(f: SharpnessFlags, to: Io, use: string, s
     return 0;
   } finally {
     status.done();
+    await objective?.dispose();
     model.dispose();
   }
 }
@@ -296,6 +315,7 @@ export async function hessianCommand(f: HessianFlags, to: Io, use: string, statu
   const curves: { name: string; grid: number[]; density: number[] }[] = [];
   for (const path of paths) {
     const { ckpt, k, data, model } = await setup(f, path, use);
+    let objective: ParallelObjective | null = null;
     try {
       const top = f.top;
       if (top > model.numParams) throw new UsageError(`--top: ${top} exceeds the network's ${model.numParams} parameters`, use);
@@ -310,8 +330,9 @@ export async function hessianCommand(f: HessianFlags, to: Io, use: string, statu
       const loss = { sample, chunk: f.chunk, sampleSeed: f['sample-seed'], bn: f.bn, hvp: f.hvp };
       const lanczosSteps = maxIter ?? Math.min(model.numParams, Math.max(30, 4 * top));
       status.show(`top ${plural(top, 'eigenvalue')} by Lanczos, up to ${plural(lanczosSteps, 'step')}${f.trace === true ? `, then the trace from up to ${plural(f['trace-samples'], 'Hutchinson sample')}` : ''}…`);
+      objective = await parallelLoss(model, data.train, f);
       const r = networkHessian(model, data.train, {
-        top, trace: f.trace === true, traceSamples: f['trace-samples'], maxIter, tol: f.tol, seed: f.seed, which: f.which, ...loss,
+        top, trace: f.trace === true, traceSamples: f['trace-samples'], maxIter, tol: f.tol, seed: f.seed, which: f.which, ...loss, objective: objective ?? undefined,
         onStep: (step, value) => status!.show(`Lanczos step ${step}/${lanczosSteps}, largest Ritz value ${fmt(value)}`),
         onSample: (n, estimate) => status!.show(`trace: Hutchinson sample ${n}/${f['trace-samples']}, estimate ${fmt(estimate)}`),
       });
@@ -338,6 +359,7 @@ export async function hessianCommand(f: HessianFlags, to: Io, use: string, statu
       });
     } finally {
       status.done();
+      await objective?.dispose();
       model.dispose();
     }
   }

@@ -8,6 +8,7 @@ import type { LabeledSet, Model } from '../nn/model.js';
 import { Rng } from '../util/rng.js';
 import { hessianTopEigenvalues, hessianTrace, type EigenResult, type HvpMethod, type TraceResult } from './hessian.js';
 import { ModelObjective, type ModelObjectiveInfo } from './model_objective.js';
+import type { Objective } from './objective.js';
 import { measureNoiseScale, type NoiseScaleEstimate } from './noise_scale.js';
 import { checkFiniteParams } from '../nn/param_table.js';
 import { sharpness, type SharpnessResult } from './sharpness.js';
@@ -34,6 +35,17 @@ export interface NetworkSharpnessOptions {
   bn?: 'batch' | 'running';
   /** Called after each L-BFGS-B iteration of each measurement (for progress). */
   onIteration?: (at: { space: 'full' | 'random'; eps: number }, iteration: number, phi: number) => void;
+  /**
+   * The loss to measure, already built over the model (e.g. the workers' ParallelObjective:
+   * the same f, data-parallel). It carries its sample, chunk, seed and BN mode: any of those
+   * options given too must agree with it. Not disposed here.
+   */
+  objective?: NetworkObjective;
+}
+
+/** A network loss built elsewhere: an Objective with exact H·v that says what f is (ModelObjective, ParallelObjective). */
+export interface NetworkObjective extends Objective {
+  readonly info: ModelObjectiveInfo;
 }
 
 export interface SharpnessEntry {
@@ -65,6 +77,24 @@ function checkModel(model: unknown): Model {
   return m;
 }
 
+/**
+ * The measurement's loss: `options.objective` (checked against the loss options also given,
+ * so a mismatch is an error, not a different f) or a new ModelObjective; `owned` says whether
+ * the caller disposes it.
+ */
+function lossOf(model: Model, ds: LabeledSet, o: { sample?: number; chunk?: number; sampleSeed?: number; bn?: 'batch' | 'running'; objective?: NetworkObjective }): { obj: NetworkObjective; owned: boolean } {
+  if (o.objective === undefined) return { obj: new ModelObjective(model, ds, { sample: o.sample, chunk: o.chunk, seed: o.sampleSeed, bn: o.bn }), owned: true };
+  const obj = o.objective, info = obj.info;
+  if (typeof obj.evalGrad !== 'function' || !info) throw new KernelTypeError('objective', 'must be a network objective (ModelObjective or ParallelObjective)');
+  if (obj.n !== model.numParams) throw new KernelRangeError('objective', `has ${obj.n} parameters, the model ${model.numParams}`);
+  const given: [string, unknown, unknown][] = [['sample', o.sample, info.sample], ['chunk', o.chunk, info.chunk], ['sampleSeed', o.sampleSeed, info.seed], ['bn', o.bn, info.bn]];
+  for (const [name, mine, theirs] of given) {
+    if (mine !== undefined && mine !== theirs) throw new KernelRangeError(name, `is ${JSON.stringify(mine)} but the objective given was built with ${JSON.stringify(theirs)}`);
+  }
+  if (info.dataset !== ds.name || info.datasetSize !== ds.n) throw new KernelRangeError('objective', `was built on ${info.dataset} (${info.datasetSize} samples), not ${ds.name} (${ds.n})`);
+  return { obj, owned: false };
+}
+
 /** φ(ε, A) of the model at its current parameters, for each ε, full space and/or a random subspace. */
 export function networkSharpness(model: Model, ds: LabeledSet, options: NetworkSharpnessOptions = {}): NetworkSharpnessResult {
   checkModel(model);
@@ -86,7 +116,7 @@ export function networkSharpness(model: Model, ds: LabeledSet, options: NetworkS
   const seed = options.seed ?? 0;
   const x = Float32Array.from(model.params.view());
   checkFiniteParams(model, x);
-  const obj = new ModelObjective(model, ds, { sample: options.sample, chunk: options.chunk, seed: options.sampleSeed, bn: options.bn });
+  const { obj, owned } = lossOf(model, ds, options);
   try {
     const results: SharpnessEntry[] = [];
     const spaces: ('full' | 'random')[] = [];
@@ -108,7 +138,7 @@ export function networkSharpness(model: Model, ds: LabeledSet, options: NetworkS
     }
     return { n, loss: obj.info, maxIter, subspaceSeed: p !== undefined ? seed : null, results };
   } finally {
-    obj.dispose();
+    if (owned) (obj as ModelObjective).dispose();
   }
 }
 
@@ -130,6 +160,8 @@ export interface NetworkHessianOptions {
   sampleSeed?: number;
   /** Batch-norm statistics of the loss: 'batch' per chunk (default) or the 'running' ones (see model_objective.ts). */
   bn?: 'batch' | 'running';
+  /** The loss to measure, already built (see NetworkSharpnessOptions.objective). Not disposed here. */
+  objective?: NetworkObjective;
   /** Lanczos target: the largest λ ('algebraic', default) or the largest |λ| ('magnitude'). */
   which?: 'algebraic' | 'magnitude';
   /**
@@ -201,7 +233,7 @@ export function networkHessian(model: Model, ds: LabeledSet, options: NetworkHes
   const x = Float32Array.from(model.params.view());
   checkFiniteParams(model, x);
   const method = checkHvpMethod(options.hvp);
-  const obj = new ModelObjective(model, ds, { sample: options.sample, chunk: options.chunk, seed: options.sampleSeed, bn: options.bn });
+  const { obj, owned } = lossOf(model, ds, options);
   try {
     const maxIter = options.maxIter ?? Math.min(n, Math.max(30, 4 * top));
     const step = method === 'exact' ? null : options.step ?? networkHvpStep(x);
@@ -218,7 +250,7 @@ export function networkHessian(model: Model, ds: LabeledSet, options: NetworkHes
     }
     return { n, loss: obj.info, hvp: method, hvpMethod: HVP_NAME[method], hvpError: HVP_ERROR[method], step, eigen, trace };
   } finally {
-    obj.dispose();
+    if (owned) (obj as ModelObjective).dispose();
   }
 }
 

@@ -4,44 +4,16 @@
 // Issue 12: resume (bug 1), output checks (bug 2), no silent overwrite (bug 3), and the CLI
 // polish (did you mean, --no-X, --version, messages without class names or errno text).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'lbgap.js');
-
-interface Run { code: number | null; out: string; err: string }
-
-/** Runs invocations of `node bin/lbgap.js` concurrently (each process mostly waits on Node's startup). */
-function lbgap(...argvs: string[][]): Promise<Run[]> {
-  return Promise.all(argvs.map((args) => new Promise<Run>((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT });
-    let out = '', err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
-    child.on('close', (code) => resolve({ code, out, err }));
-  })));
-}
-
-/** A failure is one line on stderr, without class names, errno codes or stack frames. */
-function expectOneLine(r: Run, code: number, re: RegExp): void {
-  expect(r.code, r.err).toBe(code);
-  const lines = r.err.trimEnd().split('\n');
-  expect(lines[0]).toMatch(re);
-  if (code === 1) expect(lines, r.err).toHaveLength(1);
-  expect(r.err).not.toMatch(/\b[A-Z][A-Za-z]*Error\b|\bE[A-Z]{3,}\b|^\s+at /m);
-}
+import { BIN, expectOneLine, fingerprint, lbgap, ROOT } from './spawn_lbgap.js';
 
 const TINY = ['--net', 'tiny', '--data', 'synthetic', '--limit', '200', '--build', 'simd'];
 const SYNTH = ['--data', 'synthetic', '--limit', '200', '--build', 'simd'];
-
-/** Bytes and modification time, to prove a file untouched. */
-const fingerprint = (file: string) => ({ bytes: readFileSync(file).toString('base64'), mtime: statSync(file).mtimeMs });
 
 describe('lbgap end to end (spawned bin/lbgap.js)', () => {
   let dir: string;
@@ -220,6 +192,17 @@ describe('lbgap end to end (spawned bin/lbgap.js)', () => {
       expect(runs[n + 1].out).toMatch(/φ = .*; 1 iteration, \d+ evaluations?, /);
       expect(runs[n + 2].out).toMatch(/top 1 eigenvalue\b.*Lanczos [12] steps?\b/);
       expect(runs[n + 3].out).toMatch(/^\[1\/2\] α/m);
+    });
+
+    it('sharpness and hessian: the loss over 2 workers gives the in-thread numbers bit for bit', async () => {
+      const loss = ['--checkpoint', ckpt, ...SYNTH, '--samples', '100', '--chunk', '25', '--json', '--quiet'];
+      const phi = [...loss, '--max-iter', '2', '--eps', '1e-3'], eig = [...loss, '--top', '1', '--max-iter', '3'];
+      const [p1, p2, h1, h2] = await lbgap(['sharpness', ...phi, '--workers', '1'], ['sharpness', ...phi, '--workers', '2'], ['hessian', ...eig, '--workers', '1'], ['hessian', ...eig, '--workers', '2']);
+      for (const r of [p1, p2, h1, h2]) expect(r.code, r.err).toBe(0);
+      const [a, b] = [p1, p2].map((r) => JSON.parse(r.out).results[0]);
+      expect(b.phi).toBe(a.phi);
+      expect(b.fmax).toBe(a.fmax);
+      expect(JSON.parse(h2.out).eigen.values).toEqual(JSON.parse(h1.out).eigen.values);
     });
 
     it('train --checkpoint refuses to replace another run\'s checkpoint', async () => {

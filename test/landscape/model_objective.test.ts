@@ -261,6 +261,19 @@ describe('network tools (simd)', () => {
     obj.dispose();
   });
 
+  it('a prebuilt objective is measured as given (same φ and eigenvalue), left open, and must agree with the loss options', () => {
+    const obj = new ModelObjective(trained, data, { sample: 100, chunk: 50, seed: 4 });
+    const own = { sample: 100, chunk: 50, sampleSeed: 4 };
+    expect(networkSharpness(trained, data, { eps: [1e-3], objective: obj }).results[0].phi).toBe(networkSharpness(trained, data, { eps: [1e-3], ...own }).results[0].phi);
+    expect(networkHessian(trained, data, { maxIter: 5, objective: obj }).eigen.values).toEqual(networkHessian(trained, data, { maxIter: 5, ...own }).eigen.values);
+    expect(obj.value(obj.point())).toBeGreaterThan(0); // still open
+    expect(() => networkSharpness(trained, data, { eps: [1e-3], objective: obj, sample: 120 })).toThrow(/sample: is 120 but the objective given was built with 100/);
+    expect(() => networkHessian(trained, data, { objective: obj, bn: 'running' })).toThrow(/bn: is "running" but the objective given was built with "batch"/);
+    const other = syntheticClassification({ n: 150, dim: 4, classes: 3, seed: 8, name: 'other' });
+    expect(() => networkSharpness(trained, other, { eps: [1e-3], objective: obj })).toThrow(/objective: was built on .* \(200 samples\), not other \(150\)/);
+    obj.dispose();
+  });
+
   it('noise scale of a network: finite, positive trace of Σ, B_simple > 0 at a noisy point', () => {
     const m = Model.create(k, tiny(4, 3), { seed: 2 });
     const r = networkNoiseScale(m, data, { bSmall: 10, bBig: 40, draws: 6, seed: 1 });
