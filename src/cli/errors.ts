@@ -7,12 +7,15 @@ import { describeFsError } from './outputs.js';
 /** Node's errno message, e.g. "ENOENT: no such file or directory, open 'x'". */
 const ERRNO_TEXT = /\b(E[A-Z]+): [^,]+, (\w+) '([^']*)'(?: -> '[^']*')?/g;
 
+/** The same without a path, e.g. "EISDIR: illegal operation on a directory, read". */
+const ERRNO_TEXT_NO_PATH = /\b(E[A-Z]+): [^,]+, \w+\b(?! ')/g;
+
 /** Replaces embedded raw errno texts by plain words (the path is kept). */
 export function plainErrno(message: string): string {
   return message.replace(ERRNO_TEXT, (_m, code: string, _syscall: string, path: string) => {
     const why = describeFsError({ code });
     return message.includes(path) && message.indexOf(path) < message.indexOf(code) ? why : `${path}: ${why}`;
-  });
+  }).replace(ERRNO_TEXT_NO_PATH, (_m, code: string) => describeFsError({ code }));
 }
 
 /** Errors of lbgap's own layers: their message is the whole story. */

@@ -64,4 +64,9 @@ export class Output implements Io {
   json(value: unknown): void {
     if (this.mode.json) this.io.out(JSON.stringify(value, null, 2));
   }
+
+  /** A result that is JSON in every mode (--dump-spec): on stdout whatever --json and --quiet say. */
+  document(value: unknown): void {
+    this.io.out(JSON.stringify(value, null, 2));
+  }
 }

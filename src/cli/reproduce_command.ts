@@ -2,7 +2,6 @@
 // the machinery every experiment command (sweep, warmstart, remedies) shares: a spec from a
 // preset, a JSON file and flags; --dump-spec; --shard; --jobs; Ctrl-C that stops every job
 // and keeps a resumable state; the report written next to results.json.
-import { readFile } from 'node:fs/promises';
 import { parseShard, ShardError } from '../experiments/jobs.js';
 import { writeReport } from '../experiments/report.js';
 import { availableCores, runExperiment, type StopFlag } from '../experiments/runner.js';
@@ -12,7 +11,9 @@ import { checkBatchesFit, settingWarnings } from './setting_warnings.js';
 import { NET_NAMES } from '../nn/specs.js';
 import { defineCommand, defineFlags, UsageError, type FlagValues } from './args.js';
 import type { Io } from './io.js';
+import { readInputText } from './inputs.js';
 import { Output, OUTPUT_FLAGS } from './output.js';
+import { prepareOutputDir } from './outputs.js';
 
 /** Flags every experiment command takes. */
 export const EXPERIMENT_FLAGS = defineFlags([
@@ -61,7 +62,7 @@ export function intList(name: string, text: string, min: number, use: string): n
 export async function buildSpec(kind: ExperimentKind, f: ExperimentFlags, use: string, extra: (s: Record<string, unknown>) => void = () => {}, preset: (p: PresetName) => ExperimentSpec = (p) => presetSpec(p, kind)): Promise<ExperimentSpec> {
   let base: ExperimentSpec;
   if (f.spec) {
-    const text = await readFile(f.spec, 'utf8');
+    const text = await readInputText(f.spec, '--spec');
     base = parseSpec(text, f.spec);
     if (base.kind !== kind) throw new SpecError('kind', `${f.spec} is a '${base.kind}' spec; run it with 'lbgap ${base.kind}'`);
   } else {
@@ -92,11 +93,12 @@ export async function runExperimentCommand(kind: ExperimentKind, f: ExperimentFl
     throw e;
   }
   const spec = await buildSpec(kind, f, use, extra, preset);
-  if (f['dump-spec']) { to.out(JSON.stringify(spec, null, 2)); return 0; }
+  if (f['dump-spec']) { io.document(spec); return 0; }
   checkBatchesFit(spec);
   const outDir = f.out ?? `lbgap-${kind}`;
   const jobs = f.jobs;
   for (const w of settingWarnings(spec, jobs, availableCores())) io.warn(w);
+  await prepareOutputDir(outDir, { label: '--out' }); // a file in the way or an unwritable place, before any work
   const stop: StopFlag = { requested: false };
   // The first Ctrl-C (or SIGTERM from a scheduler) asks for a clean stop, seen at the end of
   // the current training epoch or measurement; the handler then steps aside, so a second

@@ -50,6 +50,33 @@ describe('typed flag tables', () => {
     expect(parseFlags(['--help'], CMD).help).toBe(true);
   });
 
+  it('deprecated aliases: accepted with a warning naming the new flag; a boolean that once took a file', () => {
+    const OLD = defineCommand({
+      name: 'old', summary: 'old',
+      flags: [
+        { name: 'samples', aliases: ['sample'], type: 'int', min: 1, help: 'samples' },
+        { name: 'out', type: 'string', metavar: 'FILE', help: 'file' },
+        { name: 'json', type: 'boolean', valueAlias: 'out', help: 'print JSON' },
+      ],
+    });
+    const warnings: string[] = [];
+    const parse = (argv: string[]) => parseFlags(argv, OLD, 'lbgap', (w) => warnings.push(w));
+    expect(parse(['--sample', '5'])).toEqual({ samples: 5 });
+    expect(parse(['--sample=6'])).toEqual({ samples: 6 });
+    expect(parse(['--json', 'r.json'])).toEqual({ out: 'r.json' });
+    expect(parse(['--json=r.json'])).toEqual({ out: 'r.json' });
+    expect(warnings).toEqual([
+      '--sample is deprecated; use --samples', '--sample is deprecated; use --samples',
+      '--json FILE is deprecated; use --out FILE (--json alone: print JSON)', '--json FILE is deprecated; use --out FILE (--json alone: print JSON)',
+    ]);
+    warnings.length = 0;
+    expect(parse(['--json', '--samples', '2'])).toEqual({ json: true, samples: 2 });
+    expect(parse(['--json=false'])).toEqual({ json: false });
+    expect(warnings).toEqual([]);
+    expect(() => parse(['--samples', '1', '--sample', '2'])).toThrow('--samples given twice');
+    expect(() => parse(['--sample', 'x'])).toThrow('--samples: must be a whole number, got "x"');
+  });
+
   it('usage shows [no-] for default-true booleans and marks required flags', () => {
     const u = usage('lbgap', { ...CMD, args: 'FILE' });
     expect(u).toMatch(/^Usage: lbgap demo FILE \[options\]/);

@@ -96,7 +96,7 @@ describe('lbgap remedies', () => {
       [['--remedies', 'sam,dropout'], 2, /--remedies: unknown remedy "dropout" \(choose from augment, conservative/],
       [['--seeds', '1,x'], 2, /--seeds/],
       [['--remedies', 'sam,ghost', '--lambda', '3'], 2, /--lambda: the spec has no 'conservative' run/],
-      [['--lb', '1000'], 1, /batch 1000 is larger than the 200 training samples/],
+      [['--lb', '1000'], 1, /^lbgap remedies: --lb 1000 is larger than the 200 training samples \(--limit 200\); give a batch of at most 200$/],
       [['--remedies', 'ghost,sam', '--ghost', '200'], 1, /remedyRuns\[0\]\.remedies\.ghostBatch\.size: must be an integer in \[1, 50\], got 200/],
     ];
     for (const [extra, code, re] of cases) {
