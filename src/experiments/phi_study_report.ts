@@ -92,7 +92,7 @@ function choiceTables(res: PhiStudyResults, sb: string, lb: string): string[] {
     const shown = all.filter((r) => mine.has(r.point) || (choice !== 'baseline' && r.point === baselinePoint && keys.has(r.key)));
     shown.sort((x, y) => (x.key === y.key ? (x.point === baselinePoint ? -1 : y.point === baselinePoint ? 1 : x.point - y.point) : [...keys].indexOf(x.key) - [...keys].indexOf(y.key)));
     const body = shown.map((r) => [
-      r.point === baselinePoint && choice !== 'baseline' ? `${r.label} (baseline)` : r.label, measureName(r.key, r.s),
+      r.point === baselinePoint && choice !== 'baseline' && r.label !== 'baseline' ? `${r.label} (baseline)` : r.label, measureName(r.key, r.s),
       cell(r.sb), cell(r.lb), times(ratio(r.lb, r.sb)),
       r.paper ? `${r.paper.sb.mean.toFixed(2)} ± ${r.paper.sb.std.toFixed(2)}` : '—',
       r.paper ? `${r.paper.lb.mean.toFixed(2)} ± ${r.paper.lb.std.toFixed(2)}` : '—',
