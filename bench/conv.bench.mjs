@@ -27,7 +27,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from './lib/args.mjs';
 import { randomFill, maxRelDiff } from './lib/data.mjs';
 import { rerunWithRelaxedSimd } from './lib/relaxed.mjs';
-import { median } from './lib/stats.mjs';
+import { latencySamples, median } from './lib/stats.mjs';
 import { initTfjsWasm } from './lib/tfjs.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -174,7 +174,7 @@ for (const s of selected) {
       const bench = new Bench({ name: `${s.name} ${op}`, iterations, time: 0, warmup: warmupIterations > 0, warmupIterations, warmupTime: 0, retainSamples: true, throws: true });
       bench.add(`${impl} ${op}`, run[impl][op]);
       await bench.run();
-      samples[impl][op].push(...bench.tasks[0].result.latency.samples);
+      samples[impl][op].push(...latencySamples(bench.tasks[0]));
     }
   }
   for (const x of lb) x.free();

@@ -17,7 +17,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from './lib/args.mjs';
 import { randomFill, maxRelDiff } from './lib/data.mjs';
 import { rerunWithRelaxedSimd } from './lib/relaxed.mjs';
-import { median } from './lib/stats.mjs';
+import { latencySamples, median } from './lib/stats.mjs';
 import { initTfjsWasm } from './lib/tfjs.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -107,6 +107,7 @@ for (const s of selected) {
   if (diffs.some((d) => !(d < 1e-4))) throw new Error(`${s.name}: lbgap and TF.js disagree (max rel diff ${diffs.join(', ')})`);
 
   const samples = { simd: [], relaxed: [], tfjs: [] };
+  /** @type {[string, () => void][]} */
   const tasks = [['simd', lb[0].run], ['relaxed', lb[1].run], ['tfjs', tfRun]];
   // A call slower than SLOW_MS (TF.js's transposed paths on the B=6000 shapes: 10+ s) is
   // sampled once more, not once per round, and its first call counts as a sample.
@@ -121,7 +122,7 @@ for (const s of selected) {
       const bench = new Bench({ name: s.name, iterations, time: 0, warmup: warmupIterations > 0, warmupIterations, warmupTime: 0, retainSamples: true, throws: true });
       bench.add(name, fn);
       await bench.run();
-      samples[name].push(...bench.tasks[0].result.latency.samples);
+      samples[name].push(...latencySamples(bench.tasks[0]));
     }
   }
   for (const x of lb) { x.k.free(x.A); x.k.free(x.B); x.k.free(x.C); }

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from './lib/args.mjs';
 import { randomFill } from './lib/data.mjs';
-import { median } from './lib/stats.mjs';
+import { latencySamples, median } from './lib/stats.mjs';
 import { rerunWithRelaxedSimd } from './lib/relaxed.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -69,7 +69,7 @@ for (const c of configs) {
     const bench = new Bench({ name, iterations: opts.iterations, time: 0, warmup: true, warmupIterations: 1, warmupTime: 0, retainSamples: true, throws: true });
     bench.add(name, fn);
     await bench.run();
-    row.seconds[name] = median(bench.tasks[0].result.latency.samples) / 1000;
+    row.seconds[name] = median(latencySamples(bench.tasks[0])) / 1000;
     console.log(`${c.net} ${c.sample} samples (n = ${n}): ${name} ${row.seconds[name].toFixed(3)} s`);
   }
   const grad = row.seconds.gradient, exact = row.seconds['exact HVP (R-operator)'];

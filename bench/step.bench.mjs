@@ -147,6 +147,8 @@ async function tfF1Steps(B) {
   const ds = randomSet([784], B, 10, 3);
   const x = tf.tensor2d(ds.x, [B, 784]);
   const y = tf.oneHot(tf.tensor1d(ds.y, 'int32'), 10);
+  // Typed as the base class: AdamOptimizer's declaration narrows applyGradients to variables.
+  /** @type {import('@tensorflow/tfjs-core').Optimizer} */
   const opt = tf.train.adam(1e-3, 0.9, 0.999, 1e-7);
   const lossFn = () => {
     let h = x;
@@ -159,7 +161,8 @@ async function tfF1Steps(B) {
         h = tf.relu(h);
       }
     }
-    return tf.losses.softmaxCrossEntropy(y, h);
+    // The mean over the batch: a scalar.
+    return /** @type {import('@tensorflow/tfjs-core').Scalar} */ (tf.losses.softmaxCrossEntropy(y, h));
   };
   const step = () => {
     const { value, grads } = tf.variableGrads(lossFn, vars);

@@ -102,7 +102,7 @@ export function checkForm(raw: RawForm, machine: Machine | null = null): FormChe
   if (lrText === '' || !(lr > 0) || !Number.isFinite(lr)) errors.lr = `${LABEL.lr} must be a number above 0 (e.g. 0.001); got ${lrText === '' ? 'nothing' : lrText}`;
   const seedTexts = raw.seeds.split(',').map((s) => s.trim()).filter(Boolean);
   const seeds = seedTexts.map(Number);
-  const badSeed = seedTexts.find((s, i) => !Number.isInteger(seeds[i]) || seeds[i] < 0 || seeds[i] > 2 ** 32 - 2);
+  const badSeed = seedTexts.find((_s, i) => !Number.isInteger(seeds[i]) || seeds[i] < 0 || seeds[i] > 2 ** 32 - 2);
   if (seedTexts.length === 0) errors.seeds = `${LABEL.seeds}: give at least one whole number, or several separated by commas (0,1,2)`;
   else if (badSeed !== undefined) errors.seeds = `${LABEL.seeds} must be whole numbers from 0 to ${fmtInt(2 ** 32 - 2)}, separated by commas; got ${JSON.stringify(badSeed)}`;
   else {

@@ -446,7 +446,7 @@ class Solver {
     };
     let best = { t: 0, f: f0 };
     const sufficient = (t: number, f: number) => f <= f0 + C1 * t * gd0;
-    const finish = (t: number, f: number): 'ok' => { this.f = f; return 'ok'; };
+    const finish = (_t: number, f: number): 'ok' => { this.f = f; return 'ok'; };
     const outOfBudget = (): 'budget' => {
       ops.addScaled(this.x, this.xOld, best.t, this.d);
       ops.project(this.x, this.lo, this.hi);

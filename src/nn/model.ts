@@ -118,9 +118,8 @@ export class Model {
   private cap = 0;
   private inputPtr = 0; private labelsPtr = 0;
   private gA = 0; private gB = 0;
-  private workPtr = 0; private workBytes = 0;
+  private workPtr = 0;
   private statsScratch = 0;
-  private logits = 0;
   private lastBatch = 0;
   private disposed = false;
   // R-operator (lossGradHvp): the direction and product vectors (bound once, on first use)
@@ -216,8 +215,8 @@ export class Model {
     this.gA = arena.alloc(cap * this.widest * 4);
     this.gB = arena.alloc(cap * this.widest * 4);
     for (const l of this.layers) l.allocate(arena, cap);
-    this.workBytes = Math.max(0, ...this.layers.map((l) => l.workspaceBytes(cap)));
-    this.workPtr = this.workBytes ? arena.alloc(this.workBytes) : 0;
+    const workBytes = Math.max(0, ...this.layers.map((l) => l.workspaceBytes(cap)));
+    this.workPtr = workBytes ? arena.alloc(workBytes) : 0;
     this.cap = cap;
   }
 
@@ -228,7 +227,7 @@ export class Model {
     arena.release(this.inputPtr); arena.release(this.labelsPtr);
     arena.release(this.gA); arena.release(this.gB);
     if (this.workPtr) arena.release(this.workPtr);
-    this.cap = 0; this.workPtr = 0; this.workBytes = 0;
+    this.cap = 0; this.workPtr = 0;
   }
 
   /** Returns every buffer of this model to the arena. */
@@ -285,7 +284,6 @@ export class Model {
     let x = xPtr;
     for (const l of this.layers) x = l.forward(x, batch, l instanceof Dropout ? dropout : l instanceof BatchNorm ? bnBatch : train, seed);
     if (keepStats) this.elementwise.copy(this.statsScratch, this.buffers.ptr, this.numBuffers);
-    this.logits = x;
     this.lastBatch = train ? batch : 0;
     return x;
   }

@@ -177,6 +177,7 @@ const conservative: RemedyEntry<{ lambda: number; steps: number }> = {
     return {
       innerSteps: r.steps,
       beginUpdate: (side: ParamSide) => prox.anchor(side.params + lo * 4),
+      // biome-ignore lint/correctness/useYield: the proximal term needs no extra gradient evaluations; a generator keeps the hook's one shape
       *adjust(side: ParamSide, grad: number): Generator<StepRequest, number, number> {
         prox.addGradient(side.params + lo * 4, grad + lo * 4);
         return grad;

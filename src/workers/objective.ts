@@ -10,7 +10,6 @@
 // point into shared memory, bumps a command word and blocks (Atomics.wait) until the workers
 // are done. That needs a thread that may block: Node's main thread, or a (browser) worker —
 // not a page's main thread (create() refuses it with a typed error).
-import * as Comlink from 'comlink';
 import { alignUp } from '../kernels/arena.js';
 import { compileKernels, instantiateKernels } from '../kernels/load.js';
 import { loadKernels } from '../kernels/kernels.js';

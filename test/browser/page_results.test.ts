@@ -137,6 +137,7 @@ function checkDefaults() {
 
 describe('the page’s formats, progress and plot text', () => {
   it('formats numbers one way everywhere', () => {
+    // biome-ignore lint/suspicious/noApproximativeNumericConstant: a loss value to format, not ln 10
     expect([fmtInt(60000), fmtPct(0.97314), fmtPct(null), fmtLoss(0.412345), fmtLoss(2.302585), fmtPhi(0.12345), fmtPhi(12.345)])
       .toEqual(['60,000', '97.31 %', '–', '0.4123', '2.303', '0.123', '12.3']);
     expect([fmtDuration(4.26), fmtDuration(42.4), fmtDuration(185), fmtDuration(7800), fmtDuration(NaN)]).toEqual(['4.3 s', '42 s', '3 min 05 s', '2 h 10 min', '–']);
