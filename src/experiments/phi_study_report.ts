@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PAPER_NUMBERS, PAPER_SUBSPACE, type PaperPair } from './paper_numbers.js';
-import type { PhiEntry, PhiRecord } from './phi_study_job.js';
+import type { PhiRecord } from './phi_study_job.js';
 import type { PhiStudyResults } from './phi_study_results.js';
 import { PHI_CHOICES, pointMeasures, pointSettings, type PhiChoice, type PhiSettings, type PhiStudySpec } from './phi_study_spec.js';
 import { renderSvg, type PlotSpec } from './plot.js';
