@@ -85,6 +85,7 @@ describe('sharpness options of the φ study', () => {
 
   it('bad options are typed errors naming them', () => {
     const n = 8, obj = diagQuadratic(new Float64Array(n).fill(1), new Float64Array(n)), x = rand(n, 1);
+    expect(() => sharpness(k, obj, x, { start: { seed: 1, at: 'edge' as never } })).toThrow(KernelRangeError);
     expect(() => sharpness(k, obj, x, { start: { seed: 1, at: 'edge' as never } })).toThrow(/start.at: must be 'inside' or 'corner'/);
     expect(() => sharpness(k, obj, x, { start: { seed: 1.5 } })).toThrow(/start: must be 'zero' or \{ seed: integer/);
     expect(() => sharpness(k, obj, x, { boxScale: new Float32Array(n - 1) })).toThrow(/boxScale: must be a Float32Array of length n = 8/);
