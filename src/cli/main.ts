@@ -14,6 +14,7 @@ import { REPORT_COMMAND, reportCommand } from './report_command.js';
 import { MERGE_COMMAND, mergeCommand } from './merge_command.js';
 import { LANDSCAPE_COMMANDS } from './landscape_commands.js';
 import { REMEDIES_COMMAND, remediesCommand } from './remedies_command.js';
+import { FRONTIER_COMMAND, frontierCommand } from './frontier_command.js';
 import { PHI_STUDY_COMMAND, phiStudyCommand } from './phi_study_command.js';
 import { BENCH_COMMAND, benchCommand } from './bench_command.js';
 import { didYouMean } from './suggest.js';
@@ -25,6 +26,7 @@ const COMMANDS: Command[] = [
   flagCommand(SWEEP_COMMAND, sweepCommand),
   flagCommand(WARMSTART_COMMAND, warmstartCommand),
   flagCommand(REMEDIES_COMMAND, remediesCommand),
+  flagCommand(FRONTIER_COMMAND, frontierCommand),
   flagCommand(PHI_STUDY_COMMAND, phiStudyCommand),
   fileCommand(REPORT_COMMAND, reportCommand),
   fileCommand(MERGE_COMMAND, mergeCommand),

@@ -1,6 +1,7 @@
 // The experiment figures as Vega-Lite specs, built from a results file alone: training
 // curves, the parametric plot, sharpness and accuracy against batch size or warm-start k,
 // and sharpness against training loss during training.
+import { frontierFigures } from './frontier_charts.js';
 import { lineChart, type PlotSpec, type Series } from './plot.js';
 import type { ResultsFile, RunRecord } from './results.js';
 import { sharpnessKey } from './results.js';
@@ -81,6 +82,7 @@ function trackFigure(res: ResultsFile): Figure[] {
 }
 
 export function figures(res: ResultsFile): Figure[] {
+  if (res.kind === 'frontier') return frontierFigures(res);
   const out = [...trainingCurves(res)];
   if (res.kind === 'reproduce') out.push(...parametric(res));
   if (res.kind === 'sweep') out.push(...versus(res, 'batch'));

@@ -18,7 +18,7 @@ import { loadCheckpoint } from '../train/checkpoint.js';
 import { modelFromCheckpoint } from '../train/snapshot.js';
 import { NonFiniteLossError } from '../train/errors.js';
 import type { EpochMetrics } from '../train/metrics.js';
-import { train, type TrainOptions } from '../train/train.js';
+import { targetReachedAt, train, type TrainOptions } from '../train/train.js';
 import type { Job } from './jobs.js';
 import { linspace, parametricCurve } from './parametric.js';
 import type {
@@ -26,6 +26,8 @@ import type {
 } from './results.js';
 import type { ExperimentSpec } from './spec.js';
 import { checkTrainerOptions, trainerOptions } from './spec_training.js';
+import { startFrontierRun } from './frontier_job.js';
+import { frontierTargetRule } from './frontier_spec.js';
 
 export class StopRequested extends Error {
   override name = 'StopRequested';
@@ -86,7 +88,7 @@ function stepFactor(o: Partial<TrainOptions>): number {
 export function jobCost(spec: ExperimentSpec, job: Job, c: Costs): number {
   const s = job.setting;
   if (s.type === 'parametric') return c.interpolation;
-  if (s.type === 'run' || s.type === 'batch') return spec.epochs * c.epoch + c.measure;
+  if (s.type === 'run' || s.type === 'batch' || s.type === 'frontier') return spec.epochs * c.epoch + c.measure;
   if (s.type === 'remedy') return spec.epochs * c.epoch * stepFactor(jobTrainings(spec, job)[0].options) + c.measure;
   return (s.k + spec.epochs) * c.epoch + c.measure;
 }
@@ -113,6 +115,7 @@ export function jobTrainings(spec: ExperimentSpec, job: Job): Training[] {
     case 'parametric': return [];
     case 'batch': return [t(`B=${s.batch}`, s.batch, spec.epochs)];
     case 'warmstart': return [...(s.k > 0 ? [t('SB', s.sb, s.k)] : []), t('LB', s.lb, spec.epochs)];
+    case 'frontier': return [t(`B=${s.batch}`, s.batch, spec.epochs, { ...base, target: frontierTargetRule(spec.frontier!) })];
     case 'remedy': {
       if (s.arm === null) return [t(s.name, s.batch, spec.epochs)];
       const arm = spec.remedyRuns[s.arm];
@@ -183,17 +186,20 @@ export async function runJob(ctx: JobContext, job: Job): Promise<JobOutput> {
   const m = Model.create(k, netSpec(spec, data.train), { seed: job.seed });
   try {
     const t0 = performance.now();
+    // frontier: step cost and B_simple before training, B_simple along it and at the target.
+    const fr = s.type === 'frontier' ? await startFrontierRun(ctx, job, m, s.batch, checkpointPath(ctx.outDir, job.index, trainings[0].name).replace(/\.ckpt$/, '.noise.json')) : null;
     const phases: PhaseRecord[] = [];
     for (const tr of trainings) {
-      phases.push(await trainPhase(ctx, job, m, tr));
+      phases.push(await trainPhase(ctx, job, m, tr, fr?.afterEpoch));
       if (phases[phases.length - 1].stoppedBy === 'diverged') break;
     }
     const last = phases[phases.length - 1];
+    const frontier = fr ? await fr.finish(last) : undefined;
     const { final, status, note } = await measure(ctx, job, m, last);
-    const setting = s.type === 'run' ? s.role : s.type === 'batch' ? `B=${s.batch}` : s.type === 'warmstart' ? `k=${s.k}` : s.name;
+    const setting = s.type === 'run' ? s.role : s.type === 'batch' || s.type === 'frontier' ? `B=${s.batch}` : s.type === 'warmstart' ? `k=${s.k}` : s.name;
     const batch = trainings[trainings.length - 1].batch;
     return {
-      runs: [{ job: job.index, seed: job.seed, setting, batch, k: s.type === 'warmstart' ? s.k : null, phases, final, seconds: runSeconds(t0), ...health(status, note) }],
+      runs: [{ job: job.index, seed: job.seed, setting, batch, k: s.type === 'warmstart' ? s.k : null, phases, final, seconds: runSeconds(t0), ...health(status, note), ...(frontier ? { frontier } : {}) }],
       interpolation: null,
     };
   } finally {
@@ -237,7 +243,7 @@ function health(status: RunStatus, note: string | null): Pick<RunRecord, 'status
  * and, if spec.track is on, φ after every epoch (kept in a sidecar JSON beside the checkpoint).
  * A NaN/Inf loss ends the phase as 'diverged' with the epochs finished before it.
  */
-async function trainPhase(ctx: JobContext, job: Job, model: Model, tr: Training): Promise<PhaseRecord> {
+async function trainPhase(ctx: JobContext, job: Job, model: Model, tr: Training, afterEpoch?: (m: EpochMetrics) => void): Promise<PhaseRecord> {
   const { spec, data } = ctx;
   const { name, batch, epochs } = tr;
   const fs = await nodeFs();
@@ -278,6 +284,7 @@ async function trainPhase(ctx: JobContext, job: Job, model: Model, tr: Training)
         }
         ctx.progress.event(0, `${what}: epoch ${m.epoch}/${epochs} train loss ${m.trainLoss.toFixed(4)} acc ${(100 * m.trainAcc).toFixed(2)}%` +
           (m.testAcc === null ? '' : ` test acc ${(100 * m.testAcc).toFixed(2)}%`) + phiText);
+        afterEpoch?.(m);
       },
     });
   } catch (e) {
@@ -293,7 +300,9 @@ async function trainPhase(ctx: JobContext, job: Job, model: Model, tr: Training)
   }
   const ckEpoch = history.length ? history[history.length - 1].epoch : 0;
   track = track.filter((p) => p.epoch <= ckEpoch);
-  const stoppedBy = ckEpoch < epochs ? 'plateau' : 'epochs';
+  const reached = targetReachedAt(history, tr.options.target);
+  const stoppedBy = reached ? 'target' : ckEpoch < epochs ? 'plateau' : 'epochs';
+  if (reached) ctx.progress.event(0, `${what}: target reached after ${reached.step} steps (${reached.examples} samples, ${reached.seconds.toFixed(1)} s of steps) in epoch ${ckEpoch}`);
   if (stoppedBy === 'plateau') ctx.progress.event(0, `${what}: training loss stopped improving (by > ${spec.stopping.minDelta} for ${spec.stopping.patience} epochs): stopped after epoch ${ckEpoch}`);
   return { name, batch, epochs, history, track, stoppedBy };
 }

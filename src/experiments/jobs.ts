@@ -4,6 +4,7 @@
 // Jobs of one group (a reproduce seed; otherwise the job alone) always share a shard, so a
 // parametric plot finds its SB and LB checkpoints; group g belongs to shard g mod n, so shards
 // stay balanced and every shard's result can be merged back by job index.
+import { frontierBatches } from './frontier_spec.js';
 import type { ExperimentSpec } from './spec.js';
 
 export type Setting =
@@ -12,7 +13,8 @@ export type Setting =
   | { type: 'batch'; batch: number }              // sweep: one batch size
   | { type: 'warmstart'; k: number; sb: number; lb: number } // SB for k epochs, then LB
   // remedies: plain SB (arm null), plain LB (arm null), or LB with remedyRuns[arm]
-  | { type: 'remedy'; name: string; batch: number; arm: number | null };
+  | { type: 'remedy'; name: string; batch: number; arm: number | null }
+  | { type: 'frontier'; batch: number };          // frontier: one batch size, trained to the target
 
 export interface Job {
   index: number; seed: number; setting: Setting; label: string;
@@ -64,6 +66,7 @@ export function allJobs(spec: ExperimentSpec, trainSamples: number): Job[] {
   const remedy = (name: string, batch: number, arm: number | null) => ({ setting: { type: 'remedy', name, batch, arm } as Setting, label: name });
   const settings: { setting: Setting; label: string }[] =
     spec.kind === 'sweep' ? spec.batches.map((b) => ({ setting: { type: 'batch', batch: b } as Setting, label: `B=${b}` }))
+      : spec.kind === 'frontier' ? frontierBatches(spec.frontier!, trainSamples).map((b) => ({ setting: { type: 'frontier', batch: b } as Setting, label: `B=${b}` }))
       : spec.kind === 'remedies' ? [remedy('SB', spec.sb, null), remedy('LB', lb, null), ...spec.remedyRuns.map((r, i) => remedy(r.name, lb, i))]
         : spec.warmstartK.map((k) => ({ setting: { type: 'warmstart', k, sb: spec.sb, lb } as Setting, label: `k=${k}` }));
   for (const { setting, label } of settings) for (const seed of spec.seeds) add(seed, setting, label, jobs.length);

@@ -5,6 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { figures } from './charts.js';
 import { PAPER_EPS, PAPER_NETS, PAPER_NUMBERS, PAPER_SUBSPACE, paperRow, type PaperRow, type PaperValue } from './paper_numbers.js';
+import { renderFrontierReport } from './frontier_report.js';
 import { renderSvg } from './plot.js';
 import { sharpnessKey, type ResultsFile, type Stat, type SummaryRow } from './results.js';
 import { healthSection, optimizerText, remediesTables } from './remedies.js';
@@ -157,6 +158,7 @@ export function stoppingRule(s: ExperimentSpec): string {
 }
 
 export function renderReport(res: ResultsFile): string {
+  if (res.kind === 'frontier') return renderFrontierReport(res);
   const s = res.spec;
   const title = s.kind === 'reproduce' ? 'SB vs LB reproduction' : s.kind === 'sweep' ? 'Batch-size sweep' : s.kind === 'remedies' ? 'Remedies for large-batch training' : 'Warm-start experiment';
   const out: string[] = [

@@ -2,6 +2,7 @@
 // report renders from it. Plain data: `lbgap report` re-renders REPORT.md and the figures
 // from this JSON alone, and `lbgap merge` joins shards of it.
 import type { EpochMetrics } from '../train/metrics.js';
+import type { FrontierRunRecord } from './frontier_results.js';
 import type { Shard } from './jobs.js';
 import { resolveSpec, type ExperimentKind, type ExperimentSpec } from './spec.js';
 
@@ -38,7 +39,7 @@ export interface PhaseRecord {
   history: EpochMetrics[];
   track: TrackPoint[];
   /** Why training stopped: the epoch budget, the plateau rule, or a non-finite loss (absent in older files). */
-  stoppedBy?: 'epochs' | 'plateau' | 'diverged';
+  stoppedBy?: 'epochs' | 'plateau' | 'diverged' | 'target';
   /** Where the loss became NaN/Inf (stoppedBy 'diverged'); `history` holds the epochs before it. */
   diverged?: DivergenceRecord;
 }
@@ -74,6 +75,8 @@ export interface RunRecord {
   status?: RunStatus;
   /** Why the status is not 'ok', in words. */
   note?: string;
+  /** frontier runs: step cost, steps and time to the target, noise scale (frontier_results.ts). */
+  frontier?: FrontierRunRecord;
 }
 
 export interface InterpolationRecord {
@@ -185,7 +188,7 @@ export function summarize(runs: RunRecord[]): SummaryRow[] {
   });
 }
 
-const KINDS: readonly string[] = ['reproduce', 'sweep', 'warmstart', 'remedies'];
+const KINDS: readonly string[] = ['reproduce', 'sweep', 'warmstart', 'remedies', 'frontier'];
 
 /** Parses and checks a results file (version, kind, spec, the lists the report needs). */
 export function parseResults(text: string, file: string): ResultsFile {

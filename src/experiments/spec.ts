@@ -3,13 +3,14 @@
 // error naming the field's path (`sharpness.eps[1]: must be a number > 0, got -1`), so a
 // typo in a hand-written spec never silently falls back to a default.
 import { NET_NAMES } from '../nn/specs.js';
+import { defaultFrontier, resolveFrontier, type FrontierSpec } from './frontier_spec.js';
 import {
   defaultOptimizer, defaultRemedyRuns, resolveOptimizer, resolveRemedies, resolveRemedyRuns,
   type OptimizerSpec, type RemediesSpec, type RemedyRunSpec,
 } from './spec_training.js';
 
 export const SPEC_VERSION = 1;
-export const EXPERIMENT_KINDS = ['reproduce', 'sweep', 'warmstart', 'remedies'] as const;
+export const EXPERIMENT_KINDS = ['reproduce', 'sweep', 'warmstart', 'remedies', 'frontier'] as const;
 export type ExperimentKind = (typeof EXPERIMENT_KINDS)[number];
 export const DATA_NAMES = ['mnist', 'fashion-mnist', 'synthetic'] as const;
 export const PRESETS = ['quick', 'paper'] as const;
@@ -111,6 +112,8 @@ export interface ExperimentSpec {
   interpolation: InterpolationSpec;
   track: TrackSpec;
   build: 'auto' | 'simd' | 'relaxed-simd';
+  /** frontier only (frontier_spec.ts): batch sizes, target, step cost, noise scale. */
+  frontier?: FrontierSpec;
 }
 
 export class SpecError extends Error {
@@ -152,6 +155,17 @@ export function defaultSpec(kind: ExperimentKind = 'reproduce'): ExperimentSpec 
     s.hessian = { ...s.hessian, top: 0 };
     s.interpolation = { ...s.interpolation, points: 0 };
   }
+  if (kind === 'frontier') {
+    // Train to the target (at most 30 epochs), then φ(1e-3) in the full space and the top
+    // Hessian eigenvalue at the target; three seeds.
+    s.seeds = [0, 1, 2];
+    s.epochs = 30;
+    s.trainEvalSamples = 10000;
+    s.sharpness = { ...s.sharpness, eps: [1e-3], subspace: 0 };
+    s.interpolation = { ...s.interpolation, points: 0 };
+    s.track = { ...s.track, enabled: false };
+    s.frontier = defaultFrontier();
+  }
   return s;
 }
 
@@ -171,6 +185,17 @@ export function presetSpec(preset: PresetName, kind: ExperimentKind = 'reproduce
   const s = defaultSpec(kind);
   if (preset === 'paper') return s;
   s.track = { enabled: false, eps: 1e-3, sample: 500, seeds: null };
+  if (kind === 'frontier') {
+    // F1 on all of MNIST in ≤ 10 minutes on 2 cores: one seed, five batch sizes, an easier
+    // target, the target's loss on 5000 samples, φ and the Hessian on a 2000-sample loss.
+    s.seeds = [0];
+    s.epochs = 15;
+    s.trainEvalSamples = 5000;
+    s.sharpness = { ...s.sharpness, sample: 2000, chunk: 1000 };
+    s.hessian = { top: 1, maxIter: 20, sample: 2000 };
+    s.frontier = { ...defaultFrontier(), batches: [32, 128, 512, 2048, 4096], target: { metric: 'trainLoss', value: 0.15 }, checks: { growth: 1.15, from: 1000 }, stepCost: { seconds: 0.5 }, noise: { bSmall: 64, bBig: 1024, draws: 4, epochs: [1, 2] } };
+    return s;
+  }
   if (kind === 'reproduce') {
     s.seeds = [0];
     s.epochs = 20;
@@ -371,6 +396,10 @@ export function resolveSpec(input: unknown): ExperimentSpec {
     },
     build: choice('build', s.build, ['auto', 'simd', 'relaxed-simd'] as const),
   };
+  if (kind === 'frontier') {
+    spec.frontier = resolveFrontier('frontier', s.frontier, (p, m) => new SpecError(p, m));
+    if (spec.stopping.rule !== 'epochs') throw new SpecError('stopping.rule', "must be 'epochs' in a frontier spec: its runs stop at frontier.target, with epochs as the cap");
+  }
   if (spec.interpolation.range.length !== 2) throw new SpecError('interpolation.range', `must be [from, to], got ${show(ip.range)}`);
   if (!(spec.interpolation.range[0] < spec.interpolation.range[1])) throw new SpecError('interpolation.range', `must be increasing, got ${show(ip.range)}`);
   if (spec.interpolation.points === 1) throw new SpecError('interpolation.points', 'must be 0 (off) or ≥ 2, got 1');
