@@ -169,6 +169,12 @@ async function setup(f: DataFlags, path: string, use: string) {
  * work split over the cores), or null for this thread: --workers 1, or no --workers and no
  * built worker script beside this module (running from the TypeScript sources or a bundle).
  */
+/** --workers beyond the cores: allowed (the same bits), but the workers share cores. */
+function warnWorkers(f: { workers?: number }, io: Output): void {
+  const cores = availableCores();
+  if (f.workers !== undefined && f.workers > cores) io.warn(`--workers ${f.workers} is more than the ${cores} cores; the workers will share cores (slower, same results)`);
+}
+
 async function parallelLoss(model: Model, ds: Dataset, f: { workers?: number; samples?: number; chunk?: number; 'sample-seed': number; bn: 'batch' | 'running' }): Promise<ParallelObjective | null> {
   const script = new URL('../workers/worker.js', import.meta.url);
   const workers = f.workers ?? (existsSync(script) ? availableCores() : 1);
@@ -188,6 +194,7 @@ export async function sharpnessCommand(f: SharpnessFlags, to: Io, use: string, s
   const bad = eps.findIndex((e) => !(e > 0));
   if (bad >= 0) throw new UsageError(`--eps: every radius must be > 0, got ${eps[bad]}`, use);
   if (f.full === false && f.subspace === undefined) throw new UsageError('--no-full needs --subspace P (nothing to measure otherwise)', use);
+  warnWorkers(f, io);
   await prepareOutputs(f, use);
   const { ckpt, k, data, model } = await setup(f, path, use);
   let objective: ParallelObjective | null = null;
@@ -310,6 +317,7 @@ export async function hessianCommand(f: HessianFlags, to: Io, use: string, statu
   const paths = [required(f, 'checkpoint', use), ...(f.compare === undefined ? [] : f.compare.split(',').map((s) => s.trim()))];
   if (paths.some((p) => p === '')) throw new UsageError(`--compare: empty file name in ${JSON.stringify(f.compare)}`, use);
   if (f.svg !== undefined && f.density !== true) throw new UsageError('--svg needs --density (it plots the eigenvalue densities)', use);
+  warnWorkers(f, io);
   await prepareOutputs(f, use);
   const records: Record<string, unknown>[] = [];
   const curves: { name: string; grid: number[]; density: number[] }[] = [];

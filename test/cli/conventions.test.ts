@@ -171,6 +171,13 @@ describe('lbgap conventions (spawned bin/lbgap.js)', () => {
     expect(defaultLb.code).toBe(1);
     expect(lines(defaultLb)[0]).toBe('lbgap warmstart: warning: --sb 256 is not smaller than the large batch 100 (10% of the 1000 training samples): there is no large batch to compare (pass a smaller --sb or a larger --lb)');
     expect(fingerprint(aFile)).toEqual(before);
+    // More workers than cores for one measurement: a warning, then the same refusal of the output.
+    const [workers] = await lbgap(['hessian', '--checkpoint', ckpt, ...SYNTH, '--workers', '99', '--out', join(aFile, 'h.json')]);
+    expect(workers.code).toBe(1);
+    expect(lines(workers)).toEqual([
+      expect.stringMatching(/^lbgap hessian: warning: --workers 99 is more than the \d+ cores; the workers will share cores \(slower, same results\)$/),
+      expect.stringMatching(/^lbgap hessian: --out: cannot write .*a-file\/h\.json: .*a-file is a file, not a folder$/),
+    ]);
     expectOneLine(tooBig, 1, /^lbgap sweep: --batch 300 is larger than the 200 training samples \(--limit 200\); give a batch of at most 200$/);
     expect(existsSync(newDir)).toBe(false);
     for (const r of [sbLb, defaultLb, tooBig]) { expect(r.out).toBe(''); expect(r.err).not.toMatch(RAW); }
