@@ -9,8 +9,10 @@
 //   20 u32 crc32          of every byte from 24 to the end
 //   24 header JSON, zero-padded to a multiple of 4, then the payload
 //
-// The header lists the payload sections by name, offset and length (in floats). Files are
-// written atomically (temporary file, fsync, rename), so a crash leaves the old checkpoint.
+// The header lists the payload sections by name, offset and length (in floats), and where
+// each tensor of the model's table (nn/param_table.ts) sits in the params and buffers sections,
+// so a reader finds a tensor by name and a resume refuses a layout this build does not share.
+// Files are written atomically (temporary file, fsync, rename), so a crash leaves the old checkpoint.
 import type { ModelSpec } from '../nn/spec.js';
 import type { OptimizerState } from '../optim/optimizer.js';
 import type { RngState } from '../util/rng.js';
@@ -37,9 +39,14 @@ export interface Checkpoint {
   history: EpochMetrics[];
   /** The options of the run (batch size, seed, optimizer, lr…), for reference and checks. */
   run: Record<string, unknown>;
+  /** Where each tensor sits in params/buffers (snapshot.ts checkpointTensors); absent in checkpoints written before it was recorded. */
+  tensors?: CheckpointTensor[];
 }
 
 interface Section { name: string; offset: number; length: number }
+
+/** One tensor of the model's table in the params or buffers section ("3:dense.weight", offsets in floats). */
+export interface CheckpointTensor { name: string; role: string; shape: number[]; section: 'params' | 'buffers'; offset: number; length: number }
 
 export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   const arrays: [string, Float32Array][] = [['params', c.params], ['buffers', c.buffers]];
@@ -50,7 +57,7 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   const header = {
     spec: c.spec, epoch: c.epoch, step: c.step, rng: c.rng, dropoutBase: c.dropoutBase, trainForwards: c.trainForwards,
     optimizer: { type: c.optimizer.type, t: c.optimizer.t, hyper: c.optimizer.hyper, vectors: Object.keys(c.optimizer.vectors) },
-    history: c.history, run: c.run, sections,
+    history: c.history, run: c.run, sections, tensors: c.tensors,
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const headerBytes = Math.ceil(json.length / 4) * 4;
@@ -122,12 +129,26 @@ export function decodeCheckpoint(bytes: Uint8Array, path = '<buffer>'): Checkpoi
   if (typeof o?.type !== 'string' || !Array.isArray(o.vectors)) throw new CheckpointError(path, 'corrupt header: optimizer state missing');
   const vectors: Record<string, Float32Array> = {};
   for (const name of o.vectors as string[]) vectors[name] = need(`optimizer.${name}`);
+  const tensors = h.tensors === undefined ? undefined : checkTensors(h.tensors, { params: need('params').length, buffers: need('buffers').length }, path);
   return {
     spec: h.spec, epoch: h.epoch, step: h.step, rng: h.rng as RngState, dropoutBase: h.dropoutBase, trainForwards: h.trainForwards,
     params: need('params'), buffers: need('buffers'),
     optimizer: { type: o.type, t: o.t, hyper: o.hyper, vectors },
     history: Array.isArray(h.history) ? h.history : [], run: h.run ?? {},
+    ...(tensors ? { tensors } : {}),
   };
+}
+
+/** The header's tensor list, each entry inside its section with a shape that matches its length. */
+function checkTensors(list: unknown, sizes: Record<'params' | 'buffers', number>, path: string): CheckpointTensor[] {
+  if (!Array.isArray(list)) throw new CheckpointError(path, 'corrupt header: tensors must be a list');
+  for (const t of list as CheckpointTensor[]) {
+    const ok = typeof t?.name === 'string' && typeof t.role === 'string' && (t.section === 'params' || t.section === 'buffers')
+      && Number.isInteger(t.offset) && Number.isInteger(t.length) && t.offset >= 0 && t.length >= 0 && t.offset + t.length <= sizes[t.section]
+      && Array.isArray(t.shape) && t.shape.every((d) => Number.isInteger(d) && d > 0) && t.shape.reduce((a, b) => a * b, 1) === t.length;
+    if (!ok) throw new CheckpointError(path, `corrupt header: bad tensor entry ${JSON.stringify(t)}`);
+  }
+  return list as CheckpointTensor[];
 }
 
 function hex(v: number): string {

@@ -11,6 +11,7 @@ import { NonFiniteLossError } from './errors.js';
 import type { EpochMetrics, TargetCheck } from './metrics.js';
 import { epochBatchSize } from './remedies.js';
 import { posInt, resolveSetup, type OptionErrorOf, type RunSetup, type SetupOptions, type TrainData } from './setup.js';
+import { checkpointTensors } from './snapshot.js';
 
 export interface PlateauRule {
   patience: number;
@@ -199,6 +200,7 @@ export async function runTraining(model: Model, data: TrainData, opts: LoopOptio
           await saveCheckpoint(opts.checkpoint.path, {
             spec: model.toJSON(), epoch, step: globalStep, rng: rng.state(), dropoutBase: model.dropoutBase,
             trainForwards: s.trainForwards, params: s.params, buffers: s.buffers, optimizer: s.optimizer, history: history.slice(), run,
+            tensors: checkpointTensors(model),
           });
         }
       }

@@ -3,9 +3,29 @@ import type { Kernels } from '../kernels/index.js';
 import { Model } from '../nn/model.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { Rng } from '../util/rng.js';
-import type { Checkpoint } from './checkpoint.js';
+import type { Checkpoint, CheckpointTensor } from './checkpoint.js';
 import { CheckpointError } from './errors.js';
 import type { EpochMetrics } from './metrics.js';
+
+/** The model's tensor table as a checkpoint records it: each tensor's name, role, shape and place in params/buffers. */
+export function checkpointTensors(model: Model): CheckpointTensor[] {
+  return [...model.paramTensors, ...model.bufferTensors].map((t) => ({
+    name: `${t.layer}:${t.layerType}.${t.name}`, role: t.role, shape: t.shape.slice(), section: t.store, offset: t.offset, length: t.length,
+  }));
+}
+
+/**
+ * Throws a CheckpointError naming the first tensor a checkpoint stores elsewhere or otherwise
+ * than this build's model (a layer's tensor layout changed), instead of loading floats into
+ * the wrong tensors. Checkpoints that predate the recorded layout pass.
+ */
+function checkTensorLayout(model: Model, c: Checkpoint, where: string): void {
+  if (!c.tensors) return;
+  const want = checkpointTensors(model);
+  const at = want.findIndex((t, i) => JSON.stringify(t) !== JSON.stringify(c.tensors![i]));
+  if (at >= 0) throw new CheckpointError(where, `stores tensor ${JSON.stringify(c.tensors[at] ?? null)} where this model has ${JSON.stringify(want[at])}: its tensor layout differs from this build's`);
+  if (c.tensors.length !== want.length) throw new CheckpointError(where, `lists ${c.tensors.length} tensors, this model has ${want.length}`);
+}
 
 /** Captures a run's complete state after `epoch` epochs. */
 export function snapshot(model: Model, optimizer: Optimizer, rng: Rng, epoch: number, step: number, history: EpochMetrics[], run: Record<string, unknown>): Checkpoint {
@@ -13,7 +33,7 @@ export function snapshot(model: Model, optimizer: Optimizer, rng: Rng, epoch: nu
     spec: model.toJSON(), epoch, step, rng: rng.state(),
     dropoutBase: model.dropoutBase, trainForwards: model.trainForwards,
     params: model.params.view().slice(), buffers: model.buffers.view().slice(),
-    optimizer: optimizer.state(), history: history.slice(), run,
+    optimizer: optimizer.state(), history: history.slice(), run, tensors: checkpointTensors(model),
   };
 }
 
@@ -24,6 +44,7 @@ export function checkCheckpointFits(model: Model, c: Checkpoint, where: string):
   }
   if (c.params.length !== model.numParams) throw new CheckpointError(where, `holds ${c.params.length} parameters, the model has ${model.numParams}`);
   if (c.buffers.length !== model.numBuffers) throw new CheckpointError(where, `holds ${c.buffers.length} buffer values, the model has ${model.numBuffers}`);
+  checkTensorLayout(model, c, where);
 }
 
 /** Puts a checkpoint's parameters, running statistics and dropout state into the model. */
@@ -51,6 +72,7 @@ export function modelFromCheckpoint(k: Kernels, c: Checkpoint, path: string): Mo
   try {
     if (c.params.length !== model.numParams) throw new CheckpointError(path, `holds ${c.params.length} parameters but its network spec has ${model.numParams}`);
     if (c.buffers.length !== model.numBuffers) throw new CheckpointError(path, `holds ${c.buffers.length} batch-norm statistics but its network spec has ${model.numBuffers}`);
+    checkTensorLayout(model, c, path);
     restoreModel(model, c);
     return model;
   } catch (e) {

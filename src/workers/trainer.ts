@@ -39,7 +39,7 @@ import type { EpochMetrics } from '../train/metrics.js';
 import { runTraining, type LoopOptions } from '../train/loop.js';
 import { attachRemedies, disposeHooks, stepLearningRate } from '../train/remedies.js';
 import { resolveSetup, posInt as checkedInt, type RunSetup, type SetupOptions, type TrainData } from '../train/setup.js';
-import { checkCheckpointFits, restoreModel } from '../train/snapshot.js';
+import { checkCheckpointFits, checkpointTensors, restoreModel } from '../train/snapshot.js';
 import { updateProgram, type ParamSide, type StepHooks, type StepOptimizer } from '../train/step.js';
 import { Rng } from '../util/rng.js';
 import { abortAll, controlInts, CTL } from './barrier.js';
@@ -518,6 +518,7 @@ export class ParallelTrainer implements Engine {
       spec: this.model.toJSON(), epoch: this.epochCount, step: this.globalStep, rng: this.rng.state(),
       dropoutBase: this.model.dropoutBase, trainForwards: s.trainForwards,
       params: s.params, buffers: s.buffers, optimizer: s.optimizer, history: history.slice(), run,
+      tensors: checkpointTensors(this.model),
     };
   }
 
