@@ -22,7 +22,7 @@ import type { ModelSpec } from '../src/nn/spec.js';
 import { f1, tiny } from '../src/nn/specs.js';
 import { NonFiniteLossError } from '../src/train/errors.js';
 import type { EpochMetrics } from '../src/train/metrics.js';
-import { ParallelTrainer, sharedMemoryAvailable } from '../src/workers/index.js';
+import { ParallelTrainer, sharedMemoryAvailable, type EpochSteps } from '../src/workers/index.js';
 import type { AnalysisApi } from './analysis_worker.js';
 import { fmtInt, fmtLoss } from './format.js';
 import { checkSpec, type PageSpec } from './form_rules.js';
@@ -241,7 +241,7 @@ class PageRun_ implements RunHandle {
 
   private async epoch(s: Side, e: number): Promise<void> {
     if (s.run.status === 'diverged') return;
-    let st;
+    let st: EpochSteps;
     try {
       st = await this.race(s.trainer.trainEpoch());
     } catch (err) {
