@@ -17,6 +17,7 @@ import { mkdir, readFile, rename, rm, stat as fsStat, writeFile } from 'node:fs/
 import os from 'node:os';
 import { join } from 'node:path';
 import type { Dataset } from '../data/dataset.js';
+import { loadCifar10, loadCifar100 } from '../data/cifar.js';
 import { loadFashionMnist, loadMnist } from '../data/mnist.js';
 import { syntheticClassification } from '../data/synthetic.js';
 import { loadKernels, type Kernels } from '../kernels/index.js';
@@ -67,7 +68,7 @@ export function availableCores(): number {
   return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
 }
 
-/** Loads the spec's data sets (MNIST, Fashion-MNIST, or a synthetic MNIST-shaped problem). */
+/** Loads the spec's data sets (MNIST, Fashion-MNIST, CIFAR-10/100 from the user's files, or a synthetic MNIST-shaped problem). */
 export async function loadExperimentData(spec: ExperimentSpec): Promise<{ train: Dataset; test: Dataset }> {
   const d = spec.data;
   const dir = d.dir ?? undefined;
@@ -81,6 +82,15 @@ export async function loadExperimentData(spec: ExperimentSpec): Promise<{ train:
       train = await loadFashionMnist('train', { dir, limit: d.trainLimit ?? undefined });
       test = await loadFashionMnist('test', { dir, limit: d.testLimit ?? undefined });
       break;
+    case 'cifar10':
+    case 'cifar100': {
+      // CIFAR cannot be downloaded by lbgap: the user brings the binary files.
+      if (!dir) throw new ExperimentError(`data.dir: ${d.name} needs the directory of its binary files (e.g. cifar-10-batches-bin)`);
+      const load = d.name === 'cifar10' ? loadCifar10 : loadCifar100;
+      train = await load('train', { dir, limit: d.trainLimit ?? undefined });
+      test = await load('test', { dir, limit: d.testLimit ?? undefined });
+      break;
+    }
     default:
       train = syntheticClassification({ n: d.trainLimit ?? 6000, shape: [28, 28, 1], classes: 10, seed: 1, name: 'synthetic/train' });
       test = syntheticClassification({ n: d.testLimit ?? 2000, shape: [28, 28, 1], classes: 10, seed: 1, sampleSeed: 2, name: 'synthetic/test' });

@@ -12,7 +12,7 @@ import {
 export const SPEC_VERSION = 1;
 export const EXPERIMENT_KINDS = ['reproduce', 'sweep', 'warmstart', 'remedies', 'frontier'] as const;
 export type ExperimentKind = (typeof EXPERIMENT_KINDS)[number];
-export const DATA_NAMES = ['mnist', 'fashion-mnist', 'synthetic'] as const;
+export const DATA_NAMES = ['mnist', 'fashion-mnist', 'cifar10', 'cifar100', 'synthetic'] as const;
 export const PRESETS = ['quick', 'paper'] as const;
 export type PresetName = (typeof PRESETS)[number];
 
@@ -219,7 +219,8 @@ export function presetSpec(preset: PresetName, kind: ExperimentKind = 'reproduce
 
 /** The training-set size `spec` runs on (null: unknown before the data is loaded). */
 export function trainSize(spec: ExperimentSpec): number | null {
-  const full = spec.data.name === 'synthetic' ? 6000 : 60000;
+  // CIFAR's training sets hold 50000 images.
+  const full = spec.data.name === 'synthetic' ? 6000 : spec.data.name.startsWith('cifar') ? 50000 : 60000;
   return spec.data.trainLimit === null ? full : Math.min(spec.data.trainLimit, full);
 }
 
