@@ -20,3 +20,4 @@ export * from './softmax_xent_rop';
 export * from './pool_rop';
 export * from './conv2d_acc';
 export * from './winograd';
+export * from './ceiling';

@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // GEMM throughput: lbgap's two Wasm builds (plain SIMD, relaxed SIMD) against TensorFlow.js's
 // Wasm backend (XNNPACK, SIMD binary, 1 thread), all in the same process so they see the same
-// machine load. Prints a Markdown table and writes bench/results/gemm.json.
+// machine load, and each build's fraction of this engine's own ceiling: a bare loop of the
+// micro-kernel's multiply-add (f32x4.relaxed_madd in the relaxed build, f32x4.mul + add in the
+// plain SIMD build) over 12 independent chains (assembly/ceiling.ts), timed in the same process
+// between the shapes. Prints a Markdown table and writes bench/results/gemm.json.
 //
 //   npm run build && npm run bench:gemm [-- --quick] [-- --rounds 3] [-- --only 512]
 //
@@ -73,6 +76,25 @@ if (!opts.quick) {
 const selected = shapes.filter((s) => s.name.includes(opts.only));
 if (!selected.length) throw new RangeError(`--only: no shape name contains ${JSON.stringify(opts.only)}`);
 
+// --- The engine ceiling: ~10 ms calls of engine_madd_ceiling_f32, sampled before the first shape
+// and after each one (pooled), so its median sees the same load as the kernels.
+const ceilingSamples = { simd: [], relaxed: [] };
+function sampleCeiling() {
+  for (const [name, k] of [['simd', builds[0]], ['relaxed', builds[1]]]) {
+    const ex = k.exports;
+    let iters = 1 << 16;
+    for (;;) { const t0 = performance.now(); ex.engine_madd_ceiling_f32(iters, 0.999, 0.001); if (performance.now() - t0 > 5) break; iters *= 2; }
+    for (let i = 0; i < 8; i++) {
+      const t0 = performance.now();
+      const sum = ex.engine_madd_ceiling_f32(iters, 0.999, 0.001);
+      const ms = performance.now() - t0;
+      if (!Number.isFinite(sum)) throw new Error('engine_madd_ceiling_f32 returned a non-finite checksum');
+      ceilingSamples[name].push(ex.engine_madd_ceiling_flops(iters) / 1e9 / (ms / 1e3));
+    }
+  }
+}
+sampleCeiling();
+
 const gflop = (s) => (2 * s.M * s.N * s.K) / 1e9;
 // Per task and round about BUDGET_MS of calls (at least 1, at most 200): a slow TF.js path
 // (its transposed cases run at ~1 GFLOP/s) gets fewer samples instead of minutes of runtime.
@@ -139,7 +161,11 @@ for (const s of selected) {
   };
   rows.push(row);
   console.error(`${s.name.padEnd(24)} simd ${g.simd.toFixed(1).padStart(5)}  relaxed ${g.relaxed.toFixed(1).padStart(5)}  tfjs ${g.tfjs.toFixed(1).padStart(5)} GFLOP/s`);
+  sampleCeiling();
 }
+const ceiling = { simd: median(ceilingSamples.simd), relaxed: median(ceilingSamples.relaxed) };
+for (const r of rows) r.ofCeiling = { simd: r.gflops.simd / ceiling.simd, relaxed: r.gflops.relaxed / ceiling.relaxed };
+console.error(`engine ceiling (12-chain madd loop): simd mul+add ${ceiling.simd.toFixed(1)}, relaxed_madd ${ceiling.relaxed.toFixed(1)} GFLOP/s`);
 const loadAfter = os.loadavg();
 
 const k0 = builds[0].exports;
@@ -153,6 +179,10 @@ const result = {
   lbgapTiles: typeof k0.gemm_f32_mr === 'function'
     ? { MR: k0.gemm_f32_mr(), NR: k0.gemm_f32_nr(), KC: k0.gemm_f32_kc(), MC: k0.gemm_f32_mc(), NC: k0.gemm_f32_nc() } : null,
   tfjs: { version: tf.version_core, backend: tf.getBackend(), binary: 'tfjs-backend-wasm-simd.wasm', threads: tfwasm.getThreadsCount() },
+  ceiling: {
+    gflops: ceiling, samples: { simd: ceilingSamples.simd.length, relaxed: ceilingSamples.relaxed.length },
+    method: 'engine_madd_ceiling_f32 (assembly/ceiling.ts): 12 independent f32x4 multiply-add chains, no memory traffic; ~10 ms calls, 8 per build before the first shape and after each shape, median',
+  },
   method: `median of pooled per-call latencies over ${opts.rounds} round(s) (task order rotated per round, ~${BUDGET_MS} ms of calls per task and round; calls slower than ${SLOW_MS} ms: first call + one more); inputs resident in each module's memory; TF.js timing includes matMul + dataSync()`,
   rows,
 };
@@ -164,9 +194,11 @@ if (fullRun) {
 
 const f = (x) => x.toFixed(1);
 console.log(`\nGEMM GFLOP/s (median), ${result.machine.cpu}, Node ${process.version}, ${result.date.slice(0, 16)}Z, load ${loadBefore[0].toFixed(2)}→${loadAfter[0].toFixed(2)}`);
-console.log('| shape | M×N×K | lbgap simd | lbgap relaxed | tfjs wasm | simd/tfjs | relaxed/tfjs |');
-console.log('|---|---|---:|---:|---:|---:|---:|');
+console.log(`Engine ceiling in this process (12-chain multiply-add loop): simd (mul+add) ${f(ceiling.simd)}, relaxed (relaxed_madd) ${f(ceiling.relaxed)} GFLOP/s`);
+console.log('| shape | M×N×K | lbgap simd | lbgap relaxed | tfjs wasm | simd/tfjs | relaxed/tfjs | simd/ceiling | relaxed/ceiling |');
+console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+const pct = (x) => `${Math.round(100 * x)} %`;
 for (const r of rows) {
-  console.log(`| ${r.shape} | ${r.M}×${r.N}×${r.K} | ${f(r.gflops.simd)} | ${f(r.gflops.relaxed)} | ${f(r.gflops.tfjs)} | ${r.ratio.simd.toFixed(2)} | ${r.ratio.relaxed.toFixed(2)} |`);
+  console.log(`| ${r.shape} | ${r.M}×${r.N}×${r.K} | ${f(r.gflops.simd)} | ${f(r.gflops.relaxed)} | ${f(r.gflops.tfjs)} | ${r.ratio.simd.toFixed(2)} | ${r.ratio.relaxed.toFixed(2)} | ${pct(r.ofCeiling.simd)} | ${pct(r.ofCeiling.relaxed)} |`);
 }
 if (fullRun) console.log(`\nwrote ${path.relative(process.cwd(), opts.out)}`);
