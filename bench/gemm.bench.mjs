@@ -4,7 +4,8 @@
 // machine load, and each build's fraction of this engine's own ceiling: a bare loop of the
 // micro-kernel's multiply-add (f32x4.relaxed_madd in the relaxed build, f32x4.mul + add in the
 // plain SIMD build) over 12 independent chains (assembly/ceiling.ts), timed in the same process
-// between the shapes. Prints a Markdown table and writes bench/results/gemm.json.
+// between the shapes; and the relaxed build on 2 threads (loadKernels({ threads: 2 })) against 1.
+// Prints a Markdown table and writes bench/results/gemm.json.
 //
 //   npm run build && npm run bench:gemm [-- --quick] [-- --rounds 3] [-- --only 512]
 //
@@ -54,6 +55,9 @@ async function loadLbgap(build) {
 const { tf, tfwasm } = await initTfjsWasm(root);
 
 const builds = [await loadLbgap('simd'), await loadLbgap('relaxed-simd')];
+// The relaxed build on 2 threads (loadKernels({ threads: 2 }): the caller + one worker over a
+// shared memory, same bits as one thread), for the thread speed-up column.
+if (!opts['wasm-dir']) builds.push(await kernelsApi.loadKernels({ build: 'relaxed-simd', threads: 2 }));
 for (const [k, want] of [[builds[0], 'simd'], [builds[1], 'relaxed-simd']]) {
   if (k.info.build !== want) throw new Error(`expected the ${want} build, got ${k.info.build}`);
 }
@@ -123,14 +127,17 @@ for (const s of selected) {
   // Same answer from all three (a silent wrong result would make any speed meaningless).
   // These first calls also warm up and give each task's per-call time estimate.
   const once = { simd: timeOnce(lb[0].run), relaxed: timeOnce(lb[1].run) };
+  if (lb[2]) once.relaxed2t = timeOnce(lb[2].run);
   let ref;
   once.tfjs = timeOnce(() => { const c = tf.matMul(a, b, tA, tB); ref = c.dataSync().slice(); c.dispose(); });
   const diffs = lb.map((x) => maxRelDiff(x.k.view(x.C), ref));
   if (diffs.some((d) => !(d < 1e-4))) throw new Error(`${s.name}: lbgap and TF.js disagree (max rel diff ${diffs.join(', ')})`);
 
+  /** @type {Record<string, number[]>} */
   const samples = { simd: [], relaxed: [], tfjs: [] };
   /** @type {[string, () => void][]} */
   const tasks = [['simd', lb[0].run], ['relaxed', lb[1].run], ['tfjs', tfRun]];
+  if (lb[2]) { samples.relaxed2t = []; tasks.push(['relaxed2t', lb[2].run]); }
   // A call slower than SLOW_MS (TF.js's transposed paths on the B=6000 shapes: 10+ s) is
   // sampled once more, not once per round, and its first call counts as a sample.
   for (const [name] of tasks) if (once[name] > SLOW_MS) samples[name].push(once[name]);
@@ -157,6 +164,7 @@ for (const s of selected) {
     gflops: { simd: g.simd, relaxed: g.relaxed, tfjs: g.tfjs },
     medianMs: Object.fromEntries(Object.entries(samples).map(([name, ms]) => [name, median(ms)])),
     ratio: { simd: g.simd / g.tfjs, relaxed: g.relaxed / g.tfjs },
+    threads2: lb[2] ? { gflops: g.relaxed2t, speedup: g.relaxed2t / g.relaxed } : null,
     maxRelDiffVsTfjs: { simd: diffs[0], relaxed: diffs[1] },
   };
   rows.push(row);
@@ -175,7 +183,7 @@ const result = {
     cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, platform: `${os.platform()} ${os.arch()}`,
     node: process.version, v8: process.versions.v8, loadavgBefore: loadBefore, loadavgAfter: loadAfter,
   },
-  builds: builds.map((k) => k.info.build),
+  builds: builds.map((k) => `${k.info.build}${k.info.threads > 1 ? ` × ${k.info.threads} threads` : ''}`),
   lbgapTiles: typeof k0.gemm_f32_mr === 'function'
     ? { MR: k0.gemm_f32_mr(), NR: k0.gemm_f32_nr(), KC: k0.gemm_f32_kc(), MC: k0.gemm_f32_mc(), NC: k0.gemm_f32_nc() } : null,
   tfjs: { version: tf.version_core, backend: tf.getBackend(), binary: 'tfjs-backend-wasm-simd.wasm', threads: tfwasm.getThreadsCount() },
@@ -195,10 +203,10 @@ if (fullRun) {
 const f = (x) => x.toFixed(1);
 console.log(`\nGEMM GFLOP/s (median), ${result.machine.cpu}, Node ${process.version}, ${result.date.slice(0, 16)}Z, load ${loadBefore[0].toFixed(2)}→${loadAfter[0].toFixed(2)}`);
 console.log(`Engine ceiling in this process (12-chain multiply-add loop): simd (mul+add) ${f(ceiling.simd)}, relaxed (relaxed_madd) ${f(ceiling.relaxed)} GFLOP/s`);
-console.log('| shape | M×N×K | lbgap simd | lbgap relaxed | tfjs wasm | simd/tfjs | relaxed/tfjs | simd/ceiling | relaxed/ceiling |');
-console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+console.log('| shape | M×N×K | lbgap simd | lbgap relaxed | tfjs wasm | simd/tfjs | relaxed/tfjs | simd/ceiling | relaxed/ceiling | relaxed 2 threads | 2 threads / 1 |');
+console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 const pct = (x) => `${Math.round(100 * x)} %`;
 for (const r of rows) {
-  console.log(`| ${r.shape} | ${r.M}×${r.N}×${r.K} | ${f(r.gflops.simd)} | ${f(r.gflops.relaxed)} | ${f(r.gflops.tfjs)} | ${r.ratio.simd.toFixed(2)} | ${r.ratio.relaxed.toFixed(2)} | ${pct(r.ofCeiling.simd)} | ${pct(r.ofCeiling.relaxed)} |`);
+  console.log(`| ${r.shape} | ${r.M}×${r.N}×${r.K} | ${f(r.gflops.simd)} | ${f(r.gflops.relaxed)} | ${f(r.gflops.tfjs)} | ${r.ratio.simd.toFixed(2)} | ${r.ratio.relaxed.toFixed(2)} | ${pct(r.ofCeiling.simd)} | ${pct(r.ofCeiling.relaxed)} | ${r.threads2 ? f(r.threads2.gflops) : ''} | ${r.threads2 ? `${r.threads2.speedup.toFixed(2)}×` : ''} |`);
 }
 if (fullRun) console.log(`\nwrote ${path.relative(process.cwd(), opts.out)}`);
