@@ -11,6 +11,7 @@
 import { describe, expect, it, beforeAll, afterEach, afterAll } from 'vitest';
 import { loadKernels, type Kernels } from '../../src/kernels/index.js';
 import { convGeometry } from '../../src/nn/conv_geometry.js';
+import { Conv2dKernels } from '../../src/kernels/bindings/conv2d.js';
 import { Mem, dotRef, finiteDiff, worst } from '../ref/nn.js';
 import { conv2dBwdDataRef, conv2dBwdFilterRef, conv2dFwdRef, type ConvGeom } from '../ref/conv.js';
 import { rand } from '../ref/rng.js';
@@ -147,6 +148,22 @@ for (const build of ['simd', 'relaxed-simd'] as const) {
       }
       expect(ex.conv2d_winograd_f2x3_pays(64, 64, 64, 32, 32)).toBe(1);
       expect(ex.conv2d_winograd_f2x3_pays(64, 3, 64, 32, 32)).toBe(0);
+    });
+
+    it("the nn conv layer's bindings (Conv2dKernels) run a C2-shaped 3×3 layer by Winograd (same bits), its workspace covering it", () => {
+      const g = geom([3, 8, 8, 32, 48, 'same']);
+      const conv = new Conv2dKernels(k.exports, { H: g.H, W: g.W, C: g.C, KH: 3, KW: 3, OC: g.OC, SH: 1, SW: 1, padT: g.padT, padL: g.padL, OH: g.OH, OW: g.OW });
+      const x = rand(g.N * g.H * g.W * g.C, 11), w = rand(9 * g.C * g.OC, 12), b = rand(g.OC, 13), dy = rand(g.N * g.OH * g.OW * g.OC, 14);
+      const ws = m.f32(Math.ceil(conv.workspaceBytes(g.N) / 4));
+      const y = m.f32(g.N * g.OH * g.OW * g.OC), dx = m.f32(x.length), dw = m.f32(w.length);
+      const px = m.f32(x), pw = m.f32(w), pdy = m.f32(dy);
+      conv.forward(px, pw, m.f32(b), y, g.N, ws);
+      conv.backwardData(pdy, pw, dx, g.N, ws);
+      conv.backwardFilter(px, pdy, dw, g.N, ws);
+      const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+      expect(bits(m.get(y, g.N * g.OH * g.OW * g.OC))).toEqual(bits(fwd(x, w, b, g)));
+      expect(bits(m.get(dx, x.length))).toEqual(bits(bwdData(dy, w, g)));
+      expect(bits(m.get(dw, w.length))).toEqual(bits(bwdFilter(x, dy, g)));
     });
   });
 }
