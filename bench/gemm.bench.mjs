@@ -81,11 +81,33 @@ const selected = shapes.filter((s) => s.name.includes(opts.only));
 if (!selected.length) throw new RangeError(`--only: no shape name contains ${JSON.stringify(opts.only)}`);
 
 // --- The engine ceiling: ~10 ms calls of engine_madd_ceiling_f32, sampled before the first shape
-// and after each one (pooled), so its median sees the same load as the kernels.
+// and after each one. Each shape's fraction is taken against the samples just before and just
+// after it (the load it saw); the headline ceiling is the best of all samples. The ceiling is a
+// best-of, not a median: a bare register-only loop is only ever slowed by the machine (another
+// process taking the core for a 10 ms call), so on a shared machine its best sample is the
+// engine's speed; the kernels' medians against it make the fractions conservative.
+/** @type {{ simd: number[], relaxed: number[] }} */
 const ceilingSamples = { simd: [], relaxed: [] };
+/** Per build, the samples of the latest sampleCeiling() call. */
+let warmed = false;
+let lastCeiling = { simd: /** @type {number[]} */ ([]), relaxed: /** @type {number[]} */ ([]) };
 function sampleCeiling() {
+  const got = { simd: /** @type {number[]} */ ([]), relaxed: /** @type {number[]} */ ([]) };
   for (const [name, k] of [['simd', builds[0]], ['relaxed', builds[1]]]) {
     const ex = k.exports;
+    // Warm up first (~100 ms of short calls): V8 runs a Wasm function in its baseline tier
+    // (Liftoff) until the optimized code is ready, and a call never switches tier midway.
+    // Optimizing compiles in the background, so on a busy machine this can take a while: call
+    // until 20 calls in a row are no faster than the best so far (and ≥ 200 ms, ≤ 5 s).
+    if (!warmed) {
+      let best = 0, stale = 0;
+      for (const t0 = performance.now(); performance.now() - t0 < 5000 && (stale < 20 || performance.now() - t0 < 200);) {
+        const t1 = performance.now();
+        ex.engine_madd_ceiling_f32(1 << 14, 0.999, 0.001);
+        const rate = 1 / Math.max(performance.now() - t1, 1e-3);
+        if (rate > best * 1.05) { best = rate; stale = 0; } else stale++;
+      }
+    }
     let iters = 1 << 16;
     for (;;) { const t0 = performance.now(); ex.engine_madd_ceiling_f32(iters, 0.999, 0.001); if (performance.now() - t0 > 5) break; iters *= 2; }
     for (let i = 0; i < 8; i++) {
@@ -93,9 +115,14 @@ function sampleCeiling() {
       const sum = ex.engine_madd_ceiling_f32(iters, 0.999, 0.001);
       const ms = performance.now() - t0;
       if (!Number.isFinite(sum)) throw new Error('engine_madd_ceiling_f32 returned a non-finite checksum');
-      ceilingSamples[name].push(ex.engine_madd_ceiling_flops(iters) / 1e9 / (ms / 1e3));
+      got[name].push(ex.engine_madd_ceiling_flops(iters) / 1e9 / (ms / 1e3));
     }
+    ceilingSamples[name].push(...got[name]);
   }
+  warmed = true;
+  const before = lastCeiling;
+  lastCeiling = got;
+  return { simd: Math.max(...before.simd, ...got.simd), relaxed: Math.max(...before.relaxed, ...got.relaxed) };
 }
 sampleCeiling();
 
@@ -168,11 +195,11 @@ for (const s of selected) {
     maxRelDiffVsTfjs: { simd: diffs[0], relaxed: diffs[1] },
   };
   rows.push(row);
-  console.error(`${s.name.padEnd(24)} simd ${g.simd.toFixed(1).padStart(5)}  relaxed ${g.relaxed.toFixed(1).padStart(5)}  tfjs ${g.tfjs.toFixed(1).padStart(5)} GFLOP/s`);
-  sampleCeiling();
+  row.ceiling = sampleCeiling();
+  row.ofCeiling = { simd: g.simd / row.ceiling.simd, relaxed: g.relaxed / row.ceiling.relaxed };
+  console.error(`${s.name.padEnd(24)} simd ${g.simd.toFixed(1).padStart(5)}  relaxed ${g.relaxed.toFixed(1).padStart(5)}  tfjs ${g.tfjs.toFixed(1).padStart(5)} GFLOP/s; ceiling ${row.ceiling.simd.toFixed(1)} / ${row.ceiling.relaxed.toFixed(1)}`);
 }
-const ceiling = { simd: median(ceilingSamples.simd), relaxed: median(ceilingSamples.relaxed) };
-for (const r of rows) r.ofCeiling = { simd: r.gflops.simd / ceiling.simd, relaxed: r.gflops.relaxed / ceiling.relaxed };
+const ceiling = { simd: Math.max(...ceilingSamples.simd), relaxed: Math.max(...ceilingSamples.relaxed) };
 console.error(`engine ceiling (12-chain madd loop): simd mul+add ${ceiling.simd.toFixed(1)}, relaxed_madd ${ceiling.relaxed.toFixed(1)} GFLOP/s`);
 const loadAfter = os.loadavg();
 
@@ -189,7 +216,7 @@ const result = {
   tfjs: { version: tf.version_core, backend: tf.getBackend(), binary: 'tfjs-backend-wasm-simd.wasm', threads: tfwasm.getThreadsCount() },
   ceiling: {
     gflops: ceiling, samples: { simd: ceilingSamples.simd.length, relaxed: ceilingSamples.relaxed.length },
-    method: 'engine_madd_ceiling_f32 (assembly/ceiling.ts): 12 independent f32x4 multiply-add chains, no memory traffic; ~10 ms calls, 8 per build before the first shape and after each shape, median',
+    method: 'engine_madd_ceiling_f32 (assembly/ceiling.ts): 12 independent f32x4 multiply-add chains, no memory traffic; ~10 ms calls, 8 per build before the first shape and after each shape; a row\'s ofCeiling uses the best of the 16 samples around it (rows[].ceiling), gflops here is the best of all (a register-only loop is only slowed by load)',
   },
   method: `median of pooled per-call latencies over ${opts.rounds} round(s) (task order rotated per round, ~${BUDGET_MS} ms of calls per task and round; calls slower than ${SLOW_MS} ms: first call + one more); inputs resident in each module's memory; TF.js timing includes matMul + dataSync()`,
   rows,
