@@ -24,7 +24,7 @@ function fileWithOneRun() {
     final: { trainLoss: 1, trainAcc: 0.5, testLoss: 1.1, testAcc: 0.4, sharpness: [{ space: 'full', dim: 10, eps: 1e-3, phi: 2, f0: 1, fmax: 1.02, iterations: 3, evaluations: 4, seconds: 0.1 }], hessian: null },
     seconds: 1,
   });
-  r.interpolations.push({ job: 0, seed: 0, alphas: [0, 1], trainLoss: [1, 2], trainAcc: [0.5, 0.4], testLoss: [1, 2], testAcc: [0.5, 0.4], trainSamples: 128, testSamples: 256, batchNorm: 'batch stats', seconds: 0.1 });
+  r.interpolations.push({ job: 2, seed: 0, alphas: [0, 1], trainLoss: [1, 2], trainAcc: [0.5, 0.4], testLoss: [1, 2], testAcc: [0.5, 0.4], trainSamples: 128, testSamples: 256, batchNorm: 'batch stats', seconds: 0.1 });
   return r;
 }
 
@@ -38,7 +38,8 @@ describe('page results', () => {
       interpolation: { points: 25, range: [-1, 2], trainSample: 128, chunk: 5000 },
     });
     const r = fileWithOneRun();
-    expect(r.jobs).toEqual([0, 1]);
+    // The runner's jobs: SB, LB and the parametric plot of each seed.
+    expect(r.jobs).toEqual([0, 1, 2, 3, 4, 5]);
     const text = JSON.stringify(r);
     expect(parseResults(text, 'x.json').runs).toHaveLength(1);
     expect(loadResults(text, 'x.json').page).toEqual(page);
