@@ -88,8 +88,10 @@ function choiceTables(res: PhiStudyResults, sb: string, lb: string): string[] {
     if (points.length === 0) continue;
     const mine = new Set(points.map((p) => p.i));
     const keys = new Set(all.filter((r) => mine.has(r.point)).map((r) => r.key));
+    const pending = points.filter(({ i }) => !res.records.some((r) => r.point === i)).map(({ v }) => v.label);
     // The baseline's rows of the same measures come first, for comparison.
-    const shown = all.filter((r) => mine.has(r.point) || (choice !== 'baseline' && r.point === baselinePoint && keys.has(r.key)));
+    // Points not measured yet (a partial study) are named below the table, not shown as empty rows.
+    const shown = all.filter((r) => (r.sb !== undefined || r.lb !== undefined) && (mine.has(r.point) || (choice !== 'baseline' && r.point === baselinePoint && keys.has(r.key))));
     shown.sort((x, y) => (x.key === y.key ? (x.point === baselinePoint ? -1 : y.point === baselinePoint ? 1 : x.point - y.point) : [...keys].indexOf(x.key) - [...keys].indexOf(y.key)));
     const body = shown.map((r) => [
       r.point === baselinePoint && choice !== 'baseline' && r.label !== 'baseline' ? `${r.label} (baseline)` : r.label, measureName(r.key, r.s),
@@ -99,6 +101,7 @@ function choiceTables(res: PhiStudyResults, sb: string, lb: string): string[] {
       r.paper ? times(r.paper.lb.mean / r.paper.sb.mean) : '—',
     ]);
     out.push(`## ${CHOICE_TITLE[choice]}`, '', table(['grid point', 'measure', sb, lb, `${lb}/${sb}`, 'paper SB', 'paper LB', 'paper LB/SB'], body), '');
+    if (pending.length) out.push(`Not measured yet: ${pending.join('; ')}.`, '');
   }
   return out;
 }
@@ -133,9 +136,13 @@ function verdict(res: PhiStudyResults, sb: string, lb: string): string[] {
     const b = cands.find((r) => r.point === base);
     const best = cands.reduce((x, y) => (paperDistance(y)! < paperDistance(x)! ? y : x));
     const p = best.paper!;
-    lines.push(`${measureName(key, best.s)} (paper ${sig(p.sb.mean)} vs ${sig(p.lb.mean)}, ${times(p.lb.mean / p.sb.mean)}): ` +
+    // The LB/SB ratio nearest the paper's, on a log scale.
+    const paperRatio = p.lb.mean / p.sb.mean;
+    const byRatio = cands.reduce((x, y) => (Math.abs(Math.log(ratio(y.lb, y.sb)! / paperRatio)) < Math.abs(Math.log(ratio(x.lb, x.sb)! / paperRatio)) ? y : x));
+    lines.push(`${measureName(key, best.s)} (paper ${sig(p.sb.mean)} vs ${sig(p.lb.mean)}, ${times(paperRatio)}): ` +
       (b ? `baseline ${cell(b.sb)} vs ${cell(b.lb)} (${times(ratio(b.lb, b.sb))}); ` : '') +
-      (best.point === (b?.point ?? -1) ? 'no grid point comes closer to the paper\'s values than the baseline.' : `closest to the paper: ${f(best)}.`));
+      (best.point === (b?.point ?? -1) ? 'no grid point comes closer to the paper\'s two values than the baseline' : `closest to the paper's two values: ${f(best)}`) +
+      (byRatio.point === best.point ? '.' : `; closest LB/SB ratio: ${f(byRatio)}.`));
   }
   // Choices that do not matter: every measure within 25% of the baseline on both networks.
   const quiet: string[] = [], loud: string[] = [];
@@ -152,13 +159,13 @@ function verdict(res: PhiStudyResults, sb: string, lb: string): string[] {
   });
   if (quiet.length) lines.push(`Within 25% of the baseline on every measure for both networks (these choices do not matter here): ${quiet.join('; ')}.`);
   if (loud.length) lines.push(`Changed a measure by more than 25% against the baseline: ${loud.join('; ')}.`);
-  const fn = all.filter((r) => r.s.coordinates === 'filter');
+  const fn = all.filter((r) => r.s.coordinates === 'filter' && ratio(r.lb, r.sb) !== undefined);
   if (fn.length) {
     const parts = fn.map((r) => `${measureName(r.key, r.s)} ${times(ratio(r.lb, r.sb))}`);
     const sharper = fn.filter((r) => (ratio(r.lb, r.sb) ?? 0) > 1).length;
     lines.push(`Scale-invariant view (filter-normalized coordinates), ${lb}/${sb}: ${parts.join(', ')} — "${lb} is sharper" ${sharper === fn.length ? 'survives on every one of these measures' : sharper === 0 ? 'does NOT survive on any of them' : `survives on ${sharper} of ${fn.length}`}.`);
   }
-  const hb = all.filter((r) => r.point === base && (r.key === 'top' || r.key === 'trace'));
+  const hb = all.filter((r) => r.point === base && (r.key === 'top' || r.key === 'trace') && ratio(r.lb, r.sb) !== undefined);
   if (hb.length) lines.push(`Hessian in the paper's coordinates at the baseline, ${lb}/${sb}: ${hb.map((r) => `${measureName(r.key, r.s)} ${times(ratio(r.lb, r.sb))}`).join(', ')}.`);
   return ['## Verdict (computed from the tables above)', '', ...lines.map((l) => `- ${l}`), ''];
 }
