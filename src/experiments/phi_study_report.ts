@@ -16,7 +16,7 @@ import { sharpnessKey } from './results.js';
 const sig = (v: number) => (!Number.isFinite(v) ? String(v) : v === 0 ? '0' : Math.abs(v) >= 100 ? v.toFixed(1) : Math.abs(v) >= 0.01 ? v.toFixed(3) : v.toExponential(2));
 const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : b > 0 ? a / b : undefined);
 const cell = (v: number | undefined) => (v === undefined ? '—' : sig(v));
-const times = (v: number | undefined) => (v === undefined ? '—' : `${v >= 100 ? v.toFixed(0) : v.toFixed(1)}×`);
+const times = (v: number | undefined) => (v === undefined ? '—' : `${v >= 100 ? v.toFixed(0) : v >= 1 ? v.toFixed(1) : v.toPrecision(2)}×`);
 
 function table(header: string[], rows: string[][]): string {
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
