@@ -9,15 +9,15 @@ import os from 'node:os';
 import { join } from 'node:path';
 import type { Dataset } from '../data/dataset.js';
 import { loadKernels, type Kernels } from '../kernels/index.js';
-import { ExperimentError, StopRequested, type JobProgress } from './job.js';
+import { ExperimentError } from './job.js';
 import { sharedDataset } from './job_protocol.js';
-import { JobFailedError, JobThread } from './job_threads.js';
 import type { Shard } from './jobs.js';
 import { phiJobCost, phiJobs, runPhiJob, type PhiJob, type PhiJobContext, type PhiRecord } from './phi_study_job.js';
 import { parsePhiStudyResults, type PhiStudyResults } from './phi_study_results.js';
 import { PHI_STUDY_KIND, type PhiStudySpec } from './phi_study_spec.js';
 import type { PhiWorkerInit } from './phi_study_worker.js';
 import { Progress, type ProgressSink } from './progress.js';
+import { runSlots, threadSlots, type Executor } from './scheduler.js';
 import { ResultsError, type Environment, type JobFailure } from './results.js';
 import { loadExperimentData, RESULTS_FILE, type StopFlag } from './runner.js';
 import { defaultSpec } from './spec.js';
@@ -117,83 +117,39 @@ export async function runPhiStudy(spec: PhiStudySpec, opts: PhiRunOptions): Prom
   log(`phi-study: ${spec.checkpoints.map((c) => c.label).join(', ')} × ${spec.variations.length} grid points on ${train.name} (${train.n}), ${jobs.length} jobs` +
     `${shard ? `, shard ${shard.index}/${shard.count} (${mine.length})` : ''}${todo.length < mine.length ? `, ${mine.length - todo.length} already done` : ''}, kernels ${k.info.build}${slots > 1 ? `, ${slots} at a time` : ''}`);
 
-  const exec = slots > 1 ? await threadExecutor(spec, k, train, opts, stop, progress, slots) : inThread(spec, k, train, stop, progress);
-  let stopped = false;
-  const queue = todo.slice();
-  const slot = async (index: number) => {
-    while (queue.length > 0 && !stop.requested) {
-      const job = queue.shift()!;
-      const t0 = performance.now();
-      try {
-        const rec = await exec.run(job, index);
-        const seconds = (performance.now() - t0) / 1000;
-        results.records.push(rec);
-        results.done.push(job.index);
-        results.done.sort((a, b) => a - b);
-        results.timings.jobs.push({ job: job.index, seconds });
-        results.timings.seconds += seconds;
-        await save();
-        log(`job ${job.index} (${job.label}) done in ${seconds.toFixed(1)} s: ` +
-          [...rec.sharpness.map((e) => `φ ${e.space === 'full' ? 'full' : `p=${e.dim}`} ε=${e.eps} ${e.phi.toPrecision(3)}`),
-            ...(rec.hessian ? [`λmax ${rec.hessian.top.toPrecision(3)}`, `tr ${rec.hessian.trace.toPrecision(3)}`] : [])].join(', '));
-      } catch (e) {
-        if (e instanceof StopRequested) { stopped = true; return; }
-        const error = e instanceof JobFailedError ? e.message : e instanceof Error ? (e.name && e.name !== 'Error' ? `${e.name}: ${e.message}` : e.message) : String(e);
-        failures.push({ job: job.index, label: job.label, error });
-        log(`job ${job.index} (${job.label}) FAILED: ${error}`);
-        await save();
-      } finally {
-        progress.endSlot(index);
-      }
-    }
-    if (stop.requested && queue.length > 0) stopped = true;
-  };
-  try {
-    await Promise.all(Array.from({ length: Math.max(1, slots) }, (_, i) => slot(i)));
-  } finally {
-    await exec.close();
-    progress.finish();
-  }
+  const exec: Executor<PhiJob, PhiRecord> = slots > 1
+    ? threadSlots<PhiWorkerInit, PhiJob, PhiRecord>(opts.workerUrl ?? new URL('./phi_study_worker.js', import.meta.url),
+      (flag) => ({ spec, build: k.info.build, train: sharedDataset(train), stop: flag }), slots, stop, progress)
+    : inThread(spec, k, train, stop, progress);
+  const stopped = await runSlots(todo, slots, exec, stop, progress, {
+    isDone: (i) => results.done.includes(i),
+    finished: async (job, rec, seconds) => {
+      results.records.push(rec);
+      results.done.push(job.index);
+      results.done.sort((a, b) => a - b);
+      results.timings.jobs.push({ job: job.index, seconds });
+      results.timings.seconds += seconds;
+      await save();
+      log(`job ${job.index} (${job.label}) done in ${seconds.toFixed(1)} s: ` +
+        [...rec.sharpness.map((e) => `φ ${e.space === 'full' ? 'full' : `p=${e.dim}`} ε=${e.eps} ${e.phi.toPrecision(3)}`),
+          ...(rec.hessian ? [`λmax ${rec.hessian.top.toPrecision(3)}`, `tr ${rec.hessian.trace.toPrecision(3)}`] : [])].join(', '));
+    },
+    failed: async (job, error) => {
+      failures.push({ job: job.index, label: job.label, error });
+      log(`job ${job.index} (${job.label}) FAILED: ${error}`);
+      await save();
+    },
+  });
   results.status = stopped ? 'interrupted' : failures.length ? 'failed' : 'complete';
   if (results.status === 'complete') results.timings.finished = new Date().toISOString();
   await save();
   return { results, stopped, file, failures: failures.slice().sort((a, b) => a.job - b.job) };
 }
 
-interface Executor { run(job: PhiJob, slot: number): Promise<PhiRecord>; close(): Promise<void> }
-
-function inThread(spec: PhiStudySpec, k: Kernels, train: Dataset, stop: StopFlag, progress: Progress): Executor {
+function inThread(spec: PhiStudySpec, k: Kernels, train: Dataset, stop: StopFlag, progress: Progress): Executor<PhiJob, PhiRecord> {
   const ctx: PhiJobContext = {
     spec, k, train, stopRequested: () => stop.requested,
     progress: { advance: (u, l) => progress.advance(u, l), event: (u, l) => progress.event(u, l) },
   };
   return { run: (job) => runPhiJob(ctx, job), close: async () => {} };
-}
-
-async function threadExecutor(spec: PhiStudySpec, k: Kernels, train: Dataset, opts: PhiRunOptions, stop: StopFlag, progress: Progress, slots: number): Promise<Executor> {
-  const url = opts.workerUrl ?? new URL('./phi_study_worker.js', import.meta.url);
-  const flag = new Int32Array(new SharedArrayBuffer(4));
-  const forward = setInterval(() => { if (stop.requested) Atomics.store(flag, 0, 1); }, 50);
-  const init: PhiWorkerInit = { spec, build: k.info.build, train: sharedDataset(train), stop: flag };
-  const threads: (JobThread<PhiWorkerInit, PhiJob, PhiRecord> | null)[] = new Array(slots).fill(null);
-  return {
-    async run(job, slot) {
-      let t = threads[slot];
-      if (!t || !t.alive) {
-        await t?.terminate();
-        t = threads[slot] = await JobThread.start<PhiWorkerInit, PhiJob, PhiRecord>(url, init);
-      }
-      const tag = `job ${job.index}: `;
-      const p: JobProgress = {
-        advance: (units, label) => progress.advance(units, tag + label, slot),
-        event: (units, line) => progress.event(units, tag + line),
-      };
-      progress.advance(0, `${tag}${job.label} starting`, slot);
-      return t.run(job, p);
-    },
-    async close() {
-      clearInterval(forward);
-      await Promise.all(threads.map((t) => t?.terminate()));
-    },
-  };
 }

@@ -21,17 +21,17 @@ import { loadCifar10, loadCifar100 } from '../data/cifar.js';
 import { loadFashionMnist, loadMnist } from '../data/mnist.js';
 import { syntheticClassification } from '../data/synthetic.js';
 import { loadKernels, type Kernels } from '../kernels/index.js';
-import { checkJobs, costs, ExperimentError, jobCost, runJob, StopRequested, type JobContext, type JobOutput, type JobProgress } from './job.js';
-import { sharedDataset } from './job_protocol.js';
-import { JobFailedError, JobThread } from './job_threads.js';
+import { checkJobs, costs, ExperimentError, jobCost, runJob, type JobContext, type JobOutput } from './job.js';
+import { sharedDataset, type WorkerInit } from './job_protocol.js';
 import { allJobs, groupCount, shardJobs, type Job, type Shard } from './jobs.js';
 import { Progress, type ProgressSink } from './progress.js';
 import { parseResults, summarize, ResultsError, RESULTS_VERSION, type Environment, type JobFailure, type ResultsFile } from './results.js';
+import { runSlots, threadSlots, type Executor, type StopFlag } from './scheduler.js';
 import type { ExperimentSpec } from './spec.js';
 
 export { ExperimentError, StopRequested } from './job.js';
 
-export interface StopFlag { requested: boolean }
+export type { StopFlag } from './scheduler.js';
 
 export interface RunOptions {
   /** Directory of results.json, checkpoints/ and (by the CLI) REPORT.md and figures. */
@@ -194,114 +194,40 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
         (r.final.sharpness[0] ? `, φ ${r.final.sharpness[0].phi.toPrecision(3)}` : '')).join('; '));
   };
 
-  const exec = slots > 1 ? await threadExecutor(spec, k, data, opts, stop, progress, slots) : inThreadExecutor(spec, k, data, opts.outDir, stop, progress, c);
-  let stopped = false;
-  // A job waits for the jobs it needs (a parametric plot for its SB and LB runs); a slot with
-  // nothing ready waits for the next job to finish.
-  const queue = todo.slice();
-  const running = new Set<number>();
-  let wakeUp: (() => void)[] = [];
-  const nextFinish = () => new Promise<void>((resolve) => wakeUp.push(resolve));
-  const notify = () => { const w = wakeUp; wakeUp = []; for (const f of w) f(); };
+  const exec: Executor<Job, JobOutput> = slots > 1
+    ? threadSlots<WorkerInit, Job, JobOutput>(opts.workerUrl ?? new URL('./job_worker.js', import.meta.url),
+      (flag) => ({ spec, build: k.info.build, outDir: opts.outDir, stop: flag, data: { train: sharedDataset(data.train), test: sharedDataset(data.test) } }),
+      slots, stop, progress)
+    : inThreadExecutor(spec, k, data, opts.outDir, stop, progress, c);
   const isDone = (i: number) => results.done.includes(i);
-  const pending = (i: number) => running.has(i) || queue.some((j) => j.index === i);
-  const slot = async (index: number) => {
-    while (queue.length > 0 && !stop.requested) {
-      // Jobs whose inputs failed cannot run: recorded as failed (--resume runs them again).
-      for (const job of queue.filter((j) => j.after.some((d) => !isDone(d) && !pending(d)))) {
-        queue.splice(queue.indexOf(job), 1);
-        const missing = job.after.filter((d) => !isDone(d) && !pending(d));
-        failures.push({ job: job.index, label: job.label, error: `not run: it needs job${missing.length === 1 ? '' : 's'} ${missing.join(', ')}, which did not finish` });
-        log(`job ${job.index} (${job.label}) NOT RUN: job${missing.length === 1 ? '' : 's'} ${missing.join(', ')} did not finish`);
-        await save();
-      }
-      const next = queue.findIndex((j) => j.after.every(isDone));
-      if (next < 0) {
-        if (queue.length > 0) await nextFinish();
-        continue;
-      }
-      const job = queue.splice(next, 1)[0];
-      const diverged = job.setting.type === 'parametric' && results.runs.some((r) => job.after.includes(r.job) && r.status === 'diverged');
-      if (diverged) {
-        progress.event(c.interpolation, `seed ${job.seed}: no parametric plot (a run diverged)`);
-        await finished(job, { runs: [], interpolation: null }, 0);
-        continue;
-      }
-      running.add(job.index);
-      const t0 = performance.now();
-      try {
-        const out = await exec.run(job, index);
-        await finished(job, out, (performance.now() - t0) / 1000);
-      } catch (e) {
-        if (e instanceof StopRequested) { stopped = true; return; }
-        const error = e instanceof JobFailedError ? e.message : e instanceof Error ? (e.name && e.name !== 'Error' ? `${e.name}: ${e.message}` : e.message) : String(e);
-        failures.push({ job: job.index, label: job.label, error });
-        log(`job ${job.index} (${job.label}) FAILED: ${error}`);
-        await save();
-      } finally {
-        running.delete(job.index);
-        progress.endSlot(index);
-        notify();
-      }
-    }
-    if (stop.requested && queue.length > 0) stopped = true;
-  };
-  try {
-    await Promise.all(Array.from({ length: Math.max(1, slots) }, (_, i) => slot(i)));
-  } finally {
-    await exec.close();
-    progress.finish();
-  }
+  const stopped = await runSlots(todo, slots, exec, stop, progress, {
+    isDone,
+    finished,
+    failed: async (job, error) => {
+      failures.push({ job: job.index, label: job.label, error });
+      log(`job ${job.index} (${job.label}) ${error.startsWith('not run: ') ? `NOT RUN: ${error.slice('not run: '.length)}` : `FAILED: ${error}`}`);
+      await save();
+    },
+    // A parametric plot whose SB or LB run diverged has nothing to plot.
+    settle: async (job) => {
+      if (job.setting.type !== 'parametric' || !results.runs.some((r) => job.after.includes(r.job) && r.status === 'diverged')) return false;
+      progress.event(c.interpolation, `seed ${job.seed}: no parametric plot (a run diverged)`);
+      await finished(job, { runs: [], interpolation: null }, 0);
+      return true;
+    },
+  });
   results.status = stopped ? 'interrupted' : failures.length ? 'failed' : 'complete';
   if (results.status === 'complete') results.timings.finished = new Date().toISOString();
   await save();
   return { results, stopped, file, failures: failures.slice().sort((a, b) => a.job - b.job) };
 }
 
-interface Executor {
-  run(job: Job, slot: number): Promise<JobOutput>;
-  close(): Promise<void>;
-}
-
 /** --jobs 1: every job in this thread, one after another, with these kernels. */
-function inThreadExecutor(spec: ExperimentSpec, k: Kernels, data: { train: Dataset; test: Dataset }, outDir: string, stop: StopFlag, progress: Progress, c: ReturnType<typeof costs>): Executor {
+function inThreadExecutor(spec: ExperimentSpec, k: Kernels, data: { train: Dataset; test: Dataset }, outDir: string, stop: StopFlag, progress: Progress, c: ReturnType<typeof costs>): Executor<Job, JobOutput> {
   const ctx: JobContext = {
     spec, k, data, outDir, costs: c,
     stopRequested: () => stop.requested,
     progress: { advance: (units, label) => progress.advance(units, label), event: (units, line) => progress.event(units, line) },
   };
   return { run: (job) => runJob(ctx, job), close: async () => {} };
-}
-
-/** --jobs N > 1: one job worker per slot, started on first use, replaced if it dies. */
-async function threadExecutor(spec: ExperimentSpec, k: Kernels, data: { train: Dataset; test: Dataset }, opts: RunOptions, stop: StopFlag, progress: Progress, slots: number): Promise<Executor> {
-  const url = opts.workerUrl ?? new URL('./job_worker.js', import.meta.url);
-  const flag = new Int32Array(new SharedArrayBuffer(4));
-  // The SIGINT handler sets stop.requested in this thread; workers read the shared flag.
-  const forward = setInterval(() => { if (stop.requested) Atomics.store(flag, 0, 1); }, 50);
-  const init = {
-    spec, build: k.info.build, outDir: opts.outDir, stop: flag,
-    data: { train: sharedDataset(data.train), test: sharedDataset(data.test) },
-  };
-  const threads: (JobThread | null)[] = new Array<JobThread | null>(slots).fill(null);
-  return {
-    async run(job, slot) {
-      let t = threads[slot];
-      if (!t || !t.alive) {
-        await t?.terminate();
-        t = threads[slot] = await JobThread.start(url, init);
-      }
-      const tag = `job ${job.index}: `;
-      const p: JobProgress = {
-        advance: (units, label) => progress.advance(units, tag + label, slot),
-        event: (units, line) => progress.event(units, tag + line),
-      };
-      progress.advance(0, `${tag}${job.label} starting`, slot);
-      return t.run(job, p);
-    },
-    async close() {
-      clearInterval(forward);
-      await Promise.all(threads.map((t) => t?.terminate()));
-    },
-  };
 }
