@@ -4,6 +4,7 @@
 import type { JobFailure } from './results.js';
 import { ResultsError, type Environment } from './results.js';
 import type { Shard } from './jobs.js';
+import { checkShardCover, mergeTimings } from './merge.js';
 import type { PhiRecord } from './phi_study_job.js';
 import { PHI_STUDY_KIND, resolvePhiStudySpec, type PhiStudySpec } from './phi_study_spec.js';
 
@@ -60,31 +61,10 @@ export function parsePhiStudyResults(text: string, file: string): PhiStudyResult
 
 /** Joins the shards of one φ study (same spec, every job exactly once, each complete). */
 export function mergePhiStudyResults(parts: { file: string; results: PhiStudyResults }[]): PhiStudyResults {
-  if (parts.length === 0) throw new ResultsError('(merge)', 'needs at least one results file');
-  const first = parts[0];
-  const owner = new Map<number, string>();
-  for (const { file, results: r } of parts) {
-    if (JSON.stringify(r.spec) !== JSON.stringify(first.results.spec)) throw new ResultsError(file, `holds a different spec than ${first.file}; only shards of the same study can be merged`);
-    if (r.status !== 'complete') throw new ResultsError(file, `is ${r.status} (${r.done.length} of ${r.jobs.length} jobs done); finish it with --resume first`);
-    for (const j of r.done) {
-      const other = owner.get(j);
-      if (other !== undefined) throw new ResultsError(file, `job ${j} is also in ${other} (overlapping shards)`);
-      owner.set(j, file);
-    }
-  }
-  const missing: number[] = [];
-  for (let j = 0; j < first.results.totalJobs; j++) if (!owner.has(j)) missing.push(j);
-  if (missing.length) throw new ResultsError('(merge)', `job${missing.length === 1 ? '' : 's'} ${missing.join(', ')} of ${first.results.totalJobs} missing from the given files`);
-  const all = [...owner.keys()].sort((a, b) => a - b);
+  const all = checkShardCover(parts, 'study');
   return {
-    ...first.results, status: 'complete', shard: null, jobs: all, done: all,
+    ...parts[0].results, status: 'complete', shard: null, jobs: all, done: all,
     records: parts.flatMap((p) => p.results.records).sort((a, b) => a.job - b.job),
-    timings: {
-      started: parts.map((p) => p.results.timings.started).sort()[0],
-      finished: parts.map((p) => p.results.timings.finished ?? '').sort().reverse()[0] || null,
-      seconds: parts.reduce((a, p) => a + p.results.timings.seconds, 0),
-      wallSeconds: Math.max(...parts.map((p) => p.results.timings.wallSeconds)),
-      jobs: parts.flatMap((p) => p.results.timings.jobs).sort((a, b) => a.job - b.job),
-    },
+    timings: { ...mergeTimings(parts), wallSeconds: Math.max(...parts.map((p) => p.results.timings.wallSeconds)) },
   };
 }
