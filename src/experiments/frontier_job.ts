@@ -18,11 +18,6 @@ import type { FrontierSpec } from './frontier_spec.js';
 import type { PhaseRecord } from './results.js';
 import type { ExperimentSpec } from './spec.js';
 
-let fsModule: Promise<typeof import('node:fs')> | null = null;
-function nodeFs(): Promise<typeof import('node:fs')> {
-  const name = 'node:fs';
-  return (fsModule ??= import(/* @vite-ignore */ name) as Promise<typeof import('node:fs')>);
-}
 
 /**
  * Seconds per training step (gather, forward and backward, optimizer update) at `batch`, on a
@@ -59,49 +54,45 @@ export function measureStepCost(k: Kernels, model: Model, spec: ExperimentSpec, 
 
 export interface FrontierRun {
   /** After each epoch (the trainer's onEpoch): B_simple if the epoch is one of noise.epochs. */
-  afterEpoch(m: EpochMetrics): void;
+  afterEpoch(m: EpochMetrics): Promise<void>;
   /** At the stop (before the minimizer is measured): B_simple at the target and the crossing. */
   finish(phase: PhaseRecord): Promise<FrontierRunRecord>;
 }
 
 /**
  * Measures the step cost and B_simple at the initial weights (`model` must hold them) and
- * returns the hooks of the run. `sidecar` is the file the B_simple points are kept in.
+ * returns the hooks of the run. `sidecar` is the store name (ctx.store) the B_simple points are kept in.
  */
 export async function startFrontierRun(ctx: JobContext, job: Job, model: Model, batch: number, sidecar: string): Promise<FrontierRun> {
   const { spec, k, data } = ctx;
   const f = spec.frontier as FrontierSpec;
-  const fs = await nodeFs();
   const what = `B=${batch} seed ${job.seed}`;
   const stepCost = measureStepCost(k, model, spec, data.train, batch, f.stepCost.seconds, job.seed);
-  ctx.progress.event(0, `${what}: a training step takes ${(1000 * stepCost.secondsPerStep).toFixed(1)} ms (${Math.round(stepCost.samplesPerSecond)} samples/s, ${stepCost.steps} steps timed)`);
+  ctx.progress.event(0, `${what}: a training step takes ${(1000 * stepCost.secondsPerStep).toFixed(1)} ms (${Math.round(stepCost.samplesPerSecond)} samples/s, ${stepCost.steps} steps timed)`, 'training');
   let points: NoisePoint[] = [];
-  try { points = JSON.parse(await fs.promises.readFile(sidecar, 'utf8')) as NoisePoint[]; } catch { points = []; }
-  const save = () => {
-    fs.mkdirSync(sidecar.replace(/\/[^/]*$/, ''), { recursive: true });
-    fs.writeFileSync(`${sidecar}.tmp`, JSON.stringify(points));
-    fs.renameSync(`${sidecar}.tmp`, sidecar);
-  };
+  const saved = await ctx.store.read(sidecar);
+  try { points = saved ? JSON.parse(new TextDecoder().decode(saved)) as NoisePoint[] : []; } catch { points = []; }
+  const save = () => ctx.store.write(sidecar, new TextEncoder().encode(JSON.stringify(points)));
   const noise = (epoch: number, step: number, examples: number, atTarget: boolean): NoisePoint => {
     const bBig = Math.min(f.noise.bBig, data.train.n - (data.train.n % f.noise.bSmall));
     const e = networkNoiseScale(model, data.train, { bSmall: f.noise.bSmall, bBig, draws: f.noise.draws, seed: job.seed * 1009 + epoch });
     const p = { epoch, step, examples, atTarget, bSimple: e.bSimple, bSimpleStdErr: e.bSimpleStdErr, gradSq: e.gradSq, traceSigma: e.traceSigma };
-    ctx.progress.event(0, `${what}: B_simple ${atTarget ? 'at the target' : epoch === 0 ? 'at the initial weights' : `after epoch ${epoch}`} ${Number.isFinite(e.bSimple) ? e.bSimple.toPrecision(3) : '∞'} ± ${e.bSimpleStdErr.toPrecision(2)}`);
+    ctx.progress.event(0, `${what}: B_simple ${atTarget ? 'at the target' : epoch === 0 ? 'at the initial weights' : `after epoch ${epoch}`} ${Number.isFinite(e.bSimple) ? e.bSimple.toPrecision(3) : '∞'} ± ${e.bSimpleStdErr.toPrecision(2)}`, 'training');
     return p;
   };
   if (!points.some((p) => p.epoch === 0 && !p.atTarget)) {
     points.push(noise(0, 0, 0, false));
-    save();
+    await save();
   }
   return {
-    afterEpoch(m) {
+    async afterEpoch(m) {
       if (!f.noise.epochs.includes(m.epoch) || (m.checks && targetCrossing([m], f.target))) return;
       const last = m.checks?.at(-1);
       // Written before the trainer's checkpoint of this epoch; on resume, points past the
       // checkpoint's epoch are dropped and measured again (identically).
       points = points.filter((p) => p.atTarget || p.epoch < m.epoch);
       points.push(noise(m.epoch, m.steps, last?.examples ?? m.epoch * data.train.n, false));
-      save();
+      await save();
     },
     async finish(phase) {
       const epochs = phase.history.length;
@@ -109,7 +100,7 @@ export async function startFrontierRun(ctx: JobContext, job: Job, model: Model, 
       const crossing = phase.stoppedBy === 'diverged' ? null : targetCrossing(phase.history, f.target);
       if (crossing) {
         points.push(noise(epochs, crossing.hit.step, crossing.hit.examples, true));
-        save();
+        await save();
       }
       return { batch, target: f.target, stepCost, crossing, noise: points.sort((a, b) => a.examples - b.examples || Number(a.atTarget) - Number(b.atTarget)) };
     },

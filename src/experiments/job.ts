@@ -14,10 +14,11 @@ import { networkHessian, networkSharpness } from '../landscape/network.js';
 import { Model } from '../nn/model.js';
 import type { ModelSpec } from '../nn/spec.js';
 import { namedSpec, tiny } from '../nn/specs.js';
-import { loadCheckpoint } from '../train/checkpoint.js';
+import { readCheckpoint } from '../train/checkpoint.js';
 import { modelFromCheckpoint } from '../train/snapshot.js';
 import { NonFiniteLossError } from '../train/errors.js';
 import type { EpochMetrics } from '../train/metrics.js';
+import type { Store } from '../train/store.js';
 import { targetReachedAt, train, type TrainOptions } from '../train/train.js';
 import type { Job } from './jobs.js';
 import { linspace, parametricCurve } from './parametric.js';
@@ -38,19 +39,30 @@ export class ExperimentError extends Error {
   override name = 'ExperimentError';
 }
 
+/** What a unit of progress was spent on: training (steps, per-epoch evaluation and tracking) or analysis (φ, Hessian, the parametric plot). */
+export type Work = 'training' | 'analysis';
+
 /** Where a job reports progress (units: the cost model below). */
 export interface JobProgress {
   /** Work done while a step runs (a redraw, no line). */
-  advance(units: number, label: string): void;
+  advance(units: number, label: string, work?: Work): void;
   /** A finished event: one line. */
-  event(units: number, line: string): void;
+  event(units: number, line: string, work?: Work): void;
+  /** Live values for a view that draws them (the page); the CLI leaves it out. */
+  live?(e: LiveEvent): void;
 }
+
+/** A training step's mini-batch loss, or an epoch's metrics, of the run `setting` (training phase `phase`) of seed `seed`. */
+export type LiveEvent =
+  | { type: 'step'; setting: string; seed: number; phase: string; batch: number; epoch: number; epochs: number; step: number; steps: number; loss: number }
+  | { type: 'epoch'; setting: string; seed: number; phase: string; batch: number; epochs: number; metrics: EpochMetrics };
 
 export interface JobContext {
   spec: ExperimentSpec;
   k: Kernels;
   data: { train: Dataset; test: Dataset };
-  outDir: string;
+  /** Where checkpoints and their sidecars are kept (checkpointName). */
+  store: Store;
   /** True once a stop was requested (SIGINT): the job then throws StopRequested at its next check. */
   stopRequested: () => boolean;
   progress: JobProgress;
@@ -86,11 +98,17 @@ function stepFactor(o: Partial<TrainOptions>): number {
 }
 
 export function jobCost(spec: ExperimentSpec, job: Job, c: Costs): number {
+  const w = jobWork(spec, job, c);
+  return w.training + w.analysis;
+}
+
+/** A job's cost split into training and analysis (the page's two progress bars). */
+export function jobWork(spec: ExperimentSpec, job: Job, c: Costs): Record<Work, number> {
   const s = job.setting;
-  if (s.type === 'parametric') return c.interpolation;
-  if (s.type === 'run' || s.type === 'batch' || s.type === 'frontier') return spec.epochs * c.epoch + c.measure;
-  if (s.type === 'remedy') return spec.epochs * c.epoch * stepFactor(jobTrainings(spec, job)[0].options) + c.measure;
-  return (s.k + spec.epochs) * c.epoch + c.measure;
+  if (s.type === 'parametric') return { training: 0, analysis: c.interpolation };
+  if (s.type === 'run' || s.type === 'batch' || s.type === 'frontier') return { training: spec.epochs * c.epoch, analysis: c.measure };
+  if (s.type === 'remedy') return { training: spec.epochs * c.epoch * stepFactor(jobTrainings(spec, job)[0].options), analysis: c.measure };
+  return { training: (s.k + spec.epochs) * c.epoch, analysis: c.measure };
 }
 
 // ---- what a job trains --------------------------------------------------------------------
@@ -139,21 +157,8 @@ export function checkJobs(spec: ExperimentSpec, jobs: Job[], train: Dataset): vo
 
 // ---- running a job ------------------------------------------------------------------------
 
-// node:fs is loaded on first use (as src/train/checkpoint.ts does), so this module — and the
-// job worker — also load in a browser Worker; files are only touched when a job runs.
-let fsModule: Promise<typeof import('node:fs')> | null = null;
-function nodeFs(): Promise<typeof import('node:fs')> {
-  const name = 'node:fs';
-  return (fsModule ??= import(/* @vite-ignore */ name) as Promise<typeof import('node:fs')>);
-}
-
 function netSpec(spec: ExperimentSpec, train: Dataset): ModelSpec {
   return spec.net === 'tiny' ? tiny(sampleSize(train), train.classes) : namedSpec(spec.net);
-}
-
-async function exists(file: string): Promise<boolean> {
-  const fs = await nodeFs();
-  try { await fs.promises.stat(file); return true; } catch { return false; }
 }
 
 function checkStop(ctx: JobContext): void {
@@ -172,10 +177,12 @@ async function yieldAndCheck(ctx: JobContext): Promise<void> {
 
 const runSeconds = (t0: number) => (performance.now() - t0) / 1000;
 
-/** Where job `index`'s training phase `name` keeps its checkpoint. */
-export function checkpointPath(outDir: string, index: number, name: string): string {
-  return `${outDir}/checkpoints/job${index}-${name.replace(/[^A-Za-z0-9_-]+/g, '_')}.ckpt`;
+/** The store name of job `index`'s training phase `name`'s checkpoint (files: <out>/checkpoints/job<index>-<name>.ckpt). */
+export function checkpointName(index: number, name: string): string {
+  return `checkpoints/job${index}-${name.replace(/[^A-Za-z0-9_-]+/g, '_')}.ckpt`;
 }
+
+const sidecar = (ckpt: string, ext: string) => ckpt.replace(/\.ckpt$/, ext);
 
 export async function runJob(ctx: JobContext, job: Job): Promise<JobOutput> {
   const { spec, k, data } = ctx;
@@ -187,7 +194,7 @@ export async function runJob(ctx: JobContext, job: Job): Promise<JobOutput> {
   try {
     const t0 = performance.now();
     // frontier: step cost and B_simple before training, B_simple along it and at the target.
-    const fr = s.type === 'frontier' ? await startFrontierRun(ctx, job, m, s.batch, checkpointPath(ctx.outDir, job.index, trainings[0].name).replace(/\.ckpt$/, '.noise.json')) : null;
+    const fr = s.type === 'frontier' ? await startFrontierRun(ctx, job, m, s.batch, sidecar(checkpointName(job.index, trainings[0].name), '.noise.json')) : null;
     const phases: PhaseRecord[] = [];
     for (const tr of trainings) {
       phases.push(await trainPhase(ctx, job, m, tr, fr?.afterEpoch));
@@ -196,7 +203,7 @@ export async function runJob(ctx: JobContext, job: Job): Promise<JobOutput> {
     const last = phases[phases.length - 1];
     const frontier = fr ? await fr.finish(last) : undefined;
     const { final, status, note } = await measure(ctx, job, m, last);
-    const setting = s.type === 'run' ? s.role : s.type === 'batch' || s.type === 'frontier' ? `B=${s.batch}` : s.type === 'warmstart' ? `k=${s.k}` : s.name;
+    const setting = runSetting(job);
     const batch = trainings[trainings.length - 1].batch;
     return {
       runs: [{ job: job.index, seed: job.seed, setting, batch, k: s.type === 'warmstart' ? s.k : null, phases, final, seconds: runSeconds(t0), ...health(status, note), ...(frontier ? { frontier } : {}) }],
@@ -207,6 +214,13 @@ export async function runJob(ctx: JobContext, job: Job): Promise<JobOutput> {
   }
 }
 
+/** The `setting` of a run job's record ('SB', 'B=512', 'k=2', a remedy arm's name). */
+export function runSetting(job: Job): string {
+  const s = job.setting;
+  if (s.type === 'parametric') return 'parametric';
+  return s.type === 'run' ? s.role : s.type === 'batch' || s.type === 'frontier' ? `B=${s.batch}` : s.type === 'warmstart' ? `k=${s.k}` : s.name;
+}
+
 /** The paper's parametric plot between the SB and LB minimizers of a seed, read from their run jobs' checkpoints. */
 async function parametricJob(ctx: JobContext, job: Job, s: { sb: number; lb: number }): Promise<InterpolationRecord> {
   const { spec, k, data } = ctx;
@@ -214,9 +228,9 @@ async function parametricJob(ctx: JobContext, job: Job, s: { sb: number; lb: num
   const ends: Model[] = [];
   try {
     for (const [index, name] of [[s.sb, 'SB'], [s.lb, 'LB']] as const) {
-      const file = checkpointPath(ctx.outDir, index, name);
-      if (!(await exists(file))) throw new ExperimentError(`job ${job.index} (${job.label}): ${file} is missing — the ${name} run (job ${index}) must finish first`);
-      ends.push(modelFromCheckpoint(k, await loadCheckpoint(file), file));
+      const file = checkpointName(index, name);
+      if (!(await ctx.store.has(file))) throw new ExperimentError(`job ${job.index} (${job.label}): ${ctx.store.where(file)} is missing — the ${name} run (job ${index}) must finish first`);
+      ends.push(modelFromCheckpoint(k, await readCheckpoint(ctx.store, file), ctx.store.where(file)));
     }
     await yieldAndCheck(ctx);
     const alphas = linspace(ip.range[0], ip.range[1], ip.points);
@@ -224,9 +238,9 @@ async function parametricJob(ctx: JobContext, job: Job, s: { sb: number; lb: num
     const t0 = performance.now();
     const curve = parametricCurve(ends[1], Float32Array.from(ends[0].params.view()), Float32Array.from(ends[1].params.view()), data.train, data.test, {
       alphas, trainSample: ip.trainSample, testSample: ip.testSample, chunk: ip.chunk,
-      onPoint: () => { ctx.progress.advance(per, `parametric plot, seed ${job.seed}`); checkStop(ctx); },
+      onPoint: () => { ctx.progress.advance(per, `parametric plot, seed ${job.seed}`, 'analysis'); checkStop(ctx); },
     });
-    ctx.progress.event(0, `seed ${job.seed}: parametric plot SB→LB on ${ip.points} points`);
+    ctx.progress.event(0, `seed ${job.seed}: parametric plot SB→LB on ${ip.points} points`, 'analysis');
     return { job: job.index, seed: job.seed, ...curve, seconds: runSeconds(t0) };
   } finally {
     for (const m of ends) m.dispose();
@@ -243,14 +257,16 @@ function health(status: RunStatus, note: string | null): Pick<RunRecord, 'status
  * and, if spec.track is on, φ after every epoch (kept in a sidecar JSON beside the checkpoint).
  * A NaN/Inf loss ends the phase as 'diverged' with the epochs finished before it.
  */
-async function trainPhase(ctx: JobContext, job: Job, model: Model, tr: Training, afterEpoch?: (m: EpochMetrics) => void): Promise<PhaseRecord> {
+async function trainPhase(ctx: JobContext, job: Job, model: Model, tr: Training, afterEpoch?: (m: EpochMetrics) => void | Promise<void>): Promise<PhaseRecord> {
   const { spec, data } = ctx;
+  const setting = runSetting(job);
   const { name, batch, epochs } = tr;
-  const fs = await nodeFs();
-  const ckpt = checkpointPath(ctx.outDir, job.index, name), trackFile = ckpt.replace(/\.ckpt$/, '.track.json');
-  const resume = (await exists(ckpt)) ? ckpt : undefined;
+  const store = ctx.store;
+  const ckpt = checkpointName(job.index, name), trackFile = sidecar(ckpt, '.track.json');
+  const resume = (await store.has(ckpt)) ? ckpt : undefined;
   let track: TrackPoint[] = [];
-  if (resume && (await exists(trackFile))) track = JSON.parse(await fs.promises.readFile(trackFile, 'utf8')) as TrackPoint[];
+  const trackBytes = resume ? await store.read(trackFile) : null;
+  if (trackBytes) track = JSON.parse(new TextDecoder().decode(trackBytes)) as TrackPoint[];
   const stepsPerEpoch = Math.ceil(data.train.n / batch);
   const perStep = ctx.costs.epoch * stepFactor(tr.options) / stepsPerEpoch;
   const what = `${name} (batch ${batch}) seed ${job.seed}`;
@@ -262,12 +278,13 @@ async function trainPhase(ctx: JobContext, job: Job, model: Model, tr: Training,
       epochs, batchSize: batch, seed: job.seed + 1,
       plateau: spec.stopping.rule === 'plateau' ? { patience: spec.stopping.patience, minDelta: spec.stopping.minDelta, minEpochs: spec.stopping.minEpochs } : undefined,
       trainEvalSamples: spec.trainEvalSamples ?? undefined,
-      checkpoint: { path: ckpt, every: 1 }, resume,
+      checkpoint: { path: ckpt, every: 1 }, resume, store,
       onStep: (st) => {
-        ctx.progress.advance(perStep, `${what} epoch ${st.epoch}/${epochs} step ${st.step}/${stepsPerEpoch}`);
+        ctx.progress.advance(perStep, `${what} epoch ${st.epoch}/${epochs} step ${st.step}/${stepsPerEpoch}`, 'training');
+        ctx.progress.live?.({ type: 'step', setting, seed: job.seed, phase: name, batch, epoch: st.epoch, epochs, step: st.step, steps: stepsPerEpoch, loss: st.loss });
         checkStop(ctx);
       },
-      onEpoch: (m) => {
+      onEpoch: async (m) => {
         let phiText = '';
         if (tracked) {
           const r = networkSharpness(model, data.train, {
@@ -279,20 +296,20 @@ async function trainPhase(ctx: JobContext, job: Job, model: Model, tr: Training,
           phiText = `, φ(${spec.track.eps}) ${r.results[0].phi.toPrecision(3)}`;
           // Written before the trainer's checkpoint of this epoch; on resume, points past the
           // checkpoint's epoch are dropped (and recomputed, identically).
-          fs.writeFileSync(`${trackFile}.tmp`, JSON.stringify(track));
-          fs.renameSync(`${trackFile}.tmp`, trackFile);
+          await store.write(trackFile, new TextEncoder().encode(JSON.stringify(track)));
         }
         ctx.progress.event(0, `${what}: epoch ${m.epoch}/${epochs} train loss ${m.trainLoss.toFixed(4)} acc ${(100 * m.trainAcc).toFixed(2)}%` +
-          (m.testAcc === null ? '' : ` test acc ${(100 * m.testAcc).toFixed(2)}%`) + phiText);
-        afterEpoch?.(m);
+          (m.testAcc === null ? '' : ` test acc ${(100 * m.testAcc).toFixed(2)}%`) + phiText, 'training');
+        ctx.progress.live?.({ type: 'epoch', setting, seed: job.seed, phase: name, batch, epochs, metrics: m });
+        await afterEpoch?.(m);
       },
     });
   } catch (e) {
     if (!(e instanceof NonFiniteLossError)) throw e;
     // The epochs before the divergence are those of the last epoch checkpoint.
-    history = (await exists(ckpt)) ? (await loadCheckpoint(ckpt)).history : [];
+    history = (await store.has(ckpt)) ? (await readCheckpoint(store, ckpt)).history : [];
     track = track.filter((p) => p.epoch <= history.length);
-    ctx.progress.event(0, `${what}: DIVERGED — loss ${e.loss} at epoch ${e.epoch}, step ${e.step} (global step ${e.globalStep}); recorded, not measured`);
+    ctx.progress.event(0, `${what}: DIVERGED — loss ${e.loss} at epoch ${e.epoch}, step ${e.step} (global step ${e.globalStep}); recorded, not measured`, 'training');
     return {
       name, batch, epochs, history, track, stoppedBy: 'diverged',
       diverged: { epoch: e.epoch, step: e.step, globalStep: e.globalStep, loss: Number.isFinite(e.loss) ? e.loss : null },
@@ -302,8 +319,8 @@ async function trainPhase(ctx: JobContext, job: Job, model: Model, tr: Training,
   track = track.filter((p) => p.epoch <= ckEpoch);
   const reached = targetReachedAt(history, tr.options.target);
   const stoppedBy = reached ? 'target' : ckEpoch < epochs ? 'plateau' : 'epochs';
-  if (reached) ctx.progress.event(0, `${what}: target reached after ${reached.step} steps (${reached.examples} samples, ${reached.seconds.toFixed(1)} s of steps) in epoch ${ckEpoch}`);
-  if (stoppedBy === 'plateau') ctx.progress.event(0, `${what}: training loss stopped improving (by > ${spec.stopping.minDelta} for ${spec.stopping.patience} epochs): stopped after epoch ${ckEpoch}`);
+  if (reached) ctx.progress.event(0, `${what}: target reached after ${reached.step} steps (${reached.examples} samples, ${reached.seconds.toFixed(1)} s of steps) in epoch ${ckEpoch}`, 'training');
+  if (stoppedBy === 'plateau') ctx.progress.event(0, `${what}: training loss stopped improving (by > ${spec.stopping.minDelta} for ${spec.stopping.patience} epochs): stopped after epoch ${ckEpoch}`, 'training');
   return { name, batch, epochs, history, track, stoppedBy };
 }
 
@@ -313,7 +330,7 @@ async function measure(ctx: JobContext, job: Job, model: Model, phase: PhaseReco
   const metrics = { trainLoss: last?.trainLoss ?? NaN, trainAcc: last?.trainAcc ?? NaN, testLoss: last?.testLoss ?? null, testAcc: last?.testAcc ?? null };
   if (phase.stoppedBy === 'diverged') {
     const d = phase.diverged!;
-    ctx.progress.event(ctx.costs.measure, `${phase.name} seed ${job.seed}: not measured (diverged)`);
+    ctx.progress.event(ctx.costs.measure, `${phase.name} seed ${job.seed}: not measured (diverged)`, 'analysis');
     return {
       final: { ...metrics, sharpness: [], hessian: null }, status: 'diverged',
       note: `loss ${d.loss ?? 'NaN/Inf'} at epoch ${d.epoch}, step ${d.step} (global step ${d.globalStep}); final metrics are ${last ? `those of epoch ${last.epoch}` : 'unavailable (no epoch finished)'}`,
@@ -333,7 +350,7 @@ async function measure(ctx: JobContext, job: Job, model: Model, phase: PhaseReco
         seed: job.seed, maxIter: sh.maxIter, sample, chunk: Math.min(sh.chunk, sample), sampleSeed: 0,
       }).results[0];
       sharpness.push({ space, dim: r.dim, eps, phi: r.phi, f0: r.f0, fmax: r.fmax, iterations: r.iterations, evaluations: r.evaluations, seconds: r.seconds });
-      ctx.progress.event(space === 'full' ? ctx.costs.phiFull : ctx.costs.phiRandom, `${phase.name} seed ${job.seed}: φ ${space === 'full' ? 'full space' : `p=${sh.subspace}`} ε=${eps}: ${r.phi.toPrecision(4)} (${r.seconds.toFixed(1)} s)`);
+      ctx.progress.event(space === 'full' ? ctx.costs.phiFull : ctx.costs.phiRandom, `${phase.name} seed ${job.seed}: φ ${space === 'full' ? 'full space' : `p=${sh.subspace}`} ε=${eps}: ${r.phi.toPrecision(4)} (${r.seconds.toFixed(1)} s)`, 'analysis');
       await yieldAndCheck(ctx);
     }
   }
@@ -343,7 +360,7 @@ async function measure(ctx: JobContext, job: Job, model: Model, phase: PhaseReco
     const h = networkHessian(model, data.train, { top: spec.hessian.top, maxIter: Math.min(spec.hessian.maxIter, model.numParams), sample: hs, chunk: Math.min(sh.chunk, hs), sampleSeed: 0, seed: job.seed });
     hessian = { values: h.eigen.values, iterations: h.eigen.iterations, converged: h.eigen.converged, evaluations: h.eigen.evaluations, seconds: h.eigen.seconds, hvp: h.hvp };
     const spent = sharpness.reduce((a, x) => a + (x.space === 'full' ? ctx.costs.phiFull : ctx.costs.phiRandom), 0);
-    ctx.progress.event(ctx.costs.measure - spent, `${phase.name} seed ${job.seed}: top Hessian eigenvalue ${h.eigen.values[0].toPrecision(4)} (${h.eigen.seconds.toFixed(1)} s)`);
+    ctx.progress.event(ctx.costs.measure - spent, `${phase.name} seed ${job.seed}: top Hessian eigenvalue ${h.eigen.values[0].toPrecision(4)} (${h.eigen.seconds.toFixed(1)} s)`, 'analysis');
     await yieldAndCheck(ctx);
   }
   // ln C is the loss of a uniform guess over C classes: a trained run must end below it.

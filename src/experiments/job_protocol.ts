@@ -1,38 +1,49 @@
 // Messages between the runner and a job worker (job_worker.ts). Plain structured-clone data;
-// the data sets travel as views over SharedArrayBuffers (every worker reads the one copy) and
-// the stop request as an Int32 flag in shared memory, which a worker sees at every step.
+// the data sets travel as views over SharedArrayBuffers when the platform has them (every
+// worker reads the one copy; otherwise each worker gets a copy) and the stop request as an
+// Int32 flag in shared memory, which a worker sees at every step — or, without shared memory
+// (a browser page that is not cross-origin isolated), as a 'stop' message the worker sees at
+// its next await (an epoch's checkpoint, a measurement's end).
 import type { Dataset } from '../data/dataset.js';
 import type { BuildName } from '../kernels/load.js';
+import type { StoreRef } from '../train/store.js';
 import type { Job } from './jobs.js';
-import type { JobOutput } from './job.js';
+import type { JobOutput, LiveEvent, Work } from './job.js';
 import type { ExperimentSpec } from './spec.js';
 
 export interface WorkerInit {
   spec: ExperimentSpec;
   /** The build the runner's thread loaded (a worker loads exactly this one: same bits). */
   build: BuildName;
-  outDir: string;
+  /** The runner's store (checkpoints and sidecars): the worker opens the same files. */
+  store: StoreRef;
   data: { train: Dataset; test: Dataset };
-  /** Int32Array over a SharedArrayBuffer: [0] ≠ 0 once a stop was requested. */
-  stop: Int32Array;
+  /** Int32Array over a SharedArrayBuffer: [0] ≠ 0 once a stop was requested; null without shared memory ('stop' messages instead). */
+  stop: Int32Array | null;
 }
 
 /** Messages to a worker; other job kinds (the φ study) send their own init and job types. */
-export type ToWorker<I = WorkerInit, J = Job> = { type: 'init'; init: I } | { type: 'run'; job: J };
+export type ToWorker<I = WorkerInit, J = Job> = { type: 'init'; init: I } | { type: 'run'; job: J } | { type: 'stop' };
 
 export interface WorkerErrorInfo { name: string; message: string; stack?: string }
 
 export type FromWorker<O = JobOutput> =
   | { type: 'ready' }
-  | { type: 'advance'; units: number; label: string }
-  | { type: 'event'; units: number; line: string }
+  | { type: 'advance'; units: number; label: string; work?: Work }
+  | { type: 'event'; units: number; line: string; work?: Work }
+  | { type: 'live'; event: LiveEvent }
   | { type: 'done'; output: O }
   | { type: 'stopped' }
   | { type: 'failed'; error: WorkerErrorInfo };
 
+/** Whether this thread can share memory with workers (Node; a cross-origin isolated page). */
+export function sharedMemoryAvailable(): boolean {
+  return typeof SharedArrayBuffer === 'function' && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
+}
+
 /** A copy of `ds` whose arrays live in SharedArrayBuffers (posted to workers without copying). */
 export function sharedDataset(ds: Dataset): Dataset {
-  if (typeof SharedArrayBuffer === 'undefined') return ds;
+  if (!sharedMemoryAvailable()) return ds;
   const share = <T extends Float32Array | Int32Array>(a: T, make: (b: SharedArrayBuffer) => T): T => {
     if (a.buffer instanceof SharedArrayBuffer) return a;
     const out = make(new SharedArrayBuffer(a.byteLength));

@@ -1,6 +1,8 @@
 // The message loop of a job worker (job_worker.ts, phi_study_worker.ts): init loads this
 // thread's kernels, then each job runs to 'done', 'stopped' or 'failed', one after another.
 // One loop for Node worker_threads and browser module Workers (messages: job_protocol.ts).
+// A 'stop' message (the runner's way without shared memory) is handled at once, not queued
+// behind the running job: the job sees it at its next check after the worker's next await.
 import type { BuildName } from '../kernels/load.js';
 import { loadKernels, type Kernels } from '../kernels/index.js';
 import { StopRequested, type JobProgress } from './job.js';
@@ -25,10 +27,11 @@ async function parentPort<I, J, O>(name: string): Promise<Port<I, J, O>> {
 export interface JobEnv { k: Kernels; stopRequested: () => boolean; progress: JobProgress }
 
 /** Serves jobs on this worker's port: `run` computes one job's output. */
-export async function serveJobs<I extends { build: BuildName; stop: Int32Array }, J, O>(name: string, run: (init: I, env: JobEnv, job: J) => Promise<O>): Promise<void> {
+export async function serveJobs<I extends { build: BuildName; stop: Int32Array | null }, J, O>(name: string, run: (init: I, env: JobEnv, job: J) => Promise<O>): Promise<void> {
   const port = await parentPort<I, J, O>(name);
   let init: I | null = null;
   let kernels: Kernels | null = null;
+  let stopMessage = false;
   // Messages are handled one after another (a job is one long await chain).
   let queue: Promise<void> = Promise.resolve();
   const handle = async (m: ToWorker<I, J>): Promise<void> => {
@@ -39,14 +42,16 @@ export async function serveJobs<I extends { build: BuildName; stop: Int32Array }
         port.post({ type: 'ready' });
         return;
       }
+      if (m.type === 'stop') return; // handled on arrival (below)
       if (!init || !kernels) throw new Error(`${name}: run before init`);
       const stop = init.stop;
       const env: JobEnv = {
         k: kernels,
-        stopRequested: () => Atomics.load(stop, 0) !== 0,
+        stopRequested: () => stopMessage || (stop !== null && Atomics.load(stop, 0) !== 0),
         progress: {
-          advance: (units, label) => port.post({ type: 'advance', units, label }),
-          event: (units, line) => port.post({ type: 'event', units, line }),
+          advance: (units, label, work) => port.post({ type: 'advance', units, label, work }),
+          event: (units, line, work) => port.post({ type: 'event', units, line, work }),
+          live: (event) => port.post({ type: 'live', event }),
         },
       };
       port.post({ type: 'done', output: await run(init, env, m.job) });
@@ -56,5 +61,8 @@ export async function serveJobs<I extends { build: BuildName; stop: Int32Array }
       port.post({ type: 'failed', error: { name: err.name, message: err.message, stack: err.stack } });
     }
   };
-  port.listen((m) => { queue = queue.then(() => handle(m)); });
+  port.listen((m) => {
+    if (m.type === 'stop') { stopMessage = true; return; }
+    queue = queue.then(() => handle(m));
+  });
 }

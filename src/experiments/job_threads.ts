@@ -25,7 +25,7 @@ type Listener<O> = (m: FromWorker<O>) => void;
 /** I: the worker's init message, J: a job, O: a job's output (defaults: the experiment runner's). */
 export class JobThread<I = WorkerInit, J = Job, O = JobOutput> {
   private listener: Listener<O> | null = null;
-  private crashed: ((e: JobFailedError) => void) | null = null;
+  private crashed: ((e: Error) => void) | null = null;
   private dead: JobFailedError | null = null;
 
   private constructor(private readonly ep: Endpoint<I, J>) {}
@@ -64,8 +64,9 @@ export class JobThread<I = WorkerInit, J = Job, O = JobOutput> {
   /** Runs one job; rejects with StopRequested (stopped at a step) or JobFailedError. */
   run(job: J, progress: JobProgress): Promise<O> {
     return this.call({ type: 'run', job }, (m) => {
-      if (m.type === 'advance') progress.advance(m.units, m.label);
-      else if (m.type === 'event') progress.event(m.units, m.line);
+      if (m.type === 'advance') progress.advance(m.units, m.label, m.work);
+      else if (m.type === 'event') progress.event(m.units, m.line, m.work);
+      else if (m.type === 'live') progress.live?.(m.event);
     }) as Promise<O>;
   }
 
@@ -85,10 +86,19 @@ export class JobThread<I = WorkerInit, J = Job, O = JobOutput> {
     });
   }
 
+  /** Asks the running job to stop (the way without shared memory: seen at the worker's next await). */
+  stop(): void {
+    if (this.dead === null && !this.terminated) this.ep.post({ type: 'stop' });
+  }
+
   get alive(): boolean { return this.dead === null; }
 
+  /** Ends the worker; a job still running in it rejects with StopRequested. */
   async terminate(): Promise<void> {
+    if (this.terminated) return;
     this.terminated = true;
+    this.dead ??= new JobFailedError({ name: 'WorkerCrash', message: 'the job worker was ended' });
+    this.crashed?.(new StopRequested());
     await this.ep.terminate();
   }
 }

@@ -12,8 +12,8 @@ export interface PhiWorkerInit {
   build: BuildName;
   /** The training set over SharedArrayBuffers (every worker reads the one copy). */
   train: Dataset;
-  /** [0] ≠ 0 once a stop was requested. */
-  stop: Int32Array;
+  /** [0] ≠ 0 once a stop was requested (null without shared memory: 'stop' messages instead). */
+  stop: Int32Array | null;
 }
 
 await serveJobs<PhiWorkerInit, PhiJob, PhiRecord>('phi_study_worker', ({ spec, train }, env, job) => runPhiJob({ spec, train, ...env }, job));

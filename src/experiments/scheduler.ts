@@ -5,10 +5,18 @@
 // (runner.ts for reproduce/sweep/warm start/remedies/frontier, phi_study_runner.ts).
 import type { JobProgress } from './job.js';
 import { StopRequested } from './job.js';
+import { sharedMemoryAvailable } from './job_protocol.js';
 import { JobFailedError, JobThread } from './job_threads.js';
 import type { Progress } from './progress.js';
 
-export interface StopFlag { requested: boolean }
+export interface StopFlag {
+  requested: boolean;
+  /**
+   * Also end the job workers at once instead of letting each job reach its next check (the
+   * page's Cancel): running jobs end as stopped, losing their steps since the last epoch checkpoint.
+   */
+  immediate?: boolean;
+}
 
 export interface ScheduledJob { index: number; label: string; after?: number[] }
 
@@ -87,16 +95,41 @@ export async function runSlots<J extends ScheduledJob, O>(todo: J[], slots: numb
   return stopped;
 }
 
+/** A job's progress into the runner's Progress: lines tagged with the job, redraws on the job's slot. */
+export function slotProgress(progress: Progress, job: ScheduledJob, slot: number): JobProgress {
+  const tag = `job ${job.index}: `;
+  return {
+    advance: (units, label) => progress.advance(units, tag + label, slot),
+    event: (units, line) => progress.event(units, tag + line),
+  };
+}
+
 /**
  * One job worker per slot, started on first use and replaced if it dies; the stop flag is
- * forwarded to the workers through shared memory (`init(flag)` puts it in their init message).
+ * forwarded to the workers through shared memory (`init(flag)` puts it in their init message),
+ * or — without shared memory (a page that is not cross-origin isolated: flag null) — as a
+ * 'stop' message each worker sees at its next await. `progressOf` says where a job's progress
+ * goes (default: slotProgress).
  */
-export function threadSlots<I, J extends ScheduledJob, O>(url: URL | string, init: (stopFlag: Int32Array) => I, slots: number, stop: StopFlag, progress: Progress): Executor<J, O> {
-  const flag = new Int32Array(new SharedArrayBuffer(4));
-  // The SIGINT handler sets stop.requested in this thread; workers read the shared flag.
-  const forward = setInterval(() => { if (stop.requested) Atomics.store(flag, 0, 1); }, 50);
-  const message = init(flag);
+export function threadSlots<I, J extends ScheduledJob, O>(url: URL | string, init: (stopFlag: Int32Array | null) => I, slots: number, stop: StopFlag, progress: Progress,
+  progressOf: (job: J, slot: number) => JobProgress = (job, slot) => slotProgress(progress, job, slot)): Executor<J, O> {
+  const flag = sharedMemoryAvailable() ? new Int32Array(new SharedArrayBuffer(4)) : null;
   const threads: (JobThread<I, J, O> | null)[] = new Array<JobThread<I, J, O> | null>(slots).fill(null);
+  // The SIGINT handler (or the page's Stop) sets stop.requested in this thread; workers read the shared flag, or get a message.
+  let told = false, ended = false;
+  const forward = setInterval(() => {
+    if (!stop.requested) return;
+    if (!told) {
+      told = true;
+      if (flag) Atomics.store(flag, 0, 1);
+      else for (const t of threads) t?.stop();
+    }
+    if (stop.immediate && !ended) {
+      ended = true;
+      for (const t of threads) void t?.terminate();
+    }
+  }, 50);
+  const message = init(flag);
   return {
     async run(job, slot) {
       let t = threads[slot];
@@ -104,13 +137,10 @@ export function threadSlots<I, J extends ScheduledJob, O>(url: URL | string, ini
         await t?.terminate();
         t = threads[slot] = await JobThread.start<I, J, O>(url, message);
       }
-      const tag = `job ${job.index}: `;
-      const p: JobProgress = {
-        advance: (units, label) => progress.advance(units, tag + label, slot),
-        event: (units, line) => progress.event(units, tag + line),
-      };
-      progress.advance(0, `${tag}${job.label} starting`, slot);
-      return t.run(job, p);
+      progress.advance(0, `job ${job.index}: ${job.label} starting`, slot);
+      const out = t.run(job, progressOf(job, slot));
+      if (told && !flag) t.stop(); // started after the stop went out
+      return out;
     },
     async close() {
       clearInterval(forward);

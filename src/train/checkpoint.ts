@@ -19,6 +19,7 @@ import type { RngState } from '../util/rng.js';
 import { crc32 } from './crc32.js';
 import { CheckpointError } from './errors.js';
 import type { EpochMetrics } from './metrics.js';
+import type { Store } from './store.js';
 
 export const CHECKPOINT_MAGIC = 'LBGAPCKP';
 export const CHECKPOINT_VERSION = 1;
@@ -184,4 +185,26 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
     throw new CheckpointError(path, `cannot read: ${(e as Error).message}`, { cause: e });
   }
   return decodeCheckpoint(bytes, path);
+}
+
+/** Writes a checkpoint atomically into a store (store.ts) under `name`. */
+export async function writeCheckpoint(store: Store, name: string, c: Checkpoint): Promise<void> {
+  const bytes = encodeCheckpoint(c);
+  try {
+    await store.write(name, bytes);
+  } catch (e) {
+    throw new CheckpointError(store.where(name), `cannot write: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** Reads and verifies the checkpoint `name` of a store (a missing one is a CheckpointError). */
+export async function readCheckpoint(store: Store, name: string): Promise<Checkpoint> {
+  let bytes: Uint8Array | null;
+  try {
+    bytes = await store.read(name);
+  } catch (e) {
+    throw new CheckpointError(store.where(name), `cannot read: ${(e as Error).message}`, { cause: e });
+  }
+  if (!bytes) throw new CheckpointError(store.where(name), 'cannot read: no such file or folder');
+  return decodeCheckpoint(bytes, store.where(name));
 }

@@ -5,13 +5,14 @@
 import { Batcher } from '../data/batcher.js';
 import type { Model } from '../nn/model.js';
 import { Rng } from '../util/rng.js';
-import { loadCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint.js';
+import { loadCheckpoint, readCheckpoint, saveCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import type { Engine, EpochRun } from './engine.js';
 import { NonFiniteLossError } from './errors.js';
 import type { EpochMetrics, TargetCheck } from './metrics.js';
 import { epochBatchSize } from './remedies.js';
 import { posInt, resolveSetup, type OptionErrorOf, type RunSetup, type SetupOptions, type TrainData } from './setup.js';
 import { checkpointTensors } from './snapshot.js';
+import type { Store } from './store.js';
 
 export interface PlateauRule {
   patience: number;
@@ -58,11 +59,14 @@ export interface LoopOptions extends SetupOptions {
    * kernel build), so a resume can restore the settings train() itself does not know.
    */
   runInfo?: Record<string, unknown>;
-  onEpoch?: (m: EpochMetrics) => void;
+  /** After every epoch's metrics, before its checkpoint (a returned promise is awaited first). */
+  onEpoch?: ((m: EpochMetrics) => void) | ((m: EpochMetrics) => Promise<void>);
   /** Save a checkpoint every `every` epochs (and after the last one). */
   checkpoint?: { path: string; every?: number };
-  /** Resume from a checkpoint file (Node) or a decoded checkpoint. */
+  /** Resume from a checkpoint file (Node), a checkpoint of `store`, or a decoded checkpoint. */
   resume?: string | Checkpoint;
+  /** Where `checkpoint.path` and a `resume` name live (store.ts); without it, they are files (Node). */
+  store?: Store;
   /**
    * The paper's stopping rule ("until the loss function ceased to improve"): stop once the
    * evaluated training loss has not fallen below the best so far by more than `minDelta`
@@ -119,8 +123,9 @@ export async function runTraining(model: Model, data: TrainData, opts: LoopOptio
   const target = opts.target;
   let resume: RunSetup['resume'] = null;
   if (opts.resume !== undefined) {
-    const checkpoint = typeof opts.resume === 'string' ? await loadCheckpoint(opts.resume) : opts.resume;
-    resume = { checkpoint, where: typeof opts.resume === 'string' ? opts.resume : '<checkpoint>' };
+    const r = opts.resume, store = opts.store;
+    const checkpoint = typeof r === 'string' ? await (store ? readCheckpoint(store, r) : loadCheckpoint(r)) : r;
+    resume = { checkpoint, where: typeof r === 'string' ? (store ? store.where(r) : r) : '<checkpoint>' };
   }
   const setup: RunSetup = { ...setup0, resume };
   const engine = await makeEngine(setup);
@@ -194,10 +199,11 @@ export async function runTraining(model: Model, data: TrainData, opts: LoopOptio
           m.checks = checks;
         }
         history.push(m);
-        opts.onEpoch?.(m);
+        await opts.onEpoch?.(m);
         if (opts.checkpoint && (epoch % every === 0 || epoch === epochs || plateaued(history, opts.plateau) || targetReachedAt(history, target))) {
           const s = await engine.state();
-          await saveCheckpoint(opts.checkpoint.path, {
+          const save = opts.store ? (c: Checkpoint) => writeCheckpoint(opts.store!, opts.checkpoint!.path, c) : (c: Checkpoint) => saveCheckpoint(opts.checkpoint!.path, c);
+          await save({
             spec: model.toJSON(), epoch, step: globalStep, rng: rng.state(), dropoutBase: model.dropoutBase,
             trainForwards: s.trainForwards, params: s.params, buffers: s.buffers, optimizer: s.optimizer, history: history.slice(), run,
             tensors: checkpointTensors(model),
