@@ -28,7 +28,7 @@
 // model's own parameters afterwards (also on error), so a probe leaves the model as it was
 // (BN running statistics and the dropout counter included).
 //
-// hvp is the exact Hessian-vector product of the same f (Model.lossGradHvp per chunk,
+// hvp is the exact Hessian-vector product of the same f (Model.lossHvp per chunk,
 // Pearlmutter's R-operator: ∇²f·v = Σ_c (b_c/N)·∇²f_c·v), with BN in the same mode — with
 // batch statistics, their dependence on the weights is differentiated twice. ReLU and
 // max-pool are piecewise linear: H is the Hessian of the piece x lies on (the forward's
@@ -147,7 +147,7 @@ export class ModelObjective implements Objective {
   hvp(x: Float32Array, v: Float32Array, out: Float32Array): number {
     const model = this.model;
     // The direction/product vectors are allocated on first use: after the views' offsets are taken.
-    const loss = this.overChunks(x, out, 'out', v, () => ({ to: model.hvpDirection.ptr, result: model.hvpProduct.ptr }), (xs, ys, b, opts) => model.lossGradHvp(xs, ys, b, opts));
+    const loss = this.overChunks(x, out, 'out', v, () => ({ to: model.hvpDirection.ptr, result: model.hvpProduct.ptr }), (xs, ys, b, opts) => model.lossHvp(xs, ys, b, opts));
     this.products++;
     return loss;
   }

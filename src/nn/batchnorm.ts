@@ -30,7 +30,10 @@ export class BatchNorm implements Layer {
   private gamma = 0; private beta = 0; private dgamma = 0; private dbeta = 0;
   private runMean = 0; private runVar = 0;
   private y = 0; private mean = 0; private invstd = 0; private x = 0;
-  /** C ones followed by C zeros: the constant γ/x = 1 and μ/β = 0 rows of the running-mode backward. */
+  /**
+   * C ones, C zeros, then 2·C floats of sink: the constant γ/x = 1 and μ/β = 0 rows of the
+   * running-mode backward, and where a batch-statistics backward without paramGrads puts dγ, dβ.
+   */
   private consts = 0;
   /** The last forward normalized with the running statistics (evaluation mode). */
   private lastRunning = false;
@@ -66,7 +69,7 @@ export class BatchNorm implements Layer {
     this.y = arena.alloc(cap * this.perSample * this.C * 4);
     this.mean = arena.alloc(this.C * 4);
     this.invstd = arena.alloc(this.C * 4);
-    this.consts = arena.alloc(2 * this.C * 4);
+    this.consts = arena.alloc(4 * this.C * 4);
     this.ctx.elementwise.fill(this.consts, 1, this.C);
     this.ctx.elementwise.fill(this.consts + this.C * 4, 0, this.C);
   }
@@ -85,14 +88,23 @@ export class BatchNorm implements Layer {
     return this.y;
   }
 
-  backward(dy: number, spare: number, batch: number, needDx = true): number {
+  backward(dy: number, spare: number, batch: number, needDx = true, paramGrads = true): number {
     const bn = this.bn, rows = batch * this.perSample;
     if (!this.lastRunning) {
-      // The kernel always writes dx (it is most of the work and shares the reductions).
-      bn.backward(this.x, dy, this.gamma, this.mean, this.invstd, spare, this.dgamma, this.dbeta, rows);
+      // The kernel always writes dx (it is most of the work and shares the reductions) and dγ, dβ
+      // (their sums are dx's reductions; without paramGrads they go to the sink, not `grads`).
+      if (!needDx && !paramGrads) return spare;
+      const sink = this.consts + 2 * this.C * 4;
+      bn.backward(this.x, dy, this.gamma, this.mean, this.invstd, spare,
+        paramGrads ? this.dgamma : sink, paramGrads ? this.dbeta : sink + this.C * 4, rows);
       return spare;
     }
     const zeros = this.consts + this.C * 4;
+    if (!paramGrads) {
+      // dx = dy·γ·invstd_run needs no reduction: only the affine pass.
+      if (needDx) bn.forwardInfer(dy, this.gamma, zeros, zeros, this.runVar, spare, rows);
+      return spare;
+    }
     this.runningInvstd();
     bn.backward(this.x, dy, this.gamma, this.runMean, this.invstd, spare, this.dgamma, this.dbeta, rows);
     if (needDx) bn.forwardInfer(dy, this.gamma, zeros, zeros, this.runVar, spare, rows);

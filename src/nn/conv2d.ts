@@ -60,10 +60,12 @@ export class Conv2d implements Layer {
     return this.y;
   }
 
-  backward(dy: number, spare: number, batch: number, needDx: boolean): number {
+  backward(dy: number, spare: number, batch: number, needDx: boolean, paramGrads = true): number {
     const work = this.ctx.work();
-    this.conv.backwardFilter(this.x, dy, this.dw, batch, work);
-    this.ctx.elementwise.biasGrad(dy, this.db, batch * this.pixels, this.OC);
+    if (paramGrads) {
+      this.conv.backwardFilter(this.x, dy, this.dw, batch, work);
+      this.ctx.elementwise.biasGrad(dy, this.db, batch * this.pixels, this.OC);
+    }
     if (needDx) this.conv.backwardData(dy, this.w, spare, batch, work);
     return spare;
   }

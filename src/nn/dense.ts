@@ -51,10 +51,12 @@ export class Dense implements Layer {
     return this.y;
   }
 
-  backward(dy: number, spare: number, batch: number, needDx: boolean): number {
+  backward(dy: number, spare: number, batch: number, needDx: boolean, paramGrads = true): number {
     const gemm = this.ctx.gemm, I = this.inputs, O = this.units, work = this.ctx.work();
-    gemm.tn(I, O, batch, this.x, dy, this.dw, work);
-    this.ctx.elementwise.biasGrad(dy, this.db, batch, O);
+    if (paramGrads) {
+      gemm.tn(I, O, batch, this.x, dy, this.dw, work);
+      this.ctx.elementwise.biasGrad(dy, this.db, batch, O);
+    }
     if (needDx) gemm.nt(batch, I, O, dy, this.w, spare, work);
     return spare;
   }

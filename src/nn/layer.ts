@@ -40,9 +40,12 @@ export interface Layer {
   /**
    * Writes parameter gradients (overwriting) and, when `needDx`, the input gradient into
    * `dy` (in place) or `spare`; returns where dx is (any value when !needDx).
-   * Must follow a training-mode forward of the same batch.
+   * Must follow a training-mode forward of the same batch. With `paramGrads` false
+   * (default true) the parameter gradients are skipped and this layer's slice of the
+   * gradient vector is left untouched: only dx (the same bits) is computed — the
+   * Hessian-vector product's backward needs the dy chain, not dθ.
    */
-  backward(dy: number, spare: number, batch: number, needDx: boolean): number;
+  backward(dy: number, spare: number, batch: number, needDx: boolean, paramGrads?: boolean): number;
 
   // --- R-operator (Pearlmutter 1994): directional derivatives of forward and backward along
   // a parameter direction V, for exact Hessian-vector products (forward-over-reverse).

@@ -122,7 +122,7 @@ export class Model {
   private statsScratch = 0;
   private lastBatch = 0;
   private disposed = false;
-  // R-operator (lossGradHvp): the direction and product vectors (bound once, on first use)
+  // R-operator (lossGradHvp, lossHvp): the direction and product vectors (bound once, on first use)
   // and the R-gradient ping-pong buffers (allocated with the R activations, per capacity).
   private rDir: FlatVector | null = null;
   private rOut: FlatVector | null = null;
@@ -359,7 +359,7 @@ export class Model {
   }
 
   /**
-   * The direction v of lossGradHvp: a flat vector laid out like `params` (allocated and
+   * The direction v of lossGradHvp and lossHvp: a flat vector laid out like `params` (allocated and
    * bound to the layers on first use; write v here).
    */
   get hvpDirection(): FlatVector {
@@ -375,7 +375,7 @@ export class Model {
     return this.rDir;
   }
 
-  /** Where lossGradHvp writes H·v (laid out like `params`). */
+  /** Where lossGradHvp and lossHvp write H·v (laid out like `params`). */
   get hvpProduct(): FlatVector {
     this.hvpDirection;
     return this.rOut!;
@@ -408,9 +408,24 @@ export class Model {
    * statistics, which depend on the weights, by default; `bn: 'running'` holds them fixed;
    * dropout masks, if on, are held fixed). ReLU and max-pool use the forward's masks and
    * winners: H is the Hessian of the piece the point lies on, exact up to f32 rounding.
-   * Cost ≈ 2 gradients (each GEMM of the backward gets a second one, the forward a twin).
+   * When the gradient is not needed, lossHvp gives the same H·v cheaper.
    */
   lossGradHvp(x: Float32Array, y: Int32Array, batch: number, opts: GradOptions = {}): number {
+    return this.rPass(x, y, batch, opts, true);
+  }
+
+  /**
+   * lossGradHvp without the gradient: the same H·v, bit for bit, and the same loss, but the
+   * backward computes only the input-gradient chain dy that the R-backward reads (dx = dy·Wᵀ
+   * per dense layer, the transposed convolution per conv layer, BN's dx), not the parameter
+   * gradients (dW = xᵀ·dy, db, dγ, dβ), and the first layer's backward not at all. `grads` is
+   * left untouched. Cost (F1, GEMM passes): ≈ 2.4 gradients, lossGradHvp ≈ 2.8.
+   */
+  lossHvp(x: Float32Array, y: Int32Array, batch: number, opts: GradOptions = {}): number {
+    return this.rPass(x, y, batch, opts, false);
+  }
+
+  private rPass(x: Float32Array, y: Int32Array, batch: number, opts: GradOptions, grads: boolean): number {
     this.hvpDirection;
     this.load(x, y, batch);
     this.reserveR(batch);
@@ -424,7 +439,8 @@ export class Model {
       const l = this.layers[i];
       const rdx = l.rBackward(dy, rdy, rspare, batch, i > 0);
       if (rdx !== rdy) { rspare = rdy; rdy = rdx; }
-      const dx = l.backward(dy, spare, batch, i > 0);
+      if (i === 0 && !grads) break; // nothing reads the first layer's dx
+      const dx = l.backward(dy, spare, batch, i > 0, grads);
       if (dx !== dy) { spare = dy; dy = dx; }
     }
     return sum / batch;

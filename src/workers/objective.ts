@@ -117,7 +117,7 @@ export class ParallelObjective implements Objective {
       const before = pk.arena.bytesInUse;
       const probe = Model.create(pk, model.toJSON());
       probe.reserve(chunk);
-      probe.lossGradHvp(xs.subarray(0, d), ys.subarray(0, 1), 1, { dropout: false, updateStats: false, bn });
+      probe.lossHvp(xs.subarray(0, d), ys.subarray(0, 1), 1, { dropout: false, updateStats: false, bn });
       const perWorker = Math.ceil((pk.arena.bytesInUse - before + (1 << 20)) / PAGE) * PAGE;
       const first = Math.ceil((out + vec * (C + 1)) / PAGE) * PAGE;
       const pages = (first + N * perWorker) / PAGE;
@@ -159,7 +159,7 @@ export class ParallelObjective implements Objective {
     return loss;
   }
 
-  /** out = ∇²f(x)·v (Model.lossGradHvp per chunk, reduced in chunk order); returns f(x). */
+  /** out = ∇²f(x)·v (Model.lossHvp per chunk, reduced in chunk order); returns f(x). */
   hvp(x: Float32Array, v: Float32Array, out: Float32Array): number {
     this.checkVec('x', x); this.checkVec('v', v); this.checkVec('out', out);
     const loss = this.command(OBJ_KIND.hvp, x, v);

@@ -43,7 +43,7 @@ export class ObjectiveService {
     model.buffers.view().set(cfg.buffers);
     // Allocate the R-operator buffers now (one sample at full capacity), not in the first command.
     const d = model.inputSize;
-    model.lossGradHvp(cfg.xs.subarray(0, d), cfg.ys.subarray(0, 1), 1, { dropout: false, updateStats: false, bn: cfg.bn });
+    model.lossHvp(cfg.xs.subarray(0, d), cfg.ys.subarray(0, 1), 1, { dropout: false, updateStats: false, bn: cfg.bn });
     return new ObjectiveService(cfg, k, model);
   }
 
@@ -80,7 +80,7 @@ export class ObjectiveService {
       const off = ch * c.chunk, b = Math.min(c.chunk, c.sample - off);
       const x = c.xs.subarray(off * d, (off + b) * d), y = c.ys.subarray(off, off + b);
       if (kind === OBJ_KIND.hvp) {
-        c.losses[ch] = m.lossGradHvp(x, y, b, opts);
+        c.losses[ch] = m.lossHvp(x, y, b, opts);
         e.copy_f32(n, m.hvpProduct.ptr, c.slotPtrs[ch]);
       } else {
         c.losses[ch] = m.lossAndGrad(x, y, b, opts);
