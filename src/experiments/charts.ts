@@ -1,8 +1,9 @@
 // The experiment figures as Vega-Lite specs, built from a results file alone: training
 // curves, the parametric plot, sharpness and accuracy against batch size or warm-start k,
-// and sharpness against training loss during training.
+// sharpness against training loss during training, and the Hessian's eigenvalue density.
+import { densityCurve } from '../landscape/hvp_density.js';
 import { frontierFigures } from './frontier_charts.js';
-import { lineChart, type PlotSpec, type Series } from './plot.js';
+import { densityChart, lineChart, type PlotSpec, type Series } from './plot.js';
 import type { ResultsFile, RunRecord } from './results.js';
 import { sharpnessKey } from './results.js';
 
@@ -81,6 +82,24 @@ function trackFigure(res: ResultsFile): Figure[] {
   return [{ file: 'sharpness-vs-loss.svg', title: 'Sharpness vs training loss during training', spec: lineChart({ title: `Sharpness φ (full space, ε=${eps}) vs training loss, one point per epoch`, data, x: 'training cross-entropy', y: 'φ', logX: false, logY: true }) }];
 }
 
+/** The runs whose minimizer has a Hessian eigenvalue density, in job order (SB before LB within a job, as recorded). */
+export function densityRuns(res: ResultsFile): RunRecord[] {
+  return res.runs.filter((r) => r.final.hessianDensity && r.final.hessianDensity.runs.length > 0);
+}
+
+/** The SLQ density of every run that has one, smoothed as PyHessian's density_generate, on the same (log) axes. */
+function densityFigure(res: ResultsFile): Figure[] {
+  const runs = densityRuns(res);
+  if (runs.length === 0) return [];
+  const curves = runs.map((r) => {
+    const d = r.final.hessianDensity!;
+    return { name: runName(r), ...densityCurve({ runs: d.runs, method: d.hvp, products: d.products }, { bins: 1000 }) };
+  });
+  const hvp = new Set(runs.map((r) => r.final.hessianDensity!.hvp));
+  const title = `Hessian eigenvalue density (stochastic Lanczos quadrature, ${[...hvp].join(' / ')} HVP)`;
+  return [{ file: 'hessian-density.svg', title: 'Hessian eigenvalue density', spec: densityChart({ title, curves }) }];
+}
+
 export function figures(res: ResultsFile): Figure[] {
   if (res.kind === 'frontier') return frontierFigures(res);
   const out = [...trainingCurves(res)];
@@ -88,6 +107,7 @@ export function figures(res: ResultsFile): Figure[] {
   if (res.kind === 'sweep') out.push(...versus(res, 'batch'));
   if (res.kind === 'warmstart') out.push(...versus(res, 'k'));
   out.push(...trackFigure(res));
+  out.push(...densityFigure(res));
   return out;
 }
 

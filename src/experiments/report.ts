@@ -3,7 +3,7 @@
 // links to the figures. Deterministic: the same results.json renders the same bytes.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { figures } from './charts.js';
+import { densityRuns, figures } from './charts.js';
 import { PAPER_EPS, PAPER_NETS, PAPER_NUMBERS, PAPER_SUBSPACE, paperRow, type PaperRow, type PaperValue } from './paper_numbers.js';
 import { renderFrontierReport } from './frontier_report.js';
 import { renderSvg } from './plot.js';
@@ -106,6 +106,43 @@ function reproduceTables(res: ResultsFile): string[] {
   return out;
 }
 
+/**
+ * The Hessian's eigenvalue density at the minimizers that have one (MinimizerRecord.hessianDensity):
+ * the figure, how it was computed, and per run the extreme quadrature nodes (the extreme
+ * eigenvalues, to which SLQ's outer nodes converge) and the weight on negative eigenvalues.
+ */
+function densitySection(res: ResultsFile): string[] {
+  const runs = densityRuns(res);
+  if (runs.length === 0) return [];
+  const recs = runs.map((r) => r.final.hessianDensity!);
+  const same = <T>(f: (d: (typeof recs)[number]) => T) => (new Set(recs.map((d) => JSON.stringify(f(d)))).size === 1 ? f(recs[0]) : null);
+  const hvp = same((d) => d.hvp), sample = same((d) => d.sample), chunk = same((d) => d.chunk), bn = same((d) => d.bn), steps = same((d) => d.runs[0].steps), starts = same((d) => d.runs.length);
+  const lossText = `mean cross-entropy over ${sample !== null ? `a ${sample}-sample` : 'a'} training subset, ` +
+    (bn === 'running' ? 'BN with the running statistics held fixed' : bn === 'batch' ? `BN with the batch statistics of ${chunk !== null ? `${chunk}-sample` : 'fixed'} chunks` : 'BN per run as in the table') + ', dropout off';
+  const hvpText = hvp === 'exact' ? "exact Hessian-vector products (Pearlmutter's R-operator)" : hvp === 'central-differences' ? 'Hessian-vector products by central differences of gradients (biased where ReLU kinks are crossed)' : 'Hessian-vector products (method per run in the table)';
+  const nodeRange = (d: (typeof recs)[number]) => {
+    const lo = Math.min(...d.runs.map((q) => q.nodes[0])), hi = Math.max(...d.runs.map((q) => q.nodes[q.nodes.length - 1]));
+    return `${sig(lo)} … ${sig(hi)}`;
+  };
+  const negative = (d: (typeof recs)[number]) => d.runs.reduce((s, q) => s + q.nodes.reduce((t, x, i) => t + (x < 0 ? q.weights[i] : 0), 0), 0) / d.runs.length;
+  const rows = runs.map((r) => {
+    const d = r.final.hessianDensity!;
+    return [`${r.setting} seed ${r.seed}`, nodeRange(d), sig(negative(d)), `${d.runs.map((q) => q.steps).join(', ')} × ${d.runs.length}`,
+      ...(hvp === null ? [d.hvp] : []), String(d.products), `${d.seconds.toFixed(1)} s`];
+  });
+  const header = ['run', 'quadrature nodes (λmin … λmax)', 'weight on λ < 0', 'Lanczos steps × start vectors', ...(hvp === null ? ['H·v'] : []), 'H·v products', 'time'];
+  return [
+    '## Hessian spectral density (later work; not in the paper)', '',
+    `The eigenvalue density of the training loss's Hessian at each minimizer, by stochastic Lanczos quadrature (Ghorbani et al. 2019; PyHessian's ESD): ` +
+    `${starts !== null ? `${starts} Rademacher start vector${starts === 1 ? '' : 's'}` : 'Rademacher start vectors'} × ${steps !== null ? `${steps} Lanczos steps` : 'Lanczos steps'} with full reorthogonalization, on ${hvpText}; ` +
+    `loss = ${lossText}. The nodes are smoothed with Gaussians of variance 1e-5·max(1, λmax − λmin) (PyHessian's density_generate) and drawn on a log scale; ` +
+    'the outer nodes converge to the extreme eigenvalues, inner structure is resolved to about (λmax − λmin)/steps.', '',
+    '![Hessian eigenvalue density](hessian-density.svg)', '',
+    table(header, rows), '',
+    `Computed by: ${[...new Set(recs.map((d) => d.source))].join('; ')}.`, '',
+  ];
+}
+
 /** The paper's Tables 2–4 for all six networks (PAPER.md), for orientation beside any run. */
 function paperTables(): string[] {
   const eps = PAPER_EPS;
@@ -171,6 +208,7 @@ export function renderReport(res: ResultsFile): string {
   if (s.kind === 'reproduce') out.push(...reproduceTables(res));
   else if (s.kind === 'remedies') out.push(...remediesTables(res));
   else out.push(...sweepTable(res, s.kind === 'sweep' ? 'batch' : 'k'));
+  out.push(...densitySection(res));
   out.push(...healthSection(res));
 
   const figs = figures(res);

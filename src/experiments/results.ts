@@ -54,10 +54,31 @@ export interface DivergenceRecord { epoch: number; step: number; globalStep: num
  */
 export type RunStatus = 'ok' | 'diverged' | 'not-improved';
 
+/**
+ * The eigenvalue density of the loss Hessian at a run's minimizer by stochastic Lanczos
+ * quadrature (landscape/hvp_density.ts): the quadrature itself, per start vector, from which
+ * the report draws the smoothed curve (densityCurve) — so `lbgap report` re-renders it.
+ */
+export interface HessianDensityRecord {
+  /** Per Rademacher start vector: Ritz values (ascending), their weights (sum 1), Lanczos steps. */
+  runs: { nodes: number[]; weights: number[]; steps: number }[];
+  hvp: 'exact' | 'central-differences';
+  /** The loss: mean cross-entropy over `sample` training samples (drawn with `sampleSeed`), BN per `chunk`-sample chunk or running statistics, dropout off. */
+  sample: number; chunk: number; sampleSeed: number; bn: 'batch' | 'running';
+  /** Seed of the start vectors (null: not recorded by the measurement it was taken from). */
+  seed: number | null;
+  /** Hessian-vector products spent, and their seconds. */
+  products: number; seconds: number;
+  /** What computed it, e.g. "lbgap hessian --density --into" and the checkpoint. */
+  source: string;
+}
+
 export interface MinimizerRecord {
   trainLoss: number; trainAcc: number; testLoss: number | null; testAcc: number | null;
   sharpness: SharpnessRecord[];
   hessian: HessianRecord | null;
+  /** Absent unless measured (`lbgap hessian --density --into`). */
+  hessianDensity?: HessianDensityRecord;
 }
 
 export interface RunRecord {
@@ -215,4 +236,21 @@ export function parseResults(text: string, file: string): ResultsFile {
       throw new ResultsError(file, `runs[${i}]: must be a run record { job, setting, phases, final, … }`);
   });
   return r;
+}
+
+/**
+ * The run a checkpoint of this experiment belongs to, by the runner's store names
+ * (`checkpoints/job<J>-<phase>.ckpt`, phase = the run's last phase name with characters other
+ * than letters, digits, _ and - replaced by _): the run of job J whose last phase is that one.
+ */
+export function runOfCheckpoint(res: ResultsFile, checkpoint: string, file = 'results'): RunRecord {
+  const m = /(?:^|[/\\])job(\d+)-([A-Za-z0-9_-]+)\.ckpt$/.exec(checkpoint);
+  if (!m) throw new ResultsError(file, `${checkpoint} is not named like an experiment's checkpoint (checkpoints/job<J>-<phase>.ckpt), so it cannot be matched to a run`);
+  const job = Number(m[1]), phase = m[2];
+  const run = res.runs.find((r) => r.job === job && r.phases.length > 0 && r.phases[r.phases.length - 1].name.replace(/[^A-Za-z0-9_-]+/g, '_') === phase);
+  if (!run) {
+    const have = res.runs.map((r) => `job${r.job}-${r.phases[r.phases.length - 1]?.name ?? '?'}`).join(', ');
+    throw new ResultsError(file, `holds no run of job ${job} ending in phase ${phase} (${checkpoint}); its runs: ${have || 'none'}`);
+  }
+  return run;
 }
