@@ -15,12 +15,15 @@ import { flagCommand, type Command } from './command.js';
 import type { Io } from './io.js';
 import { Output, OUTPUT_FLAGS } from './output.js';
 import { DATASETS, defaultData, loadData } from './datasets.js';
-import { prepareOutputFile, writeOutputFile } from './outputs.js';
+import { describeFsError, OutputError, prepareOutputFile, writeOutputFile } from './outputs.js';
+import { parseResults, ResultsError, runOfCheckpoint, type HessianDensityRecord, type MinimizerRecord, type ResultsFile } from '../experiments/results.js';
 import { plural } from './plural.js';
 import { formatDuration, type ProgressSink } from '../experiments/progress.js';
 import { availableCores } from '../experiments/runner.js';
 import { ParallelObjective } from '../workers/index.js';
 import { existsSync } from 'node:fs';
+import { readFile, rename } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
 
 
 const DATA_FLAGS = defineFlags([
@@ -88,6 +91,8 @@ export const HESSIAN_COMMAND = defineCommand({
     { name: 'density-steps', type: 'int', min: 2, default: 64, help: 'Lanczos steps per density run (memory: parameters × steps floats)' },
     { name: 'density-runs', type: 'int', min: 1, default: 1, help: 'random start vectors averaged in the density' },
     { name: 'svg', type: 'string', metavar: 'FILE', help: 'with --density: write an SVG of the densities (log scale), every checkpoint on the same axes' },
+    { name: 'into', type: 'string', metavar: 'RESULTS', help: "with --density: also store each checkpoint's density in its run of this results.json (checkpoints as the experiment wrote them: checkpoints/job<J>-<phase>.ckpt); `lbgap report` then draws it in the report" },
+    { name: 'from', type: 'string', metavar: 'FILE', help: 'with --density --into: measure nothing; store the densities of an earlier `lbgap hessian --density --out FILE` record of the same checkpoints' },
     { name: 'trace', type: 'boolean', help: 'also estimate the trace' },
     { name: 'trace-samples', type: 'int', min: 1, default: 50, help: 'Hutchinson samples at most' },
     { name: 'max-iter', type: 'int', min: 1, metavar: 'N', help: 'Lanczos steps at most (default max(30, 4·top))' },
@@ -316,14 +321,25 @@ export async function hessianCommand(f: HessianFlags, to: Io, use: string, statu
   const paths = [required(f, 'checkpoint', use), ...(f.compare === undefined ? [] : f.compare.split(',').map((s) => s.trim()))];
   if (paths.some((p) => p === '')) throw new UsageError(`--compare: empty file name in ${JSON.stringify(f.compare)}`, use);
   if (f.svg !== undefined && f.density !== true) throw new UsageError('--svg needs --density (it plots the eigenvalue densities)', use);
+  if (f.into !== undefined && f.density !== true) throw new UsageError('--into needs --density (it stores the eigenvalue densities)', use);
+  if (f.from !== undefined && f.into === undefined) throw new UsageError('--from needs --into (it stores an earlier record\'s densities in a results file)', use);
+  if (f.from !== undefined && (f.out !== undefined || f.svg !== undefined)) throw new UsageError('--from measures nothing: --out and --svg do not apply', use);
   warnWorkers(f, io);
   await prepareOutputs(f, use);
+  // Checked before any computation: the results file parses and every checkpoint is one of its runs.
+  const into = f.into === undefined ? null : await densityTargets(f.into, paths, use);
+  if (into && f.from !== undefined) {
+    await storeDensities(f.into!, into, await densitiesFrom(f.from, paths, use), io);
+    return 0;
+  }
+  const densities: HessianDensityRecord[] = [];
   const records: Record<string, unknown>[] = [];
   const curves: { name: string; grid: number[]; density: number[] }[] = [];
   for (const path of paths) {
     const { ckpt, k, data, model } = await setup(f, path, use);
     let objective: ParallelObjective | null = null;
     try {
+      if (into && ckpt.spec.name !== undefined && ckpt.spec.name !== into.res.spec.net) throw new UsageError(`--into: ${path} is a ${ckpt.spec.name} checkpoint, but ${f.into} is an experiment on ${into.res.spec.net}`, use);
       const top = f.top;
       if (top > model.numParams) throw new UsageError(`--top: ${top} exceeds the network's ${model.numParams} parameters`, use);
       const maxIter = f['max-iter'];
@@ -359,9 +375,10 @@ export async function hessianCommand(f: HessianFlags, to: Io, use: string, statu
         const nodes = d.runs.flatMap((q) => q.nodes);
         io.out(`eigenvalue density (SLQ, ${plural(d.runs.length, 'run')} × ${plural(d.runs[0].steps, 'step')}, ${d.seconds.toFixed(1)} s): nodes in [${fmt(Math.min(...nodes))}, ${fmt(Math.max(...nodes))}]`);
         curves.push({ name: `${ckpt.spec.name ?? 'net'} ${path.split('/').pop()}`, grid: curve.grid, density: curve.density });
+        densities.push(densityRecord(d, f.seed, `lbgap hessian --density --into (${baseName(path)}, epoch ${ckpt.epoch})`));
       }
       records.push({
-        command: 'hessian', started, finished: new Date().toISOString(), checkpoint: path, net: ckpt.spec.name ?? null, epoch: ckpt.epoch,
+        command: 'hessian', started, finished: new Date().toISOString(), checkpoint: path, net: ckpt.spec.name ?? null, epoch: ckpt.epoch, seed: f.seed,
         spec: ckpt.spec, data: { train: data.train.name, trainSamples: data.train.n }, environment: environment(k), ...r, density,
       });
     } finally {
@@ -376,7 +393,80 @@ export async function hessianCommand(f: HessianFlags, to: Io, use: string, statu
     await writeOutputFile(f.svg, svg, '--svg');
     io.out(`wrote ${f.svg}`);
   }
+  if (into) await storeDensities(f.into!, into, densities, io);
   return 0;
+}
+
+const baseName = (p: string) => p.split(/[/\\]/).pop() ?? p;
+
+type DensityMeasurement = Pick<ReturnType<typeof networkHessianDensity>, 'runs' | 'method' | 'products' | 'seconds' | 'loss'>;
+
+/** What a results file keeps of a density measurement (the quadrature and how it was measured). */
+function densityRecord(d: DensityMeasurement, seed: number | null, source: string): HessianDensityRecord {
+  return {
+    runs: d.runs.map((q) => ({ nodes: q.nodes, weights: q.weights, steps: q.steps })), hvp: d.method,
+    sample: d.loss.sample, chunk: d.loss.chunk, sampleSeed: d.loss.seed, bn: d.loss.bn, seed, products: d.products, seconds: d.seconds, source,
+  };
+}
+
+/** Writes each density into its run of the --into file (nothing else changes). */
+async function storeDensities(file: string, into: { raw: { runs: { final: unknown }[] }; res: ResultsFile; runs: number[] }, densities: HessianDensityRecord[], io: Output): Promise<void> {
+  into.runs.forEach((i, j) => { (into.raw.runs[i].final as MinimizerRecord).hessianDensity = densities[j]; });
+  await writeResultsInPlace(file, into.raw);
+  io.out(`stored ${plural(densities.length, 'density', 'densities')} in ${file} (${into.runs.map((i) => `${into.res.runs[i].setting} seed ${into.res.runs[i].seed}`).join(', ')}); \`lbgap report ${file}\` draws them`);
+}
+
+/** The densities of an earlier `lbgap hessian --density --out` record, which must be of these checkpoints in this order. */
+async function densitiesFrom(file: string, paths: string[], use: string): Promise<HessianDensityRecord[]> {
+  let rec: Record<string, unknown>;
+  try {
+    rec = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new UsageError(`--from: cannot read ${file}: ${e instanceof SyntaxError ? `not JSON (${e.message})` : describeFsError(e)}`, use);
+  }
+  const all = rec && rec.command === 'hessian' ? [rec, ...(Array.isArray(rec.compare) ? rec.compare as Record<string, unknown>[] : [])] : [];
+  if (all.length === 0) throw new UsageError(`--from: ${file} is not an \`lbgap hessian --out\` record`, use);
+  const names = all.map((r) => String(r.checkpoint));
+  if (names.length !== paths.length || names.some((n, i) => resolvePath(n) !== resolvePath(paths[i])))
+    throw new UsageError(`--from: ${file} measured ${names.join(', ')}; --checkpoint/--compare name ${paths.join(', ')} (the same checkpoints, in the same order, are needed)`, use);
+  return all.map((r, i) => {
+    const d = r.density as DensityMeasurement | null | undefined;
+    if (!d || !Array.isArray(d.runs) || d.runs.length === 0 || !d.loss) throw new UsageError(`--from: ${file} has no density for ${names[i]} (measured without --density)`, use);
+    const seed = typeof r.seed === 'number' ? r.seed : null;
+    return densityRecord(d, seed, `lbgap hessian --density (${baseName(names[i])}, epoch ${String(r.epoch)}, ${typeof r.finished === 'string' ? r.finished.slice(0, 10) : 'undated'}), stored with --from ${baseName(file)}`);
+  });
+}
+
+/** The results file --into names, parsed, and the index of each checkpoint's run in it (distinct runs). */
+async function densityTargets(file: string, paths: string[], use: string): Promise<{ raw: { runs: { final: unknown }[] }; res: ResultsFile; runs: number[] }> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--into: cannot read ${file}: ${describeFsError(e)}`, use);
+  }
+  try {
+    const res = parseResults(text, file);
+    const runs = paths.map((p) => res.runs.indexOf(runOfCheckpoint(res, p, file)));
+    const twice = runs.findIndex((r, i) => runs.indexOf(r) !== i);
+    if (twice >= 0) throw new UsageError(`--into: ${paths[twice]} and ${paths[runs.indexOf(runs[twice])]} are the same run of ${file}`, use);
+    // The file is rewritten from its own JSON (not the parsed, spec-resolved copy): only the densities change.
+    return { raw: JSON.parse(text) as { runs: { final: unknown }[] }, res, runs };
+  } catch (e) {
+    if (e instanceof ResultsError) throw new UsageError(`--into: ${e.message}`, use);
+    throw e;
+  }
+}
+
+/** Rewrites a results file atomically (a temporary file beside it, then renamed over it), formatted as the runner writes it. */
+async function writeResultsInPlace(file: string, value: unknown): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeOutputFile(tmp, JSON.stringify(value, null, 1) + '\n', '--into');
+  try {
+    await rename(tmp, file);
+  } catch (e) {
+    throw new OutputError(file, `--into: cannot replace ${file}: ${describeFsError(e)}`, { cause: e });
+  }
 }
 
 /** The three commands, ready for main.ts's COMMANDS table. */
