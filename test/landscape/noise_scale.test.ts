@@ -78,6 +78,32 @@ for (const build of ['simd', 'relaxed-simd'] as const) {
       expect(r.bSimpleStdErr).toBeLessThan(0.2 * bSimple);
     });
 
+    it('a linear-regression teacher with Gaussian inputs: B_simple = d(1 + σ²/|δ|²) + 1, measured from real per-sample gradients', () => {
+      // Model w, teacher y = w*·x + σ·ξ, x ~ N(0, I_d), loss ½(w·x − y)². With δ = w − w* the
+      // per-sample gradient is x(xᵀδ − σξ), so G = δ and, by Isserlis, Σ = (|δ|² + σ²)I + δδᵀ:
+      // tr Σ = d(|δ|² + σ²) + |δ|², B_simple = tr Σ / |G|² = d(1 + σ²/|δ|²) + 1.
+      const d = 20, sigma = 1.2, bSmall = 8, bBig = 64, draws = 300;
+      const rng = new Rng(7);
+      const delta = Float64Array.from({ length: d }, () => 0.3 * rng.normal());
+      const dd = delta.reduce((a, v) => a + v * v, 0);
+      const expected = d * (1 + sigma * sigma / dd) + 1;
+      const x = new Float64Array(d);
+      const r = measureNoiseScale(k, (_draw, _part, g) => {
+        g.fill(0);
+        for (let s = 0; s < bSmall; s++) {
+          let dot = 0;
+          for (let j = 0; j < d; j++) { x[j] = rng.normal(); dot += x[j] * delta[j]; }
+          const residual = dot - sigma * rng.normal();
+          for (let j = 0; j < d; j++) g[j] += x[j] * residual / bSmall;
+        }
+      }, { n: d, bSmall, bBig, draws });
+      expect(Math.abs(r.gradSq - dd)).toBeLessThanOrEqual(4 * r.gradSqStdErr);
+      expect(Math.abs(r.bSimple - expected)).toBeLessThanOrEqual(4 * r.bSimpleStdErr);
+      expect(r.bSimpleStdErr).toBeLessThan(0.05 * expected);
+      // The noise term matters: without it B_simple would be d + 1.
+      expect(expected).toBeGreaterThan(1.5 * (d + 1));
+    });
+
     it('errors: bBig not a multiple of bSmall, NaN gradient, bad n', () => {
       const ok = (_d: number, _p: number, g: Float32Array) => { g.fill(1); };
       expect(() => measureNoiseScale(k, ok, { n: 3, bSmall: 4, bBig: 10 })).toThrow(expect.objectContaining({ argument: 'bBig' }));
