@@ -1,6 +1,7 @@
-// Bundles the browser page into web/dist/ (ESM): the page (main.js), the training worker
-// (worker.js, from src/workers/worker.ts) and the page's analysis worker (analysis.js) as
-// separate entries sharing chunks, the four .wasm builds beside them, and the static files.
+// Bundles the browser page into web/dist/ (ESM): the page (main.js), the experiment runner's
+// job worker (job_worker.js, from src/experiments/job_worker.ts: the CLI's, run in module
+// Workers) and the page's measuring worker (analysis.js: step cost and the kernel playground)
+// as separate entries sharing chunks, the four .wasm builds beside them, and the static files.
 //
 // TypeScript is transpiled per file with typescript.transpileModule (types are checked
 // separately: `tsc -p web/tsconfig.json`, part of `npm run build:web`), so no extra plugin.
@@ -94,7 +95,7 @@ export default {
   input: {
     main: join(root, 'web', 'main.ts'),
     analysis: join(root, 'web', 'analysis_worker.ts'),
-    worker: join(root, 'src', 'workers', 'worker.ts'),
+    job_worker: join(root, 'src', 'experiments', 'job_worker.ts'),
   },
   // Node-only code paths import node: modules dynamically; they never run in the page.
   external: (id) => id.startsWith('node:'),

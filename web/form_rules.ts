@@ -1,6 +1,6 @@
 // The page's settings: every form field once (its name, the words of its label, its limits),
 // checked from the raw text of the form as the user types. Errors use the label's words
-// ("LB batch must be …") and block Start; warnings (SB ≥ LB, more workers than cores, a long
+// ("LB batch must be …") and block Start; warnings (SB ≥ LB, more jobs than cores, a long
 // run) do not. The same rules check a PageSpec before a run (checkSpec), and map settings to
 // and from the page URL (?net=F1&epochs=10&autostart=1) and a loaded results file.
 import { largeBatch } from '../src/experiments/jobs.js';
@@ -18,7 +18,8 @@ export interface PageSpec {
   epochs: number;
   seeds: number[];
   lr: number;
-  workersPerRun: number;
+  /** Jobs run at a time, each in its own Worker (SB and LB of a seed, other seeds, the parametric plots). */
+  jobs: number;
   /** Training samples the sharpness loss and the parametric plot's training curve use (at most trainSamples). */
   analysisSamples: number;
   sharpnessIterations: number;
@@ -40,7 +41,7 @@ export const FIELDS: { name: FieldName; label: string; value: string }[] = [
   { name: 'epochs', label: 'Epochs', value: '5' },
   { name: 'seeds', label: 'Seeds', value: '0' },
   { name: 'lr', label: 'Adam lr', value: '0.001' },
-  { name: 'workersPerRun', label: 'Workers per run', value: '1' },
+  { name: 'jobs', label: 'Jobs at a time', value: '2' },
   { name: 'analysisSamples', label: 'Sharpness sample', value: '1000' },
   { name: 'sharpnessIterations', label: 'L-BFGS-B iterations', value: '10' },
 ];
@@ -95,7 +96,7 @@ export function checkForm(raw: RawForm, machine: Machine | null = null): FormChe
   const sbBatch = int('sbBatch', 1, nTrain, why);
   const lbBatch = int('lbBatch', 1, nTrain, why);
   const epochs = int('epochs', 1, 1000);
-  const workersPerRun = int('workersPerRun', 1, 64);
+  const jobs = int('jobs', 1, 64);
   const analysisRaw = int('analysisSamples', 1, 60000);
   const sharpnessIterations = int('sharpnessIterations', 1, 100);
   const lrText = raw.lr.trim(), lr = Number(lrText);
@@ -117,13 +118,13 @@ export function checkForm(raw: RawForm, machine: Machine | null = null): FormChe
   if (!errors.analysisSamples && !errors.trainSamples && analysisRaw > trainSamples) {
     warnings.push({ field: 'analysisSamples', text: `${LABEL.analysisSamples} (${fmtInt(analysisRaw)}) is more than the ${fmtInt(trainSamples)} training samples: all ${fmtInt(trainSamples)} are used` });
   }
-  if (machine && !errors.workersPerRun && 2 * workersPerRun > machine.cores) {
-    warnings.push({ field: 'workersPerRun', text: `2 runs × ${workersPerRun} workers = ${2 * workersPerRun} workers on ${machine.cores} cores: they share cores, so the run is slower (the results are the same)` });
+  if (machine && !errors.jobs && jobs > machine.cores) {
+    warnings.push({ field: 'jobs', text: `${jobs} jobs at a time on ${machine.cores} cores: they share cores, so each is slower (the results are the same)` });
   }
   const ok = Object.keys(errors).length === 0;
   const spec: PageSpec | null = ok ? {
     net: net as PageSpec['net'], data: data as PageSpec['data'], trainSamples, testSamples, sbBatch, lbBatch, epochs, seeds, lr,
-    workersPerRun, analysisSamples, sharpnessIterations,
+    jobs, analysisSamples, sharpnessIterations,
   } : null;
   if (spec && machine?.cost?.net === spec.net) {
     const est = estimateSeconds(spec, machine);
@@ -148,22 +149,24 @@ function rateAt(cost: MeasuredCost, B: number): number {
 }
 
 /**
- * A rough wall-time estimate from the measured step cost: SB and LB train side by side (on
- * shared cores when there are fewer cores than workers), an evaluation forward pass costs about
- * a third of a training step per sample, and a φ measurement about 1.5 (maxIter + 2) loss and
- * gradient evaluations of its sample.
+ * A rough wall-time estimate from the measured step cost (one job per core): with two jobs at a
+ * time or more on two cores or more, SB and LB of a seed train side by side (and measure side by
+ * side), otherwise one after the other; seeds beyond that run in turn. An evaluation forward
+ * pass costs about a third of a training step per sample, and a φ measurement about
+ * 1.5 (maxIter + 2) loss and gradient evaluations of its sample.
  */
 export function estimateSeconds(s: PageSpec, m: Machine): { training: number; analysis: number; total: number; rate: number } {
   const cost = m.cost!;
-  const workers = Math.max(1, Math.min(s.workersPerRun, Math.floor(m.cores / 2)));
-  const shared = 2 * s.workersPerRun > m.cores;
-  const epoch = (B: number) => s.trainSamples / (rateAt(cost, B) * workers) + (s.trainSamples + s.testSamples) / (3 * rateAt(cost, 256) * workers);
-  const perEpoch = shared ? epoch(s.sbBatch) + epoch(s.lbBatch) : Math.max(epoch(s.sbBatch), epoch(s.lbBatch));
-  const training = s.seeds.length * s.epochs * perEpoch;
+  const parallel = Math.max(1, Math.min(s.jobs, m.cores));
+  const pairs = parallel >= 2 ? Math.floor(parallel / 2) : 1;
+  const rounds = Math.ceil(s.seeds.length / pairs);
+  const epoch = (B: number) => s.trainSamples / rateAt(cost, B) + (s.trainSamples + s.testSamples) / (3 * rateAt(cost, 256));
+  const perEpoch = parallel >= 2 ? Math.max(epoch(s.sbBatch), epoch(s.lbBatch)) : epoch(s.sbBatch) + epoch(s.lbBatch);
+  const training = rounds * s.epochs * perEpoch;
   const big = rateAt(cost, 1000);
   const parametric = (25 * (s.analysisSamples + s.testSamples)) / (3 * big);
   const sharpness = (8 * 1.5 * (s.sharpnessIterations + 2) * s.analysisSamples) / big;
-  const analysis = s.seeds.length * (parametric + sharpness);
+  const analysis = rounds * (parametric + (parallel >= 2 ? sharpness / 2 : sharpness));
   return { training, analysis, total: training + analysis, rate: rateAt(cost, s.sbBatch) };
 }
 
@@ -175,9 +178,13 @@ export class ExperimentOptionError extends Error {
   }
 }
 
+/** The form's text of settings (a field the settings lack — e.g. a page file from before the field existed — keeps its default). */
 export function rawOf(s: PageSpec): RawForm {
   const raw = {} as RawForm;
-  for (const f of FIELDS) raw[f.name] = Array.isArray(s[f.name]) ? (s[f.name] as number[]).join(',') : String(s[f.name]);
+  for (const f of FIELDS) {
+    const v = s[f.name] as PageSpec[FieldName] | undefined;
+    raw[f.name] = v === undefined ? f.value : Array.isArray(v) ? v.join(',') : String(v);
+  }
   return raw;
 }
 
@@ -215,7 +222,7 @@ export function fromQuery(search: string): { values: Partial<RawForm>; unknown: 
  * A results file's settings as form values (a page download carries the form itself; a CLI
  * file's spec is mapped field by field), and what the form cannot show.
  */
-export function formOfResults(r: ResultsFile & { page?: { form: PageSpec | null; workersPerRun?: number } }): { values: Partial<RawForm>; notShown: string[] } {
+export function formOfResults(r: ResultsFile & { page?: { form: PageSpec | null } }): { values: Partial<RawForm>; notShown: string[] } {
   if (r.page?.form) return { values: rawOf(r.page.form), notShown: [] };
   const s = r.spec, notShown: string[] = [];
   const values: Partial<RawForm> = {

@@ -1,12 +1,13 @@
 // The page: builds the form from FIELDS and checks it as the user types, runs an experiment
-// (runExperiment: data, training, analysis, each with a progress bar and ETA), draws what it
+// through the CLI's runner (startExperiment: data, training, analysis, each with a progress bar
+// and ETA), draws what it
 // shows — one live run, or one loaded file, never a mix — downloads/loads the results JSON,
 // keeps the address in step with the form, and runs the kernel playground. State for the
 // end-to-end tests is mirrored on window.__lbgapPage.
 import * as Comlink from 'comlink';
 import { loadKernels, type Kernels } from '../src/kernels/index.js';
 import type { AnalysisApi } from './analysis_worker.js';
-import { netSpec, runExperiment, type RunHandle } from './experiment.js';
+import { startExperiment, type RunHandle } from './experiment.js';
 import { fmtDuration, fmtInt, fmtPct, fmtPhi } from './format.js';
 import { checkForm, DATA, estimateSeconds, FIELDS, formOfResults, fromQuery, NETS, toQuery, type FieldName, type FormCheck, type MeasuredCost, type RawForm } from './form_rules.js';
 import { PLAYGROUND_GEMMS } from './gemm_timing.js';
@@ -153,7 +154,7 @@ async function probeCost(): Promise<void> {
   const worker = new Worker(new URL('./analysis.js', import.meta.url), { type: 'module', name: 'lbgap-probe' });
   const api = Comlink.wrap<AnalysisApi>(worker);
   try {
-    const figures = await api.stepCost(netSpec(net), [32, 256], net === 'F1' ? 2 : 5);
+    const figures = await api.stepCost(net, [32, 256], net === 'F1' ? 2 : 5);
     if (field('net').value === net) state.cost = { net, samplesPerSecond: figures.map((f) => ({ batch: f.batch, value: f.samplesPerSecond })) };
   } finally {
     api[Comlink.releaseProxy]();
@@ -164,7 +165,11 @@ async function probeCost(): Promise<void> {
 }
 
 // --- what is shown: the table, the plots and their text, drawn from one results object
-interface Shown { results: PageResults; kind: 'run' | 'file'; name: string }
+interface Shown {
+  results: PageResults; kind: 'run' | 'file'; name: string;
+  /** The results file as written (the runner's results.json) or loaded: what Download saves (null while a run has not ended). */
+  text: string | null;
+}
 let shown: Shown | null = null;
 const drawn = new Map<string, string>();
 
@@ -295,7 +300,7 @@ async function start(): Promise<void> {
   resetPhases();
   setStatus('running', 'starting…');
   const startedAt = new Date().toLocaleTimeString('en-GB');
-  const run = runExperiment(k, c.spec, {
+  const run = startExperiment(k, c.spec, {
     onProgress: (p) => {
       showPhase(p);
       if (p.state === 'running' && state.status === 'running') $('status').textContent = `${p.phase}: ${p.detail}`;
@@ -305,12 +310,18 @@ async function start(): Promise<void> {
       const key = stepKey(e.run, e.seed);
       let s = steps.get(key);
       if (!s) { s = { setting: e.run, batch: e.run === 'SB' ? c.spec!.sbBatch : c.spec!.lbBatch, seed: e.seed, x: [], y: [] }; steps.set(key, s); }
-      s.x.push(e.epoch - 1 + e.step / e.steps);
+      const x = e.epoch - 1 + e.step / e.steps;
+      // After Resume, the epoch that was stopped runs again from its start: its first steps replace the old ones.
+      let keep = s.x.length;
+      while (keep > 0 && s.x[keep - 1] >= x) keep--;
+      if (keep < s.x.length) { s.x.length = keep; s.y.length = keep; }
+      s.x.push(x);
       s.y.push(e.loss);
       requestDraw();
     },
     onResults: (r) => {
-      if (!shown) show({ results: r, kind: 'run', name: `at ${startedAt}` });
+      if (!shown) show({ results: r, kind: 'run', name: `at ${startedAt}`, text: null });
+      else if (shown.kind === 'run') { shown.results = r; state.results = r; }
       requestDraw();
     },
     onNotice: (text, paused) => {
@@ -325,6 +336,7 @@ async function start(): Promise<void> {
   refreshButtons();
   try {
     const end = await run.done;
+    if (shown?.kind === 'run' && end.results) { shown.results = end.results; shown.text = end.file; state.results = end.results; requestDraw(); }
     await drawnNow();
     if (end.outcome === 'cancelled') {
       setStatus('cancelled', `cancelled: the runs so far are kept (status “interrupted”)${end.results ? '' : ' — none had started'}; change the settings and Start again`);
@@ -342,10 +354,12 @@ async function start(): Promise<void> {
 
 function download(): void {
   if (!state.results || running()) return;
-  const blob = new Blob([JSON.stringify(state.results, null, 2) + '\n'], { type: 'application/json' });
+  // The runner's results.json as it wrote it (a loaded file: as loaded).
+  const text = shown?.text ?? JSON.stringify(state.results, null, 1) + '\n';
+  const blob = new Blob([text], { type: 'application/json' });
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob);
-  a.download = `lbgap-${state.results.spec.net}-results.json`; // the format of `lbgap reproduce`'s results.json
+  a.download = `lbgap-${state.results.spec.net}-results.json`; // `lbgap reproduce`'s results.json, from the same runner
   document.body.append(a);
   a.click();
   a.remove();
@@ -353,13 +367,14 @@ function download(): void {
 }
 
 async function load(file: File): Promise<void> {
-  const r = loadResults(await file.text(), file.name); // a bad file changes nothing on screen
+  const text = await file.text();
+  const r = loadResults(text, file.name); // a bad file changes nothing on screen
   const { values, notShown } = formOfResults(r);
   setFields(values);
   checkFormNow();
   steps = new Map();
   resetPhases();
-  show({ results: r, kind: 'file', name: file.name });
+  show({ results: r, kind: 'file', name: file.name, text });
   requestDraw();
   await drawnNow();
   const where = r.page ? `this page, ${r.page.transport} transport` : `lbgap ${r.kind} in Node ${r.environment.node}`;
@@ -392,7 +407,7 @@ async function bench(): Promise<void> {
       }
       gbody.append(tr);
     }
-    const stepFigures = [...await api.stepCost(netSpec('tiny'), [32, 256], 20), ...await api.stepCost(netSpec('F1'), [32, 256], 4)];
+    const stepFigures = [...await api.stepCost('tiny', [32, 256], 20), ...await api.stepCost('F1', [32, 256], 4)];
     const sbody = $('step').querySelector('tbody')!;
     sbody.replaceChildren();
     for (const s of stepFigures) {
@@ -443,8 +458,8 @@ async function init(): Promise<void> {
   env.classList.add(state.mode);
   env.textContent = `Kernels: ${k.info.build}${k.info.relaxedSupported ? '' : ' (no relaxed SIMD here)'} · ${fmtInt(navigator.hardwareConcurrency ?? 1)} cores · ` +
     (state.mode === 'shared'
-      ? 'cross-origin isolated: workers share one WebAssembly.Memory (SharedArrayBuffer + Atomics barriers)'
-      : 'not cross-origin isolated: workers use the transferable-buffer fallback (gradients are posted to this tab and reduced here)');
+      ? 'cross-origin isolated: the job workers share the data sets and the stop flag (SharedArrayBuffer); Stop takes effect at the next step'
+      : 'not cross-origin isolated: the transfer fallback — each job worker gets a copy of the data, and Stop reaches it as a message at the end of its current epoch or measurement');
   buttons.start.onclick = () => { start().catch(fail); };
   buttons.stop.onclick = () => current?.stop();
   buttons.resume.onclick = () => current?.resume();

@@ -1,10 +1,9 @@
-// The page writes and reads the same results.json as `lbgap reproduce` (src/experiments/
-// results.ts, version 1, kind 'reproduce'): a page download feeds `lbgap report`, and a CLI
-// results file loads into the page. The browser-only facts (transport, isolation, workers,
-// user agent, the form) ride along in an extra top-level `page` field the CLI ignores.
+// The page's results are `lbgap reproduce`'s results.json (src/experiments/results.ts, version
+// 1, kind 'reproduce'), written by the same runner: a page download feeds `lbgap report`, and a
+// CLI results file loads into the page. The browser-only facts (transport, isolation, jobs at
+// a time, user agent, the form) ride along in an extra top-level `page` field the CLI ignores.
 import { resolveSpec, type ExperimentSpec } from '../src/experiments/spec.js';
-import { parseResults, summarize, RESULTS_VERSION, type ResultsFile, type RunRecord } from '../src/experiments/results.js';
-import { allJobs, largeBatch } from '../src/experiments/jobs.js';
+import { parseResults, type Environment, type ResultsFile, type RunRecord } from '../src/experiments/results.js';
 import type { PageSpec } from './form_rules.js';
 
 export type { PageSpec } from './form_rules.js';
@@ -13,8 +12,10 @@ export interface PageInfo {
   form: PageSpec | null;
   userAgent: string;
   crossOriginIsolated: boolean;
+  /** 'shared': data and the stop flag in shared memory (cross-origin isolated); 'transfer': copies and stop messages. */
   transport: 'shared' | 'transfer';
-  workersPerRun: number;
+  /** Jobs run at a time (each in its own module Worker). */
+  jobs: number;
 }
 
 export type PageResults = ResultsFile & { page?: PageInfo };
@@ -40,27 +41,13 @@ export function experimentSpec(p: PageSpec): ExperimentSpec {
   });
 }
 
-export function newResults(spec: ExperimentSpec, data: { train: string; trainSamples: number; test: string; testSamples: number }, kernels: string, page: PageInfo): PageResults {
-  const jobs = allJobs(spec, data.trainSamples);
-  if (largeBatch(spec, data.trainSamples) > data.trainSamples) throw new RangeError(`lb: ${spec.lb} is larger than the ${data.trainSamples} training samples`);
+/** The machine facts results.json records for a run in this browser (the CLI's are Node's and the OS's). */
+export function browserEnvironment(kernels: string): Environment {
   const nav = globalThis.navigator as Navigator | undefined;
   return {
-    version: RESULTS_VERSION, kind: 'reproduce', status: 'running', spec,
-    environment: {
-      lbgap: 'web', node: 'none (browser)', platform: nav?.platform ?? 'unknown', cpus: nav?.hardwareConcurrency ?? 1,
-      cpuModel: 'unknown (browser)', kernels,
-    },
-    seeds: spec.seeds.slice(), data,
-    totalJobs: jobs.length, shard: null, jobs: jobs.map((j) => j.index), done: [],
-    runs: [], interpolations: [], final: [],
-    timings: { started: new Date().toISOString(), finished: null, seconds: 0, jobs: [] },
-    page,
+    lbgap: 'web', node: 'none (browser)', platform: nav?.platform ?? 'unknown', cpus: nav?.hardwareConcurrency ?? 1,
+    cpuModel: 'unknown (browser)', kernels,
   };
-}
-
-/** Recomputes the summary rows (mean ± std over seeds) from the finished runs that did not diverge. */
-export function refreshSummary(r: ResultsFile): void {
-  r.final = summarize((r.runs as PageRun[]).filter((x) => r.done.includes(x.job) && x.status !== 'diverged'));
 }
 
 /** A results file the page cannot draw: names the file and the field. */

@@ -29,6 +29,9 @@ import { parseResults, summarize, ResultsError, RESULTS_VERSION, type Environmen
 import { runSlots, slotProgress, threadSlots, type Executor, type StopFlag } from './scheduler.js';
 import type { ExperimentSpec } from './spec.js';
 
+// The stores a front end opens for the runner (the page: OPFS), and their errors.
+export { MemoryStore, openStore, StorageQuotaError, StorageUnavailableError, StoreError, type Store, type StoreRef } from '../train/store.js';
+
 export const RESULTS_FILE = 'results.json';
 
 /** A live event of job `job` (the page's curves). */

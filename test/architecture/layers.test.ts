@@ -25,12 +25,8 @@ const KNOWN: readonly string[] = [
   'src/cli/train_command.ts -> nn',
   'src/cli/train_command.ts -> train',
   'web/analysis_worker.ts -> kernels',
-  'web/analysis_worker.ts -> landscape',
   'web/analysis_worker.ts -> nn',
   'web/analysis_worker.ts -> optim',
-  'web/experiment.ts -> kernels',
-  'web/experiment.ts -> nn',
-  'web/experiment.ts -> train',
   'web/main.ts -> kernels',
   'web/page_data.ts -> data',
 ];

@@ -20,7 +20,7 @@ import { servePage, state, svgMarks, tableRows, waitStatus, type PageState } fro
 // The e2e run's screenshot (docs/page.png, in the README, is made by `npm run screenshot:web`).
 const shots = fileURLToPath(new URL('../../test-results/', import.meta.url));
 
-const TINY = 'net=tiny&data=mnist&trainSamples=512&testSamples=256&sbBatch=64&lbBatch=256&epochs=2&analysisSamples=256&sharpnessIterations=2&workersPerRun=2';
+const TINY = 'net=tiny&data=mnist&trainSamples=512&testSamples=256&sbBatch=64&lbBatch=256&epochs=2&analysisSamples=256&sharpnessIterations=2&jobs=2';
 
 describe('the page in headless Chromium', () => {
   let isolated: ServeHandle, open: ServeHandle, browser: Browser;
@@ -46,8 +46,8 @@ describe('the page in headless Chromium', () => {
     const s = await waitStatus(page, ['done']).catch((e) => { throw new Error(`${e.message}\n${logs.join('\n')}`); });
     expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
     expect(s.mode).toBe('shared');
-    expect(s.results!.page).toMatchObject({ transport: 'shared', crossOriginIsolated: true, workersPerRun: 2 }); // 2 workers per run: shared-memory reduce-scatter
-    expect(await page.textContent('#env')).toContain('cross-origin isolated: workers share one WebAssembly.Memory');
+    expect(s.results!.page).toMatchObject({ transport: 'shared', crossOriginIsolated: true, jobs: 2 }); // SB and LB in two job workers at once
+    expect(await page.textContent('#env')).toContain('cross-origin isolated: the job workers share the data sets and the stop flag');
     expect(s.results!.runs.map((r) => [r.setting, r.batch, r.phases[0].history.length])).toEqual([['SB', 64, 2], ['LB', 256, 2]]);
     expect(s.results!.interpolations[0].alphas).toHaveLength(25);
     expect(s.results!.interpolations[0].trainSamples).toBe(256);
@@ -158,7 +158,7 @@ describe('the page in headless Chromium', () => {
     const s0 = await waitStatus(page, ['idle']);
     expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(false);
     expect(s0.mode).toBe('transfer');
-    expect(await page.textContent('#env')).toContain('transferable-buffer fallback');
+    expect(await page.textContent('#env')).toContain('the transfer fallback — each job worker gets a copy of the data');
     // A bad form value is shown beside its field as it is typed, in the label's words, and Start waits for a good one.
     await page.fill('input[name=lbBatch]', '5000');
     expect(await page.textContent('#msg-lbBatch')).toBe('LB batch must be a whole number from 1 to 4,096 (the training samples); got 5000');

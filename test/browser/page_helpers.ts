@@ -11,7 +11,7 @@ import type { ResultsFile } from '../../src/experiments/results.js';
 export interface PhaseView { phase: string; state: string; fraction: number; etaSeconds: number | null; detail: string }
 export interface PageState {
   status: string; error: string | null; mode: string | null; renders: number;
-  results: ResultsFile & { page: { transport: string; crossOriginIsolated: boolean; workersPerRun: number } } | null;
+  results: ResultsFile & { page: { transport: string; crossOriginIsolated: boolean; jobs: number } } | null;
   bench: { gemm: { gflops: number }[]; steps: { samplesPerSecond: number }[] } | null;
   source?: { kind: string; name: string } | null;
   phases?: Record<string, PhaseView>;

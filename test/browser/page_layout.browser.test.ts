@@ -91,7 +91,7 @@ describe('the page layout', () => {
     await phone.close();
   }, 90_000);
 
-  it('warnings beside their fields: SB ≥ LB, more workers than cores', async () => {
+  it('warnings beside their fields: SB ≥ LB, more jobs than cores', async () => {
     const page = await browser.newPage();
     await page.goto(server.server.url);
     await waitStatus(page, ['idle']);
@@ -99,8 +99,8 @@ describe('the page layout', () => {
     expect(await page.textContent('#msg-sbBatch')).toBe('SB batch (700) is not smaller than LB batch (600): the “small-batch” run is the large one');
     expect(await page.isDisabled('#start')).toBe(false);
     const cores = await page.evaluate(() => navigator.hardwareConcurrency);
-    await page.fill('input[name=workersPerRun]', String(cores));
-    expect(await page.textContent('#msg-workersPerRun')).toContain(`workers on ${cores} cores: they share cores`);
+    await page.fill('input[name=jobs]', String(cores + 1));
+    expect(await page.textContent('#msg-jobs')).toBe(`${cores + 1} jobs at a time on ${cores} cores: they share cores, so each is slower (the results are the same)`);
     await page.close();
   }, 30_000);
 });

@@ -1,23 +1,30 @@
 // The page's form checks and results document, in Node: the form becomes a valid
-// `lbgap reproduce` spec, a fresh results file is one the CLI parses, and loadResults names
+// `lbgap reproduce` spec, a results file with the page's facts is one the CLI parses, and loadResults names
 // the field of every kind of corruption the page would otherwise draw wrongly.
 import { describe, expect, it } from 'vitest';
-import { parseResults } from '../../src/experiments/results.js';
+import { allJobs } from '../../src/experiments/jobs.js';
+import { parseResults, RESULTS_VERSION } from '../../src/experiments/results.js';
 import { checkForm, checkSpec, estimateSeconds, ExperimentOptionError, formOfResults, fromQuery, rawOf, toQuery } from '../../web/form_rules.js';
 import { fmtDuration, fmtInt, fmtLoss, fmtPct, fmtPhi } from '../../web/format.js';
 import { PhaseClock } from '../../web/phase_clock.js';
 import { curvesText, parametricText } from '../../web/plot_text.js';
-import { experimentSpec, loadResults, newResults, ResultsFormatError, type PageSpec } from '../../web/results.js';
+import { browserEnvironment, experimentSpec, loadResults, ResultsFormatError, type PageResults, type PageSpec } from '../../web/results.js';
 
 const form: PageSpec = {
   net: 'tiny', data: 'mnist', trainSamples: 512, testSamples: 256, sbBatch: 64, lbBatch: 256, epochs: 2, seeds: [0, 1],
-  lr: 1e-3, workersPerRun: 1, analysisSamples: 128, sharpnessIterations: 3,
+  lr: 1e-3, jobs: 2, analysisSamples: 128, sharpnessIterations: 3,
 };
-const page = { form, userAgent: 'test', crossOriginIsolated: true, transport: 'shared' as const, workersPerRun: 1 };
+const page = { form, userAgent: 'test', crossOriginIsolated: true, transport: 'shared' as const, jobs: 2 };
 const data = { train: 'mnist/train', trainSamples: 512, test: 'mnist/test', testSamples: 256 };
 
+/** A results file as the runner writes it for the page (the runner's fields, the page's environment and `page`). */
 function fileWithOneRun() {
-  const r = newResults(experimentSpec(form), data, 'simd', page);
+  const spec = experimentSpec(form), jobs = allJobs(spec, data.trainSamples);
+  const r: PageResults = {
+    version: RESULTS_VERSION, kind: 'reproduce', status: 'running', spec, environment: browserEnvironment('simd'), seeds: spec.seeds.slice(), data,
+    totalJobs: jobs.length, shard: null, jobs: jobs.map((j) => j.index), done: [], runs: [], interpolations: [], final: [],
+    timings: { started: new Date().toISOString(), finished: null, seconds: 0, jobs: [] }, page,
+  };
   const m = { epoch: 1, trainLoss: 1, trainAcc: 0.5, testLoss: 1.1, testAcc: 0.4, batchLoss: 1.2, seconds: 1, evalSeconds: 0.1, steps: 8, samplesPerSecond: 100 };
   r.runs.push({
     job: 0, seed: 0, setting: 'SB', batch: 64, k: null, phases: [{ name: 'SB', batch: 64, epochs: 2, history: [m], track: [] }],
@@ -99,17 +106,17 @@ describe('the page form, as typed', () => {
     expect(checkForm(raw)).toEqual({ spec: form, errors: {}, warnings: [] });
   });
 
-  it('warns (without blocking) for SB ≥ LB, more workers than cores, a sample larger than the set, and a long run', () => {
+  it('warns (without blocking) for SB ≥ LB, more jobs than cores, a sample larger than the set, and a long run', () => {
     const cost = { net: 'tiny' as const, samplesPerSecond: [{ batch: 32, value: 1000 }, { batch: 256, value: 4000 }] };
-    const c = checkForm({ ...raw, sbBatch: '300', lbBatch: '256', workersPerRun: '2', analysisSamples: '1000', epochs: '1000' }, { cores: 2, cost });
+    const c = checkForm({ ...raw, sbBatch: '300', lbBatch: '256', jobs: '3', analysisSamples: '1000', epochs: '1000' }, { cores: 2, cost });
     expect(c.spec).not.toBeNull();
     expect(c.spec!.analysisSamples).toBe(512);
-    expect(c.warnings.map((w) => w.field)).toEqual(['sbBatch', 'analysisSamples', 'workersPerRun', 'epochs']);
+    expect(c.warnings.map((w) => w.field)).toEqual(['sbBatch', 'analysisSamples', 'jobs', 'epochs']);
     expect(c.warnings[0].text).toBe('SB batch (300) is not smaller than LB batch (256): the “small-batch” run is the large one');
-    expect(c.warnings[2].text).toBe('2 runs × 2 workers = 4 workers on 2 cores: they share cores, so the run is slower (the results are the same)');
+    expect(c.warnings[2].text).toBe('3 jobs at a time on 2 cores: they share cores, so each is slower (the results are the same)');
     expect(c.warnings[3].text).toMatch(/^a long run: about \d+ min \d\d s \(training .*\) at the measured [\d,]+ samples\/s/);
-    // The estimate: SB and LB share the 2 cores here, so their epochs add up.
-    const e = estimateSeconds({ ...form, epochs: 10, workersPerRun: 1 }, { cores: 2, cost });
+    // The estimate: SB and LB of a seed train side by side on the 2 cores; the two seeds in turn.
+    const e = estimateSeconds({ ...form, epochs: 10, jobs: 2 }, { cores: 2, cost });
     const epoch = (rate: number) => 512 / rate + (512 + 256) / (3 * 4000);
     expect(e.training).toBeCloseTo(2 * 10 * Math.max(epoch(1000 + (Math.log(64) - Math.log(32)) / (Math.log(256) - Math.log(32)) * 3000), epoch(4000)), 9);
     expect(checkForm(raw, { cores: 2, cost }).warnings).toEqual([]);
@@ -133,7 +140,7 @@ describe('the page form, as typed', () => {
 });
 
 function checkDefaults() {
-  return rawOf({ net: 'tiny', data: 'mnist', trainSamples: 6000, testSamples: 2000, sbBatch: 256, lbBatch: 600, epochs: 5, seeds: [0], lr: 0.001, workersPerRun: 1, analysisSamples: 1000, sharpnessIterations: 10 });
+  return rawOf({ net: 'tiny', data: 'mnist', trainSamples: 6000, testSamples: 2000, sbBatch: 256, lbBatch: 600, epochs: 5, seeds: [0], lr: 0.001, jobs: 2, analysisSamples: 1000, sharpnessIterations: 10 });
 }
 
 describe('the page’s formats, progress and plot text', () => {

@@ -42,7 +42,7 @@ describe('lbgap serve', () => {
     expect(page.headers.get('cross-origin-opener-policy')).toBe('same-origin');
     expect(page.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
     expect(await page.text()).toContain('<script type="module" src="./main.js">');
-    for (const [path, type] of [['main.js', 'text/javascript'], ['worker.js', 'text/javascript'], ['analysis.js', 'text/javascript'], ['lbgap.simd.wasm', 'application/wasm'], ['lbgap.relaxed-threads.wasm', 'application/wasm']]) {
+    for (const [path, type] of [['main.js', 'text/javascript'], ['job_worker.js', 'text/javascript'], ['analysis.js', 'text/javascript'], ['lbgap.simd.wasm', 'application/wasm'], ['lbgap.relaxed-threads.wasm', 'application/wasm']]) {
       const res = await fetch(url + path);
       expect(res.status, path).toBe(200);
       expect(res.headers.get('content-type'), path).toContain(type);
