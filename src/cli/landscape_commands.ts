@@ -16,7 +16,7 @@ import type { Io } from './io.js';
 import { Output, OUTPUT_FLAGS } from './output.js';
 import { DATASETS, defaultData, loadData } from './datasets.js';
 import { describeFsError, OutputError, prepareOutputFile, writeOutputFile } from './outputs.js';
-import { parseResults, ResultsError, runOfCheckpoint, type HessianDensityRecord, type MinimizerRecord, type ResultsFile } from '../experiments/results.js';
+import { checkRunEpoch, parseResults, ResultsError, runOfCheckpoint, type HessianDensityRecord, type MinimizerRecord, type ResultsFile } from '../experiments/results.js';
 import { plural } from './plural.js';
 import { formatDuration, type ProgressSink } from '../experiments/progress.js';
 import { availableCores } from '../experiments/runner.js';
@@ -92,7 +92,7 @@ export const HESSIAN_COMMAND = defineCommand({
     { name: 'density-runs', type: 'int', min: 1, default: 1, help: 'random start vectors averaged in the density' },
     { name: 'svg', type: 'string', metavar: 'FILE', help: 'with --density: write an SVG of the densities (log scale), every checkpoint on the same axes' },
     { name: 'into', type: 'string', metavar: 'RESULTS', help: "with --density: also store each checkpoint's density in its run of this results.json (checkpoints as the experiment wrote them: checkpoints/job<J>-<phase>.ckpt); `lbgap report` then draws it in the report" },
-    { name: 'from', type: 'string', metavar: 'FILE', help: 'with --density --into: measure nothing; store the densities of an earlier `lbgap hessian --density --out FILE` record of the same checkpoints' },
+    { name: 'from', type: 'string', metavar: 'FILE', help: 'with --density --into: measure nothing; store the densities an earlier `lbgap hessian --density --out FILE` record holds for these checkpoints' },
     { name: 'trace', type: 'boolean', help: 'also estimate the trace' },
     { name: 'trace-samples', type: 'int', min: 1, default: 50, help: 'Hutchinson samples at most' },
     { name: 'max-iter', type: 'int', min: 1, metavar: 'N', help: 'Lanczos steps at most (default max(30, 4·top))' },
@@ -329,9 +329,12 @@ export async function hessianCommand(f: HessianFlags, to: Io, use: string, statu
   // Checked before any computation: the results file parses and every checkpoint is one of its runs.
   const into = f.into === undefined ? null : await densityTargets(f.into, paths, use);
   if (into && f.from !== undefined) {
-    await storeDensities(f.into!, into, await densitiesFrom(f.from, paths, use), io);
+    const { densities, epochs } = await densitiesFrom(f.from, paths, use);
+    checkEpochs(f.into!, into, paths, epochs, use);
+    await storeDensities(f.into!, into, densities, io);
     return 0;
   }
+  if (into) checkEpochs(f.into!, into, paths, await Promise.all(paths.map(async (p) => (await loadCheckpoint(p)).epoch)), use);
   const densities: HessianDensityRecord[] = [];
   const records: Record<string, unknown>[] = [];
   const curves: { name: string; grid: number[]; density: number[] }[] = [];
@@ -416,8 +419,18 @@ async function storeDensities(file: string, into: { raw: { runs: { final: unknow
   io.out(`stored ${plural(densities.length, 'density', 'densities')} in ${file} (${into.runs.map((i) => `${into.res.runs[i].setting} seed ${into.res.runs[i].seed}`).join(', ')}); \`lbgap report ${file}\` draws them`);
 }
 
-/** The densities of an earlier `lbgap hessian --density --out` record, which must be of these checkpoints in this order. */
-async function densitiesFrom(file: string, paths: string[], use: string): Promise<HessianDensityRecord[]> {
+/** Each checkpoint's epoch must be its run's last (a checkpoint of another training is not that run's minimizer). */
+function checkEpochs(file: string, into: { res: ResultsFile; runs: number[] }, paths: string[], epochs: number[], use: string): void {
+  try {
+    into.runs.forEach((i, j) => checkRunEpoch(into.res.runs[i], epochs[j], paths[j], file));
+  } catch (e) {
+    if (e instanceof ResultsError) throw new UsageError(`--into: ${e.message}`, use);
+    throw e;
+  }
+}
+
+/** The densities (and checkpoint epochs) of an earlier `lbgap hessian --density --out` record, for these of its checkpoints. */
+async function densitiesFrom(file: string, paths: string[], use: string): Promise<{ densities: HessianDensityRecord[]; epochs: number[] }> {
   let rec: Record<string, unknown>;
   try {
     rec = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
@@ -427,14 +440,19 @@ async function densitiesFrom(file: string, paths: string[], use: string): Promis
   const all = rec && rec.command === 'hessian' ? [rec, ...(Array.isArray(rec.compare) ? rec.compare as Record<string, unknown>[] : [])] : [];
   if (all.length === 0) throw new UsageError(`--from: ${file} is not an \`lbgap hessian --out\` record`, use);
   const names = all.map((r) => String(r.checkpoint));
-  if (names.length !== paths.length || names.some((n, i) => resolvePath(n) !== resolvePath(paths[i])))
-    throw new UsageError(`--from: ${file} measured ${names.join(', ')}; --checkpoint/--compare name ${paths.join(', ')} (the same checkpoints, in the same order, are needed)`, use);
-  return all.map((r, i) => {
-    const d = r.density as DensityMeasurement | null | undefined;
-    if (!d || !Array.isArray(d.runs) || d.runs.length === 0 || !d.loss) throw new UsageError(`--from: ${file} has no density for ${names[i]} (measured without --density)`, use);
-    const seed = typeof r.seed === 'number' ? r.seed : null;
-    return densityRecord(d, seed, `lbgap hessian --density (${baseName(names[i])}, epoch ${String(r.epoch)}, ${typeof r.finished === 'string' ? r.finished.slice(0, 10) : 'undated'}), stored with --from ${baseName(file)}`);
+  const picked = paths.map((p) => {
+    const i = names.findIndex((n) => resolvePath(n) === resolvePath(p));
+    if (i < 0) throw new UsageError(`--from: ${file} measured ${names.join(', ')}, not ${p}`, use);
+    return all[i];
   });
+  const densities = picked.map((r) => {
+    const name = String(r.checkpoint);
+    const d = r.density as DensityMeasurement | null | undefined;
+    if (!d || !Array.isArray(d.runs) || d.runs.length === 0 || !d.loss) throw new UsageError(`--from: ${file} has no density for ${name} (measured without --density)`, use);
+    const seed = typeof r.seed === 'number' ? r.seed : null;
+    return densityRecord(d, seed, `lbgap hessian --density (${baseName(name)}, epoch ${String(r.epoch)}, ${typeof r.finished === 'string' ? r.finished.slice(0, 10) : 'undated'}), stored with --from ${baseName(file)}`);
+  });
+  return { densities, epochs: picked.map((r) => Number(r.epoch)) };
 }
 
 /** The results file --into names, parsed, and the index of each checkpoint's run in it (distinct runs). */

@@ -97,7 +97,7 @@ function densityFigure(res: ResultsFile): Figure[] {
   });
   const hvp = new Set(runs.map((r) => r.final.hessianDensity!.hvp));
   const title = `Hessian eigenvalue density (stochastic Lanczos quadrature, ${[...hvp].join(' / ')} HVP)`;
-  return [{ file: 'hessian-density.svg', title: 'Hessian eigenvalue density', spec: densityChart({ title, curves }) }];
+  return [{ file: 'hessian-spectral-density.svg', title: 'Hessian eigenvalue density', spec: densityChart({ title, curves }) }];
 }
 
 export function figures(res: ResultsFile): Figure[] {

@@ -137,7 +137,7 @@ function densitySection(res: ResultsFile): string[] {
     `${starts !== null ? `${starts} Rademacher start vector${starts === 1 ? '' : 's'}` : 'Rademacher start vectors'} × ${steps !== null ? `${steps} Lanczos steps` : 'Lanczos steps'} with full reorthogonalization, on ${hvpText}; ` +
     `loss = ${lossText}. The nodes are smoothed with Gaussians of variance 1e-5·max(1, λmax − λmin) (PyHessian's density_generate) and drawn on a log scale; ` +
     'the outer nodes converge to the extreme eigenvalues, inner structure is resolved to about (λmax − λmin)/steps.', '',
-    '![Hessian eigenvalue density](hessian-density.svg)', '',
+    '![Hessian eigenvalue density](hessian-spectral-density.svg)', '',
     table(header, rows), '',
     `Computed by: ${[...new Set(recs.map((d) => d.source))].join('; ')}.`, '',
   ];

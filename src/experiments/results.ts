@@ -254,3 +254,14 @@ export function runOfCheckpoint(res: ResultsFile, checkpoint: string, file = 're
   }
   return run;
 }
+
+/**
+ * Throws unless a checkpoint of `epoch` epochs can be `run`'s minimizer: the epochs its last
+ * phase trained (or all its phases together).
+ */
+export function checkRunEpoch(run: RunRecord, epoch: number, what: string, file = 'results'): void {
+  const last = run.phases[run.phases.length - 1]?.history.length ?? 0;
+  const total = run.phases.reduce((a, ph) => a + ph.history.length, 0);
+  if (epoch !== last && epoch !== total)
+    throw new ResultsError(file, `${what} is of epoch ${epoch}, but run ${run.setting} seed ${run.seed} (job ${run.job}) trained ${last} epochs: it is not that run's minimizer`);
+}

@@ -1,7 +1,7 @@
 // `lbgap hessian --density --into results.json`: each checkpoint's SLQ density stored in its
 // run of an experiment's results file (matched by the runner's checkpoint names), nothing else
 // in the file changed, and `lbgap report` then renders the "Hessian spectral density" section
-// and hessian-density.svg; usage errors before any computation.
+// and hessian-spectral-density.svg; usage errors before any computation.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,8 @@ function capture(): Io & { stdout: string[]; stderr: string[] } {
 const DATA = ['--data', 'synthetic', '--limit', '300', '--build', 'simd'];
 
 function run(setting: string, seed: number): RunRecord {
-  const history = [{ epoch: 1, trainLoss: 0.5, trainAcc: 0.8, testLoss: 0.6, testAcc: 0.75, batchLoss: 0.5, seconds: 1, evalSeconds: 1, steps: 1, samplesPerSecond: 1 }];
+  // Two epochs, as the checkpoints below were trained.
+  const history = [1, 2].map((epoch) => ({ epoch, trainLoss: 0.5, trainAcc: 0.8, testLoss: 0.6, testAcc: 0.75, batchLoss: 0.5, seconds: 1, evalSeconds: 1, steps: 1, samplesPerSecond: 1 }));
   return {
     job: seed, seed, setting, batch: setting === 'SB' ? 20 : 150, k: null, seconds: 1,
     phases: [{ name: setting, batch: setting === 'SB' ? 20 : 150, epochs: 2, history, track: [], stoppedBy: 'epochs' }],
@@ -79,8 +80,8 @@ describe('lbgap hessian --into', () => {
     expect(md).toContain('## Hessian spectral density (later work; not in the paper)');
     expect(md).toMatch(/\| SB seed 0 \| .* \| 8 × 1 \| 8 \|/);
     expect(md).toMatch(/\| LB seed 0 \| .* \| 8 × 1 \| 8 \|/);
-    expect(existsSync(join(rep, 'hessian-density.svg'))).toBe(true);
-    const svg = readFileSync(join(rep, 'hessian-density.svg'), 'utf8');
+    expect(existsSync(join(rep, 'hessian-spectral-density.svg'))).toBe(true);
+    const svg = readFileSync(join(rep, 'hessian-spectral-density.svg'), 'utf8');
     expect(svg).toMatch(/^<svg/);
     expect(svg).toMatch(/SB seed 0/); expect(svg).toMatch(/LB seed 0/);
   });
@@ -98,15 +99,40 @@ describe('lbgap hessian --into', () => {
     expect(after.runs[1].final.hessianDensity.runs).toEqual(h.compare[0].density.runs);
     expect(after.runs[0].final.hessianDensity).toMatchObject({ hvp: 'exact', sample: 60, seed: 0, products: 8 });
     expect(after.runs[0].final.hessianDensity.source).toMatch(/^lbgap hessian --density \(job0-SB\.ckpt, epoch 2, \d{4}-\d\d-\d\d\), stored with --from h\.json$/);
-    // The wrong checkpoints (or order) for the record: refused, the file untouched.
+    // A subset, in any order: only those runs get a density.
     writeFileSync(copy, original);
+    expect(await main(['hessian', '--checkpoint', lb, '--density', '--from', out, '--into', copy], capture())).toBe(0);
+    const one = JSON.parse(readFileSync(copy, 'utf8'));
+    expect(one.runs[0].final.hessianDensity).toBeUndefined();
+    expect(one.runs[1].final.hessianDensity.runs).toEqual(h.compare[0].density.runs);
+    // A checkpoint the record did not measure: refused, the file untouched.
+    writeFileSync(copy, original);
+    const other = join(dir, 'checkpoints', 'job1-SB.ckpt');
     const io2 = capture();
-    expect(await main(['hessian', '--checkpoint', lb, '--compare', sb, '--density', '--from', out, '--into', copy], io2)).toBe(2);
-    expect(io2.stderr.join('\n')).toMatch(/--from: .*h\.json measured .*job0-SB\.ckpt, .*job0-LB\.ckpt; --checkpoint\/--compare name .*the same checkpoints, in the same order/);
+    expect(await main(['hessian', '--checkpoint', other, '--density', '--from', out, '--into', copy], io2)).toBe(2);
+    expect(io2.stderr.join('\n')).toMatch(/--into: .*holds no run of job 1/);
+    const io4 = capture();
+    expect(await main(['hessian', '--checkpoint', sb, '--compare', join(dir, 'a.ckpt'), '--density', '--from', out, '--into', copy], io4)).toBe(2);
+    expect(io4.stderr.join('\n')).toMatch(/--into: .*a\.ckpt is not named like/);
     const io3 = capture();
     expect(await main(['hessian', '--checkpoint', sb, '--density', '--from', out], io3)).toBe(2);
     expect(io3.stderr.join('\n')).toMatch(/--from needs --into/);
     expect(readFileSync(copy, 'utf8')).toBe(original);
+  });
+
+  it('refuses a checkpoint of another epoch than its run trained (not that run\'s minimizer), measured or --from', async () => {
+    const res = JSON.parse(original);
+    res.runs[0].phases[0].history.pop(); // SB "trained" 1 epoch; its checkpoint has 2
+    const file = join(dir, 'results-short.json');
+    writeFileSync(file, JSON.stringify(res, null, 1) + '\n');
+    const before = readFileSync(file, 'utf8');
+    for (const extra of [['--from', join(dir, 'h.json')], [...DATA, '--samples', '60', '--top', '1', '--max-iter', '4']]) {
+      const io = capture();
+      expect(await main(['hessian', '--checkpoint', sb, '--density', '--into', file, ...extra], io)).toBe(2);
+      expect(io.stderr.join('\n')).toMatch(/--into: .*job0-SB\.ckpt is of epoch 2, but run SB seed 0 \(job 0\) trained 1 epochs: it is not that run's minimizer/);
+      expect(io.stdout.join('\n')).not.toMatch(/eigenvalue/);
+    }
+    expect(readFileSync(file, 'utf8')).toBe(before);
   });
 
   it('usage errors, before any computation: --into without --density, a checkpoint that is not a run of the file, the same run twice', async () => {

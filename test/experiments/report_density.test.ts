@@ -1,6 +1,6 @@
 // The report's "Hessian spectral density" section and figure, from the SLQ quadrature stored
 // in a run's MinimizerRecord.hessianDensity (written by `lbgap hessian --density --into`): the
-// section and hessian-density.svg appear exactly when some run has a density, the table's
+// section and hessian-spectral-density.svg appear exactly when some run has a density, the table's
 // extreme nodes and negative weight come from the quadrature, the curves from densityCurve;
 // and the checkpoint → run mapping (runOfCheckpoint) by the runner's store names.
 import { describe, expect, it } from 'vitest';
@@ -42,7 +42,7 @@ describe('report: Hessian spectral density', () => {
   it('no density in the results: no section, no figure', () => {
     const res = results([run('SB', 0), run('LB', 0)]);
     expect(renderReport(res)).not.toMatch(/Hessian spectral density|hessian-density\.svg/);
-    expect(figures(res).map((f) => f.file)).not.toContain('hessian-density.svg');
+    expect(figures(res).map((f) => f.file)).not.toContain('hessian-spectral-density.svg');
   });
 
   it('with densities: the section (method, loss, figure, per-run extreme nodes and weight on λ < 0) and the figure with one curve per run', () => {
@@ -50,14 +50,14 @@ describe('report: Hessian spectral density', () => {
     const md = renderReport(res);
     expect(md).toContain('## Hessian spectral density (later work; not in the paper)');
     expect(md).toMatch(/stochastic Lanczos quadrature.*1 Rademacher start vector × 3 Lanczos steps.*exact Hessian-vector products \(Pearlmutter's R-operator\).*a 2000-sample training subset, BN with the batch statistics of 1000-sample chunks, dropout off/);
-    expect(md).toContain('![Hessian eigenvalue density](hessian-density.svg)');
+    expect(md).toContain('![Hessian eigenvalue density](hessian-spectral-density.svg)');
     expect(md).toContain('| SB seed 0 | -0.03 … 0.58 | 0.25 | 3 × 1 | 3 | 12.5 s |');
     expect(md).toContain('| LB seed 0 | -0.05 … 1.21 | 0.13 | 3 × 1 | 3 | 12.5 s |');
     expect(md).toContain('Computed by: lbgap hessian --density --into (job0-SB.ckpt, epoch 21); lbgap hessian --density --into (job0-LB.ckpt, epoch 30).');
     // Before the health section and the figure list, which links it too.
     expect(md.indexOf('## Hessian spectral density')).toBeLessThan(md.indexOf('## Figures'));
-    expect(md).toContain('- [Hessian eigenvalue density](hessian-density.svg)');
-    const fig = figures(res).find((f) => f.file === 'hessian-density.svg');
+    expect(md).toContain('- [Hessian eigenvalue density](hessian-spectral-density.svg)');
+    const fig = figures(res).find((f) => f.file === 'hessian-spectral-density.svg');
     expect(fig).toBeDefined();
     const values = (fig!.spec as unknown as { data: { values: { name: string; x: number; y: number }[] } }).data.values;
     expect([...new Set(values.map((v) => v.name))]).toEqual(['SB seed 0', 'LB seed 0']);
