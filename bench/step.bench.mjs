@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // SB vs LB step cost: samples/s and ms per training step (forward, backward, Adam) against
 // batch size, for lbgap in-thread, over a worker pool of 1 worker and of N workers (shared
-// memory, data parallel), for F1 and C1-mnist, with TensorFlow.js's Wasm backend (SIMD,
+// memory, data parallel), for F1 and C1-mnist (or any named net: C2 and C4 are the VGG-shaped
+// CIFAR nets, where 3×3 convolutions dominate), with TensorFlow.js's Wasm backend (SIMD,
 // 1 thread) running the same F1 at batch 256 and 6000 in the same process as the reference.
 // Also measures the pool's per-step overhead at batch 32 (pool of 1 vs in-thread; on F1 and
 // on the tiny test net, where a step is so cheap that the overhead is all there is).
@@ -10,7 +11,9 @@
 //   npm run build && npm run bench:step [-- --quick] [-- --workers 2] [-- --nets F1]
 //
 // Options: --quick (fewer sizes, shorter timings), --workers N (default: core count),
-// --nets LIST (comma separated, default F1,C1-mnist), --sizes LIST (batch sizes for every
+// --nets LIST (comma separated, default F1,C1-mnist; also C1…C4, CIFAR-shaped), --im2col (for
+// nets with 3×3 convolutions, also an in-thread row with the Winograd path switched off: the
+// conv kernels' dispatch before Winograd, the baseline of issue 14), --sizes LIST (batch sizes for every
 // net), --skip-tfjs, --target-ms T (time per measurement, default 600), --out FILE, --svg FILE.
 // Each row also records `cores`: CPU time of all the process's threads / wall time, i.e. how
 // many cores the measurement actually got (on a shared machine, less than the workers asked for).
@@ -33,12 +36,13 @@ if (!existsSync(relaxedBytes) || !existsSync(path.join(root, 'dist', 'workers', 
 rerunWithRelaxedSimd(fileURLToPath(import.meta.url), relaxedBytes);
 
 const opts = parseArgs(process.argv.slice(2), {
-  quick: false, workers: os.availableParallelism(), nets: 'F1,C1-mnist', sizes: '', 'skip-tfjs': false, 'target-ms': 600,
+  quick: false, workers: os.availableParallelism(), nets: 'F1,C1-mnist', sizes: '', 'skip-tfjs': false, im2col: false, 'target-ms': 600,
   out: path.join(root, 'bench', 'results', 'step.json'), svg: path.join(root, 'bench', 'results', 'step.svg'),
 });
 if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new RangeError(`--workers: must be an integer ≥ 1, got ${opts.workers}`);
 const nets = opts.nets.split(',').filter(Boolean);
-for (const n of nets) if (n !== 'F1' && n !== 'C1-mnist') throw new RangeError(`--nets: expected F1 and/or C1-mnist, got ${JSON.stringify(n)}`);
+const NETS = ['F1', 'C1', 'C1-mnist', 'C2', 'C3', 'C4'];
+for (const n of nets) if (!NETS.includes(n)) throw new RangeError(`--nets: expected some of ${NETS.join(', ')}, got ${JSON.stringify(n)}`);
 
 const dist = (p) => import(pathToFileURL(path.join(root, 'dist', p)).href);
 const { loadKernels } = await dist('kernels/index.js');
@@ -48,6 +52,19 @@ const { ParallelTrainer } = await dist('workers/index.js');
 const { lineChart, renderSvg } = await dist('experiments/plot.js');
 
 const k = await loadKernels({ build: 'auto' });
+// The same module with the Winograd path off: the dispatching conv2d_*_nhwc exports (and
+// their *_acc twins, which never took Winograd) replaced by the im2col ones — what a step
+// cost before issue 14. A second instance of the same build (its own memory); only the
+// Kernels' view of its exports differs.
+const { Kernels } = await dist('kernels/kernels.js');
+const kOther = await loadKernels({ build: k.info.build });
+const im2colExports = Object.freeze({
+  ...kOther.exports,
+  conv2d_fwd_nhwc: kOther.exports.conv2d_im2col_fwd_nhwc,
+  conv2d_bwd_data_nhwc: kOther.exports.conv2d_im2col_bwd_data_nhwc,
+  conv2d_bwd_filter_nhwc: kOther.exports.conv2d_im2col_bwd_filter_nhwc,
+});
+const kIm2col = new Kernels(im2colExports, kOther.memory, { ...kOther.info });
 const targetMs = opts['target-ms'] * (opts.quick ? 0.5 : 1);
 const loadBefore = os.loadavg();
 const tStart = performance.now();
@@ -61,9 +78,9 @@ function randomSet(shape, n, classes, seed) {
 }
 
 /** In-thread steps (what src/train does per batch): gather, forward + backward, Adam. */
-function threadSteps(spec, B) {
-  const m = Model.create(k, spec, { seed: 1 });
-  const opt = createOptimizer(k, m.numParams, { type: 'adam' });
+function threadSteps(spec, B, kk = k) {
+  const m = Model.create(kk, spec, { seed: 1 });
+  const opt = createOptimizer(kk, m.numParams, { type: 'adam' });
   const ds = randomSet(spec.input, B, m.classes, 3);
   const d = m.inputSize;
   const step = () => {
@@ -84,7 +101,7 @@ function threadSteps(spec, B) {
   }
   const cores = cpuCores(c0, performance.now() - t0);
   opt.dispose(); m.dispose();
-  k.reset();
+  kk.reset();
   return { ...summarize(times, B), cores };
 }
 
@@ -197,6 +214,7 @@ if (sizesOverride && !sizesOverride.every((b) => Number.isInteger(b) && b >= 1))
 const sizesFor = (net) => {
   if (sizesOverride) return sizesOverride;
   if (net === 'F1') return opts.quick ? [32, 256, 2048, 6000] : [32, 64, 128, 256, 512, 1024, 2048, 4096, 6000, 8192];
+  if (net === 'C2' || net === 'C4') return [64];
   return opts.quick ? [32, 128] : [32, 128, 512];
 };
 
@@ -211,6 +229,7 @@ for (const net of nets) {
   for (const B of sizesFor(net)) {
     const th = threadSteps(spec, B);
     log({ net, batch: B, impl: 'in-thread', ...th });
+    if (opts.im2col && spec.layers.some((l) => l.type === 'conv2d' && l.kernel === 3)) log({ net, batch: B, impl: 'in-thread im2col', ...threadSteps(spec, B, kIm2col) });
     log({ net, batch: B, impl: 'pool ×1', workers: 1, ...(await poolSteps(spec, B, 1, th.msPerStep)) });
     if (N > 1) log({ net, batch: B, impl: `pool ×${N}`, workers: N, ...(await poolSteps(spec, B, N, th.msPerStep / N)) });
     if (net === 'F1' && (B === 256 || B === 6000) && !opts['skip-tfjs']) log({ net, batch: B, impl: 'tfjs-wasm', ...(await tfF1Steps(B)) });
