@@ -123,6 +123,19 @@ class PageExperiment implements RunHandle {
 
   private report(phase: PhaseName): void { this.hooks.onProgress(this.clocks[phase].view()); }
 
+  /** Reports at most every 100 ms (steps arrive by the thousand per second from small batches). */
+  private pending = new Set<PhaseName>();
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private reportSoon(phase: PhaseName): void {
+    this.pending.add(phase);
+    this.timer ??= setTimeout(() => {
+      this.timer = null;
+      const phases = [...this.pending];
+      this.pending.clear();
+      for (const p of phases) this.report(p);
+    }, 100);
+  }
+
   stop(): void {
     if (this.paused || this.cancelled || this.stopFlag.requested) return;
     this.stopFlag.requested = true;
@@ -218,7 +231,7 @@ class PageExperiment implements RunHandle {
       if (busy && clock.state !== 'running') clock.run();
       if (!busy && clock.state === 'running') clock.halt('waiting');
       clock.reach(done[work], detail?.work === work ? detail.label : clock.detail);
-      this.report(work);
+      this.reportSoon(work);
     }
   }
 
@@ -255,7 +268,7 @@ class PageExperiment implements RunHandle {
       step: (e) => {
         this.hooks.onStep({ run: e.setting, seed: e.seed, epoch: e.epoch, step: e.step, steps: e.steps, loss: e.loss });
         this.clocks.training.detail = `${e.setting} seed ${e.seed}: epoch ${e.epoch}/${e.epochs}, step ${e.step}/${e.steps}, batch loss ${fmtLoss(e.loss)}`;
-        this.report('training');
+        this.reportSoon('training');
       },
       epoch: (e) => {
         const run = this.live.get(e.job) ?? this.started(e.job)!;

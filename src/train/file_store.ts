@@ -22,7 +22,8 @@ export class FileStore implements Store {
   async read(name: string): Promise<Uint8Array | null> {
     const path = this.where(name);
     try {
-      return await readFile(path);
+      const b = await readFile(path);
+      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
     } catch (e) {
       if (code(e) === 'ENOENT') return null;
       throw new StoreError(path, `cannot read: ${(e as Error).message}`, { cause: e });

@@ -168,11 +168,12 @@ describe('the page in headless Chromium', () => {
     expect(await page.textContent('#msg-lbBatch')).toBe('');
     await page.click('#start');
     await page.waitForFunction(() => ((window as unknown as { __lbgapPage: PageState }).__lbgapPage.phases?.training?.fraction ?? 0) > 0);
-    expect(await page.textContent('#status')).toMatch(/^training: (SB seed 0: epoch 1\/3, step \d+\/128|LB seed 0: epoch 1\/3, step \d+\/8), batch loss \d/);
+    expect(await page.textContent('#status')).toMatch(/^training: (SB seed 0: epoch [1-3]\/3, step \d+\/128|LB seed 0: epoch [1-3]\/3, step \d+\/8), batch loss \d/);
     await page.click('#stop');
     const stopped = await waitStatus(page, ['stopped']);
     const epochsAtStop = stopped.results!.runs.map((r) => r.phases[0].history.length);
-    expect(Math.max(...epochsAtStop)).toBeLessThan(3);
+    // SB (128 steps an epoch) stops at its next epoch end; LB (8 steps an epoch, its own job worker) may have finished by then.
+    expect(epochsAtStop[0]).toBeLessThan(3);
     await page.waitForTimeout(300);
     expect((await state(page)).results!.runs.map((r) => r.phases[0].history.length)).toEqual(epochsAtStop); // paused means paused
     await page.click('#resume');

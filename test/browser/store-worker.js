@@ -1,0 +1,14 @@
+// A dedicated module worker that opens the page's OPFS store by its ref (as a job worker does),
+// reads what the page wrote and writes a reply.
+import { openStore } from '/dist/train/store.js';
+
+self.onmessage = async (e) => {
+  try {
+    const s = await openStore(e.data.ref);
+    const got = new TextDecoder().decode(await s.read('from-page.txt'));
+    await s.write('checkpoints/from-worker.bin', new Uint8Array([1, 2, 3, 250]));
+    self.postMessage({ got, where: s.where('x') });
+  } catch (err) {
+    self.postMessage({ error: `${err.name}: ${err.message}` });
+  }
+};
