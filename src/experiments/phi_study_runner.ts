@@ -5,7 +5,6 @@
 // measurements on a fixed network: a stop (SIGINT) is seen between measurements and loses
 // only the unfinished jobs, which --resume runs again; failed jobs are recorded and rerun too.
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import { join } from 'node:path';
 import type { Dataset } from '../data/dataset.js';
 import { loadKernels, type Kernels } from '../kernels/index.js';
@@ -18,8 +17,8 @@ import { PHI_STUDY_KIND, type PhiStudySpec } from './phi_study_spec.js';
 import type { PhiWorkerInit } from './phi_study_worker.js';
 import { Progress, type ProgressSink } from './progress.js';
 import { runSlots, threadSlots, type Executor } from './scheduler.js';
-import { ResultsError, type Environment, type JobFailure } from './results.js';
-import { loadExperimentData, RESULTS_FILE, type StopFlag } from './runner.js';
+import { ResultsError, type JobFailure } from './results.js';
+import { loadExperimentData, nodeEnvironment, RESULTS_FILE, type StopFlag } from './runner.js';
 import { defaultSpec } from './spec.js';
 
 export interface PhiRunOptions {
@@ -38,14 +37,6 @@ export interface PhiRunOptions {
 }
 
 export interface PhiRunOutcome { results: PhiStudyResults; stopped: boolean; file: string; failures: JobFailure[] }
-
-function environment(k: Kernels): Environment {
-  const cpus = os.cpus();
-  return {
-    lbgap: '0.1.0', node: process.version, platform: `${process.platform}-${process.arch}`, cpus: cpus.length,
-    cpuModel: cpus[0]?.model ?? 'unknown', kernels: k.info.build, loadAverage: os.loadavg().map((v) => Math.round(v * 100) / 100),
-  };
-}
 
 async function exists(file: string): Promise<boolean> {
   try { await stat(file); return true; } catch { return false; }
@@ -89,7 +80,7 @@ export async function runPhiStudy(spec: PhiStudySpec, opts: PhiRunOptions): Prom
   } else {
     if (await exists(file)) throw new ExperimentError(`${file} already exists: pass --resume to continue it, or choose another --out`);
     results = {
-      version: 1, kind: PHI_STUDY_KIND, status: 'running', spec, environment: environment(k),
+      version: 1, kind: PHI_STUDY_KIND, status: 'running', spec, environment: nodeEnvironment(k),
       data: { train: train.name, trainSamples: train.n }, totalJobs: jobs.length, shard, jobs: mine.map((j) => j.index), done: [], records: [],
       timings: { started: new Date().toISOString(), finished: null, seconds: 0, wallSeconds: 0, jobs: [] },
     };
