@@ -8,8 +8,11 @@
 // The page talks to it through startExperiment() alone: a handle (stop, resume, cancel) and
 // events (progress per phase with ETA, per-step loss, the results so far). Stop sets the
 // runner's stop flag: with shared memory (cross-origin isolated) each job sees it at its next
-// step, without it (the transfer fallback) at its next await — the end of the current epoch
-// or measurement; the run ends 'interrupted' with its checkpoints kept. Resume runs the
+// step (a measurement: at its end); without it (the transfer fallback) a job would only see the
+// runner's stop message at its next await (an epoch's end), so there Stop ends the job workers
+// at once instead — a job loses its steps since its last epoch checkpoint, and computes them
+// again, identically, on Resume. Either way the run ends 'interrupted' with its checkpoints
+// (atomic: a write cut short leaves the previous one) kept. Resume runs the
 // runner again on the same store with `resume`: finished jobs are skipped and an interrupted
 // one continues from its last epoch checkpoint, bit for bit. Cancel ends the workers at once
 // and keeps what finished (status 'interrupted').
@@ -139,9 +142,13 @@ class PageExperiment implements RunHandle {
   stop(): void {
     if (this.paused || this.cancelled || this.stopFlag.requested) return;
     this.stopFlag.requested = true;
+    if (this.transport === 'transfer') {
+      this.stopFlag.immediate = true;
+      this.hooks.onNotice('stopping now (no shared memory: the job workers end, and Resume continues each job from its last epoch checkpoint)…', false);
+      return;
+    }
     const kinds = new Set(this.working.values());
-    const step = this.transport === 'shared' ? 'the current step' : 'the current epoch';
-    const where = kinds.has('analysis') ? `the current measurement${kinds.has('training') ? ` (training: after ${step})` : ''}` : step;
+    const where = kinds.has('analysis') ? `the current measurement${kinds.has('training') ? ' (training: after the current step)' : ''}` : 'the current step';
     this.hooks.onNotice(`stopping after ${where}…`, false);
   }
 

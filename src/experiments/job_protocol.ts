@@ -31,7 +31,8 @@ export type FromWorker<O = JobOutput> =
   | { type: 'ready' }
   | { type: 'advance'; units: number; label: string; work?: Work }
   | { type: 'event'; units: number; line: string; work?: Work }
-  | { type: 'live'; event: LiveEvent }
+  /** Live events in order (steps are sent in batches: a worker posts at most one progress message per 50 ms). */
+  | { type: 'live'; events: LiveEvent[] }
   | { type: 'done'; output: O }
   | { type: 'stopped' }
   | { type: 'failed'; error: WorkerErrorInfo };

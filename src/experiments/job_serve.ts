@@ -5,7 +5,7 @@
 // behind the running job: the job sees it at its next check after the worker's next await.
 import type { BuildName } from '../kernels/load.js';
 import { loadKernels, type Kernels } from '../kernels/index.js';
-import { StopRequested, type JobProgress } from './job.js';
+import { StopRequested, type JobProgress, type LiveEvent, type Work } from './job.js';
 import type { FromWorker, ToWorker } from './job_protocol.js';
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
@@ -45,16 +45,37 @@ export async function serveJobs<I extends { build: BuildName; stop: Int32Array |
       if (m.type === 'stop') return; // handled on arrival (below)
       if (!init || !kernels) throw new Error(`${name}: run before init`);
       const stop = init.stop;
+      // Steps come by the thousand per second on small batches: their progress and live events
+      // are gathered and posted at most every 50 ms (and before any other message, keeping the order).
+      let units = { training: 0, analysis: 0 }, labels: Partial<Record<Work, string>> = {}, steps: LiveEvent[] = [], last = performance.now();
+      const flush = () => {
+        for (const w of ['training', 'analysis'] as const) if (labels[w] !== undefined) port.post({ type: 'advance', units: units[w], label: labels[w]!, work: w });
+        if (steps.length) port.post({ type: 'live', events: steps });
+        units = { training: 0, analysis: 0 }; labels = {}; steps = [];
+        last = performance.now();
+      };
+      const soon = () => { if (performance.now() - last >= 50) flush(); };
       const env: JobEnv = {
         k: kernels,
         stopRequested: () => stopMessage || (stop !== null && Atomics.load(stop, 0) !== 0),
         progress: {
-          advance: (units, label, work) => port.post({ type: 'advance', units, label, work }),
-          event: (units, line, work) => port.post({ type: 'event', units, line, work }),
-          live: (event) => port.post({ type: 'live', event }),
+          advance: (u, label, work = 'training') => { units[work] += u; labels[work] = label; soon(); },
+          event: (u, line, work) => { flush(); port.post({ type: 'event', units: u, line, work }); },
+          live: (event) => {
+            if (event.type === 'step') { steps.push(event); soon(); return; }
+            flush();
+            port.post({ type: 'live', events: [event] });
+          },
         },
       };
-      port.post({ type: 'done', output: await run(init, env, m.job) });
+      try {
+        const output = await run(init, env, m.job);
+        flush();
+        port.post({ type: 'done', output });
+      } catch (e) {
+        flush();
+        throw e;
+      }
     } catch (e) {
       if (e instanceof StopRequested) { port.post({ type: 'stopped' }); return; }
       const err = e instanceof Error ? e : new Error(String(e));

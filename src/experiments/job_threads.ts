@@ -66,7 +66,7 @@ export class JobThread<I = WorkerInit, J = Job, O = JobOutput> {
     return this.call({ type: 'run', job }, (m) => {
       if (m.type === 'advance') progress.advance(m.units, m.label, m.work);
       else if (m.type === 'event') progress.event(m.units, m.line, m.work);
-      else if (m.type === 'live') progress.live?.(m.event);
+      else if (m.type === 'live') for (const e of m.events) progress.live?.(e);
     }) as Promise<O>;
   }
 

@@ -3,7 +3,8 @@
 // completes with live plots (SVG in the DOM), the parametric plot and the sharpness table; the
 // JSON downloads and loads back; the kernel playground runs; cross-origin isolation is on
 // under `lbgap serve` (shared-memory workers) and the transfer fallback works without it,
-// including stop and resume.
+// including stop and resume — which continue bit for bit from the runner's epoch checkpoints in
+// OPFS, in both modes, and the download is a results.json `lbgap report` renders.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -152,7 +153,7 @@ describe('the page in headless Chromium', () => {
     }
   }, 150_000);
 
-  it('not isolated (--no-isolation): the transfer fallback trains, and stop/resume pause between epochs', async () => {
+  it('not isolated (--no-isolation): the transfer fallback trains, and stop/resume continue from the epoch checkpoints', async () => {
     const page = await browser.newPage();
     await page.goto(open.server.url + '?net=tiny&data=synthetic&trainSamples=4096&testSamples=256&sbBatch=32&lbBatch=512&epochs=3&analysisSamples=256&sharpnessIterations=1');
     const s0 = await waitStatus(page, ['idle']);
@@ -172,7 +173,7 @@ describe('the page in headless Chromium', () => {
     await page.click('#stop');
     const stopped = await waitStatus(page, ['stopped']);
     const epochsAtStop = stopped.results!.runs.map((r) => r.phases[0].history.length);
-    // SB (128 steps an epoch) stops at its next epoch end; LB (8 steps an epoch, its own job worker) may have finished by then.
+    // SB (128 steps an epoch) is stopped mid-way; LB (8 steps an epoch, in its own job worker) may have finished by then.
     expect(epochsAtStop[0]).toBeLessThan(3);
     await page.waitForTimeout(300);
     expect((await state(page)).results!.runs.map((r) => r.phases[0].history.length)).toEqual(epochsAtStop); // paused means paused
@@ -183,4 +184,59 @@ describe('the page in headless Chromium', () => {
     expect(await svgMarks(page, 'plot-param-loss')).toBeGreaterThan(4);
     await page.close();
   }, 150_000);
+
+  /** A run's results without wall-clock fields (and the page's facts): the rest must match bit for bit. */
+  const CLOCK = new Set(['seconds', 'evalSeconds', 'samplesPerSecond', 'timings', 'environment', 'page']);
+  const metricsOnly = (r: ResultsFile) => JSON.parse(JSON.stringify(r, (key, value) => (CLOCK.has(key) ? undefined : value)));
+  const RESUMABLE = 'net=tiny&data=synthetic&trainSamples=16384&testSamples=256&sbBatch=2&lbBatch=2048&epochs=3&analysisSamples=128&sharpnessIterations=1';
+
+  it.each([
+    ['isolated: Stop ends every job at its next step', true],
+    ['not isolated: Stop ends the job workers at once', false],
+  ] as const)('%s; Resume continues from the epoch checkpoints bit for bit as an uninterrupted run, and the download is a results.json `lbgap report` renders', async (_name, isolate) => {
+    const server = isolate ? isolated : open;
+    const ctx = await browser.newContext({ acceptDownloads: true });
+    const dir = mkdtempSync(join(tmpdir(), 'lbgap-page-resume-'));
+    try {
+      const straightPage = await ctx.newPage();
+      await straightPage.goto(`${server.server.url}?${RESUMABLE}&autostart=1`);
+      const straight = await waitStatus(straightPage, ['done']);
+      expect(straight.results!.page.transport).toBe(isolate ? 'shared' : 'transfer');
+      await straightPage.close();
+
+      const page = await ctx.newPage();
+      await page.goto(`${server.server.url}?${RESUMABLE}&autostart=1`);
+      // Stop once SB (8,192 steps an epoch) has finished its first epoch: clicked in the page as soon as it has (an epoch takes well under a second).
+      await page.waitForFunction(() => {
+        const sbEpochs = (window as unknown as { __lbgapPage: PageState }).__lbgapPage.results?.runs.find((r) => r.setting === 'SB')?.phases[0].history.length ?? 0;
+        if (sbEpochs >= 1) document.getElementById('stop')!.click();
+        return sbEpochs >= 1;
+      }, null, { polling: 5, timeout: 100_000 });
+      const stopped = await waitStatus(page, ['stopped']);
+      expect(await page.textContent('#status')).toMatch(/^stopped: [0-2] of 3 jobs finished, the others keep their last epoch checkpoint — Resume continues/);
+      const sb = stopped.results!.runs.find((r) => r.setting === 'SB')!;
+      expect(sb.phases[0].history.length).toBeLessThan(3);
+      await page.click('#resume');
+      const resumed = await waitStatus(page, ['done']);
+      if (resumed.results!.environment.kernels === straight.results!.environment.kernels) expect(metricsOnly(resumed.results!)).toEqual(metricsOnly(straight.results!));
+      expect(resumed.results!.runs.map((r) => [r.setting, r.phases[0].history.length])).toEqual([['SB', 3], ['LB', 3]]);
+
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+      const file = join(dir, 'results.json');
+      await download.saveAs(file);
+      const parsed = parseResults(readFileSync(file, 'utf8'), file);
+      expect(parsed.status).toBe('complete');
+      expect(parsed.runs).toEqual(resumed.results!.runs);
+      expect((parsed as ResultsFile & { page?: { transport: string } }).page?.transport).toBe(isolate ? 'shared' : 'transfer');
+      // The file is the runner's own: one-space indentation, a final newline.
+      expect(readFileSync(file, 'utf8')).toBe(JSON.stringify(parsed, null, 1) + '\n');
+      const out = execFileSync(process.execPath, [fileURLToPath(new URL('../../bin/lbgap.js', import.meta.url)), 'report', file, '--out', join(dir, 'report')], { encoding: 'utf8' });
+      expect(out).toContain('REPORT.md');
+      expect(readFileSync(join(dir, 'report', 'REPORT.md'), 'utf8')).toContain('# lbgap — SB vs LB reproduction: tiny on synthetic/train');
+      await page.close();
+    } finally {
+      await ctx.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });
