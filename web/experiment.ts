@@ -262,6 +262,7 @@ class PageExperiment implements RunHandle {
       start: (e) => {
         for (const job of e.jobs) this.doneWork.set(job, { training: 0, analysis: 0 });
       },
+      begin: (e) => { this.started(e.job); },
       work: (e) => {
         const d = this.doneWork.get(e.job) ?? { training: 0, analysis: 0 };
         d[e.work] += e.units;

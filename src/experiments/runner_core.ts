@@ -41,6 +41,8 @@ export type JobLiveEvent = LiveEvent & { job: number };
 export interface LiveHooks {
   /** Before the first job runs: the jobs to run and their work by kind (cost-model units, as `work` reports them). */
   start?(e: { jobs: number[]; work: Record<Work, number> }): void;
+  /** Job `job` is handed to a slot (its worker may still be starting). */
+  begin?(e: { job: number; label: string }): void;
   /** Progress of job `job`: `units` of training or analysis work done (`label`: what runs now). */
   work?(e: { job: number; work: Work; units: number; label: string }): void;
   /** A training step's mini-batch loss. */
@@ -186,6 +188,8 @@ export async function runExperimentIn(spec: ExperimentSpec, opts: CoreRunOptions
     exec = { run: (job) => runJob({ ...ctx, progress: observed(job, base) }, job), close: async () => {} };
   }
   const isDone = (i: number) => results.done.includes(i);
+  const inner = exec;
+  exec = { run: (job, slot) => { live?.begin?.({ job: job.index, label: job.label }); return inner.run(job, slot); }, close: () => inner.close() };
   const stopped = await runSlots(todo, slots, exec, stop, progress, {
     isDone,
     finished,

@@ -109,10 +109,12 @@ describe('the runner core on any store', () => {
     const work = { training: 0, analysis: 0 };
     let planned: { jobs: number[]; work: Record<'training' | 'analysis', number> } | null = null;
     let saves = 0;
+    const begun: number[] = [];
     const out = await runExperimentIn(spec, {
       store: mem, data, kernels: k, environment: nodeEnvironment(k), extra: { page: { note: 'rides along' } },
       live: {
         start: (e) => { planned = e; },
+        begin: (e) => { begun.push(e.job); },
         work: (e) => { work[e.work] += e.units; },
         step: (e) => steps.push(e),
         epoch: (e) => epochs.push(e),
@@ -139,6 +141,7 @@ describe('the runner core on any store', () => {
     expect(epochs.map((e) => [e.job, e.type === 'epoch' ? e.metrics.epoch : -1])).toEqual([[0, 1], [0, 2], [1, 1], [1, 2]]);
     expect(epochs.map((e) => (e.type === 'epoch' ? e.metrics : null))).toEqual(out.results.runs.flatMap((r) => r.phases[0].history));
     expect(planned!.jobs).toEqual([0, 1, 2]);
+    expect(begun).toEqual([0, 1, 2]);
     expect(work.training).toBeCloseTo(planned!.work.training, 6);
     expect(work.analysis).toBeCloseTo(planned!.work.analysis, 6);
     expect(saves).toBeGreaterThanOrEqual(5); // start, three jobs, the end
