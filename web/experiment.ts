@@ -81,6 +81,14 @@ export function startExperiment(k: Kernels, form: PageSpec, hooks: RunHooks, opt
 
 class Cancelled extends Error { override name = 'Cancelled'; }
 
+/** Jobs of the run threw (e.g. StorageQuotaError writing a checkpoint): the others finished, and the results say which failed. */
+export class ExperimentFailedError extends Error {
+  override name = 'ExperimentFailedError';
+  constructor(readonly failures: { job: number; label: string; error: string }[]) {
+    super(`${failures.length} job${failures.length === 1 ? '' : 's'} failed (the others finished; Download keeps them): ${failures.map((f) => `job ${f.job} (${f.label}): ${f.error}`).join('; ')}`);
+  }
+}
+
 /** Removes the folders of earlier runs whose tab no longer holds their lock (closed, or finished). */
 async function removeOldRuns(keep: string): Promise<void> {
   const root = await navigator.storage.getDirectory();
@@ -326,6 +334,7 @@ class PageExperiment implements RunHandle {
           this.saved = out.results;
           this.results = { ...out.results, page: this.info };
           this.hooks.onResults(this.results);
+          if (out.failures.length) throw new ExperimentFailedError(out.failures);
           return { outcome: 'complete', results: this.results, file: this.file };
         }
         if (this.cancelled) throw new Cancelled();
