@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadKernels, type Kernels, KernelRangeError } from '../../src/kernels/index.js';
-import { minimizeLbfgsb } from '../../src/landscape/lbfgsb.js';
+import { minimizeLbfgsb, sortBreakpoints } from '../../src/landscape/lbfgsb.js';
 import { NonFiniteObjectiveError } from '../../src/landscape/errors.js';
 import { negate, type Objective } from '../../src/landscape/objective.js';
 import { quadratic, rosenbrock, withSpectrum } from './objectives.js';
@@ -200,3 +200,19 @@ for (const build of ['simd', 'relaxed-simd'] as const) {
     });
   });
 }
+
+describe('sortBreakpoints (the Cauchy scan order)', () => {
+  it('orders breakpoint indices by t, ties in index order, on awkward sizes and key ranges', () => {
+    let seed = 12345;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    for (const n of [0, 1, 3, 17, 65, 255, 4097]) {
+      const t = new Float64Array(n + 5);
+      // Keys over 40 decades, some exact ties, some coordinates not breakpoints.
+      for (let i = 0; i < t.length; i++) t[i] = i % 7 === 3 ? t[Math.max(0, i - 7)] || 1 : 10 ** (rand() * 40 - 20) * (1 + rand());
+      const idx = Int32Array.from({ length: n }, (_, i) => i + (i % 2));
+      const got = Array.from(sortBreakpoints(idx, n, t));
+      const want = Array.from(idx).sort((a, b) => t[a] - t[b] || a - b);
+      expect(got).toEqual(want);
+    }
+  });
+});
