@@ -150,6 +150,7 @@ class PageExperiment implements RunHandle {
   stop(): void {
     if (this.paused || this.cancelled || this.stopFlag.requested) return;
     this.stopFlag.requested = true;
+    this.stopFlag.wake?.();
     if (this.transport === 'transfer') {
       this.stopFlag.immediate = true;
       this.hooks.onNotice('stopping now (no shared memory: the job workers end, and Resume continues each job from its last epoch checkpoint)…', false);
@@ -172,6 +173,7 @@ class PageExperiment implements RunHandle {
     this.cancelled = true;
     this.stopFlag.requested = true;
     this.stopFlag.immediate = true;
+    this.stopFlag.wake?.();
     this.hooks.onNotice('cancelling…', false);
     const go = this.resumeGate;
     this.resumeGate = null;
@@ -243,10 +245,13 @@ class PageExperiment implements RunHandle {
     for (const work of ['training', 'analysis'] as const) {
       const clock = this.clocks[work];
       const busy = [...this.working.values()].includes(work);
+      const was = clock.state;
       if (busy && clock.state !== 'running') clock.run();
       if (!busy && clock.state === 'running') clock.halt('waiting');
       clock.reach(done[work], detail?.work === work ? detail.label : clock.detail);
-      this.reportSoon(work);
+      // A phase that starts or stops running is shown at once; progress within it at most every 100 ms.
+      if (clock.state !== was) this.report(work);
+      else this.reportSoon(work);
     }
   }
 
@@ -289,7 +294,6 @@ class PageExperiment implements RunHandle {
       epoch: (e) => {
         const run = this.live.get(e.job) ?? this.started(e.job)!;
         const ph = run.phases[0], m = e.metrics;
-        this.clocks.training.detail = `${e.setting} seed ${e.seed}: epoch ${m.epoch}/${e.epochs} done` + (m.testAcc === null ? '' : `, test accuracy ${(100 * m.testAcc).toFixed(2)} %`);
         // A resumed job repeats the epoch it was stopped in: that epoch's record is replaced.
         ph.history = ph.history.filter((x) => x.epoch < m.epoch);
         ph.history.push(m);

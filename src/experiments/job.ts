@@ -280,8 +280,8 @@ async function trainPhase(ctx: JobContext, job: Job, model: Model, tr: Training,
       trainEvalSamples: spec.trainEvalSamples ?? undefined,
       checkpoint: { path: ckpt, every: 1 }, resume, store,
       onStep: (st) => {
-        ctx.progress.advance(perStep, `${what} epoch ${st.epoch}/${epochs} step ${st.step}/${stepsPerEpoch}`, 'training');
         ctx.progress.live?.({ type: 'step', setting, seed: job.seed, phase: name, batch, epoch: st.epoch, epochs, step: st.step, steps: stepsPerEpoch, loss: st.loss });
+        ctx.progress.advance(perStep, `${what} epoch ${st.epoch}/${epochs} step ${st.step}/${stepsPerEpoch}`, 'training');
         checkStop(ctx);
       },
       onEpoch: async (m) => {
@@ -336,6 +336,7 @@ async function measure(ctx: JobContext, job: Job, model: Model, phase: PhaseReco
       note: `loss ${d.loss ?? 'NaN/Inf'} at epoch ${d.epoch}, step ${d.step} (global step ${d.globalStep}); final metrics are ${last ? `those of epoch ${last.epoch}` : 'unavailable (no epoch finished)'}`,
     };
   }
+  ctx.progress.advance(0, `${phase.name} seed ${job.seed}: measuring the minimizer`, 'analysis');
   await yieldAndCheck(ctx);
   const sh = spec.sharpness;
   const sharpness: SharpnessRecord[] = [];

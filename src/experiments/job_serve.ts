@@ -49,17 +49,23 @@ export async function serveJobs<I extends { build: BuildName; stop: Int32Array |
       // are gathered and posted at most every 50 ms (and before any other message, keeping the order).
       let units = { training: 0, analysis: 0 }, labels: Partial<Record<Work, string>> = {}, steps: LiveEvent[] = [], last = performance.now();
       const flush = () => {
-        for (const w of ['training', 'analysis'] as const) if (labels[w] !== undefined) port.post({ type: 'advance', units: units[w], label: labels[w]!, work: w });
+        // Steps first: a view then has the step's words when it hears of the work.
         if (steps.length) port.post({ type: 'live', events: steps });
+        for (const w of ['training', 'analysis'] as const) if (labels[w] !== undefined) port.post({ type: 'advance', units: units[w], label: labels[w]!, work: w });
         units = { training: 0, analysis: 0 }; labels = {}; steps = [];
         last = performance.now();
       };
       const soon = () => { if (performance.now() - last >= 50) flush(); };
+      let lastWork: Work | null = null;
       const env: JobEnv = {
         k: kernels,
         stopRequested: () => stopMessage || (stop !== null && Atomics.load(stop, 0) !== 0),
         progress: {
-          advance: (u, label, work = 'training') => { units[work] += u; labels[work] = label; soon(); },
+          advance: (u, label, work = 'training') => {
+            units[work] += u; labels[work] = label;
+            // A change of work (training → analysis) is posted at once: the page's phases follow it.
+            if (work !== lastWork) { lastWork = work; flush(); } else soon();
+          },
           event: (u, line, work) => { flush(); port.post({ type: 'event', units: u, line, work }); },
           live: (event) => {
             if (event.type === 'step') { steps.push(event); soon(); return; }

@@ -16,6 +16,11 @@ export interface StopFlag {
    * page's Cancel): running jobs end as stopped, losing their steps since the last epoch checkpoint.
    */
   immediate?: boolean;
+  /**
+   * Set by the runner while jobs run in workers: whoever sets `requested` may call it to forward
+   * the stop at once (the runner otherwise looks every 50 ms).
+   */
+  wake?: () => void;
 }
 
 export interface ScheduledJob { index: number; label: string; after?: number[] }
@@ -117,7 +122,7 @@ export function threadSlots<I, J extends ScheduledJob, O>(url: URL | string, ini
   const threads: (JobThread<I, J, O> | null)[] = new Array<JobThread<I, J, O> | null>(slots).fill(null);
   // The SIGINT handler (or the page's Stop) sets stop.requested in this thread; workers read the shared flag, or get a message.
   let told = false, ended = false;
-  const forward = setInterval(() => {
+  const check = () => {
     if (!stop.requested) return;
     if (!told) {
       told = true;
@@ -128,7 +133,9 @@ export function threadSlots<I, J extends ScheduledJob, O>(url: URL | string, ini
       ended = true;
       for (const t of threads) void t?.terminate();
     }
-  }, 50);
+  };
+  const forward = setInterval(check, 50);
+  stop.wake = check;
   const message = init(flag);
   return {
     async run(job, slot) {
@@ -144,6 +151,7 @@ export function threadSlots<I, J extends ScheduledJob, O>(url: URL | string, ini
     },
     async close() {
       clearInterval(forward);
+      if (stop.wake === check) delete stop.wake;
       await Promise.all(threads.map((t) => t?.terminate()));
     },
   };

@@ -8,7 +8,9 @@
 //     use so nothing here imports node: modules and the page can bundle this module);
 //   - OPFS (browser): a folder of the origin private file system, shared by the page and its
 //     job workers (navigator.storage.getDirectory(), in Chromium's windows and workers); a
-//     writable stream writes a swap file and commits it on close, atomically;
+//     writable stream writes a swap file and commits it on close, atomically — and a new file
+//     is written under a temporary name and then moved to its own, so a worker ended mid-write
+//     (the page's Stop without shared memory) never leaves an empty or partial file;
 //   - memory: a Map, for one thread (tests, or runs that need no files).
 // A store of the first two kinds has a `ref` that another thread (a job worker) opens to reach
 // the same files: openStore(ref).
@@ -175,17 +177,43 @@ export class OpfsStore implements Store {
   async has(name: string): Promise<boolean> { return (await this.file(name)) !== null; }
 
   async write(name: string, bytes: Uint8Array): Promise<void> {
-    try {
-      const { dir, base } = await this.parent(name, true);
-      const h = await dir!.getFileHandle(base, { create: true });
-      // The stream writes a swap file; close() commits it in one step (or abort() drops it).
-      const w = await h.createWritable({ keepExistingData: false });
+    // The stream writes a swap file; close() commits it in one step (or abort() drops it). A file
+    // another writer is moving into place is locked for a moment: try again shortly.
+    const put = async (h: FileSystemFileHandle) => {
+      let w: FileSystemWritableFileStream;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          w = await h.createWritable({ keepExistingData: false });
+          break;
+        } catch (e) {
+          if ((e as { name?: string })?.name !== 'NoModificationAllowedError' || attempt >= 50) throw e;
+          await new Promise((ok) => setTimeout(ok, 10));
+        }
+      }
       try {
         await w.write(bytes as Uint8Array<ArrayBuffer>);
         await w.close();
       } catch (e) {
         await w.abort().catch(() => {});
         throw e;
+      }
+    };
+    try {
+      const { dir: d, base } = await this.parent(name, true);
+      const dir = d!;
+      let h: FileSystemFileHandle | null = null;
+      try { h = await dir.getFileHandle(base); } catch (e) { if (!notFound(e)) throw e; }
+      if (h) { await put(h); return; }
+      // A new file: creating it under its own name would show an empty file until the commit.
+      const tmpName = `${base}.tmp-${Math.random().toString(36).slice(2)}`;
+      const tmp = await dir.getFileHandle(tmpName, { create: true });
+      await put(tmp);
+      try {
+        await (tmp as FileSystemFileHandle & { move(name: string): Promise<void> }).move(base);
+      } catch {
+        // Another writer created it meanwhile (or move() cannot replace here): overwrite it through its swap file.
+        await put(await dir.getFileHandle(base, { create: true }));
+        await dir.removeEntry(tmpName).catch(() => {});
       }
     } catch (e) {
       if (isQuota(e)) throw new StorageQuotaError(this.where(name), `the browser's storage quota is used up (${bytes.length} bytes to write): free space in this site's storage, or make the run smaller`, { cause: e });

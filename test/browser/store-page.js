@@ -27,6 +27,23 @@ async function main() {
   out.worker = await new Promise((ok) => { w.onmessage = (e) => ok(e.data); w.onerror = (e) => ok({ error: e.message }); w.postMessage({ ref: s.ref }); });
   w.terminate();
   out.fromWorker = [...(await s.read('checkpoints/from-worker.bin'))];
+  // A worker ended mid-write (the page's Stop without shared memory) leaves each file whole or absent.
+  out.endedMidWrite = [];
+  for (const ms of [3, 17, 40, 90]) {
+    const h = new Worker('/test/browser/store-worker.js', { type: 'module' });
+    await new Promise((ok) => { h.onmessage = ok; h.postMessage({ mode: 'hammer', ref: s.ref }); });
+    await new Promise((ok) => setTimeout(ok, ms));
+    h.terminate();
+    await new Promise((ok) => setTimeout(ok, 50));
+    let whole = 0, partial = 0;
+    for (let i = 0; i < 1000; i++) {
+      const b = await s.read(`checkpoints/new-${i}.bin`);
+      if (b === null) break;
+      if (b.length === 2 << 20 && b.every((x) => x === i % 251)) whole++; else partial++;
+    }
+    out.endedMidWrite.push({ whole, partial });
+    await s.clear('checkpoints');
+  }
   await s.clear('checkpoints');
   out.afterClear = [await s.has('checkpoints/job0-SB.ckpt'), await s.has('checkpoints/from-worker.bin'), await s.has('results.json')];
   try { await s.write('../escape', enc('x')); out.badName = 'no error'; } catch (e) { out.badName = e instanceof StoreError ? e.name : String(e); }

@@ -1,6 +1,7 @@
 // The page's store (OPFS, src/train/store.ts) in headless Chromium, cross-origin isolated and
 // not: the contract, a module worker reaching the same files by the store's ref (as the job
-// workers do), concurrent writes staying whole, a reopened store finding its files, and the
+// workers do), concurrent writes staying whole, a worker ended mid-write leaving no empty or
+// partial file (the page's Stop without shared memory ends its workers), a reopened store finding its files, and the
 // named error where OPFS is missing. Needs `npm run build` (the page imports /dist/…).
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +34,7 @@ describe('the OPFS store in headless Chromium', () => {
       expect(r.worker).toMatchObject({ got: 'hello worker' });
       expect((r.worker as { where: string }).where).toMatch(/^opfs:lbgap-test\/.+\/x$/);
       expect(r.fromWorker).toEqual([1, 2, 3, 250]);
+      for (const x of r.endedMidWrite as { whole: number; partial: number }[]) expect(x.partial).toBe(0);
       expect(r.afterClear).toEqual([false, false, true]);
       expect(r.badName).toBe('StoreError');
       expect(r.reopened).toBe('{"a":1}\n');
