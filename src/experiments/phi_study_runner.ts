@@ -16,7 +16,7 @@ import { parsePhiStudyResults, type PhiStudyResults } from './phi_study_results.
 import { PHI_STUDY_KIND, type PhiStudySpec } from './phi_study_spec.js';
 import type { PhiWorkerInit } from './phi_study_worker.js';
 import { Progress, type ProgressSink } from './progress.js';
-import { runSlots, threadSlots, type Executor } from './scheduler.js';
+import { recordDone, runSlots, threadSlots, type Executor } from './scheduler.js';
 import { ResultsError, type JobFailure } from './results.js';
 import { loadExperimentData, nodeEnvironment, RESULTS_FILE, type StopFlag } from './runner.js';
 import { defaultSpec } from './spec.js';
@@ -116,10 +116,7 @@ export async function runPhiStudy(spec: PhiStudySpec, opts: PhiRunOptions): Prom
     isDone: (i) => results.done.includes(i),
     finished: async (job, rec, seconds) => {
       results.records.push(rec);
-      results.done.push(job.index);
-      results.done.sort((a, b) => a - b);
-      results.timings.jobs.push({ job: job.index, seconds });
-      results.timings.seconds += seconds;
+      recordDone(results, job.index, seconds);
       await save();
       log(`job ${job.index} (${job.label}) done in ${seconds.toFixed(1)} s: ` +
         [...rec.sharpness.map((e) => `φ ${e.space === 'full' ? 'full' : `p=${e.dim}`} ε=${e.eps} ${e.phi.toPrecision(3)}`),

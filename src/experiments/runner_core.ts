@@ -26,7 +26,7 @@ import { sharedDataset, type WorkerInit } from './job_protocol.js';
 import { allJobs, groupCount, shardJobs, type Job, type Shard } from './jobs.js';
 import { Progress, type ProgressSink } from './progress.js';
 import { parseResults, summarize, ResultsError, RESULTS_VERSION, type Environment, type JobFailure, type ResultsFile } from './results.js';
-import { runSlots, slotProgress, threadSlots, type Executor, type StopFlag } from './scheduler.js';
+import { recordDone, runSlots, slotProgress, threadSlots, type Executor, type StopFlag } from './scheduler.js';
 import type { ExperimentSpec } from './spec.js';
 
 // The stores a front end opens for the runner (the page: OPFS), and their errors.
@@ -157,10 +157,7 @@ export async function runExperimentIn(spec: ExperimentSpec, opts: CoreRunOptions
   const finished = async (job: Job, out: JobOutput, seconds: number) => {
     results.runs.push(...out.runs);
     if (out.interpolation) results.interpolations.push(out.interpolation);
-    results.done.push(job.index);
-    results.done.sort((a, b) => a - b);
-    results.timings.jobs.push({ job: job.index, seconds });
-    results.timings.seconds += seconds;
+    recordDone(results, job.index, seconds);
     await save();
     log(`job ${job.index} (${job.label}) done in ${seconds.toFixed(1)} s: ` +
       out.runs.map((r) => `${r.setting} ${r.status === 'diverged' ? 'DIVERGED' : `test acc ${r.final.testAcc === null ? '–' : (100 * r.final.testAcc).toFixed(2) + '%'}`}` +

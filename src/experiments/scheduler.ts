@@ -156,3 +156,11 @@ export function threadSlots<I, J extends ScheduledJob, O>(url: URL | string, ini
     },
   };
 }
+
+/** A finished job's bookkeeping in a results file (experiment or φ study): done (sorted) and its time. */
+export function recordDone(results: { done: number[]; timings: { seconds: number; jobs: { job: number; seconds: number }[] } }, job: number, seconds: number): void {
+  results.done.push(job);
+  results.done.sort((a, b) => a - b);
+  results.timings.jobs.push({ job, seconds });
+  results.timings.seconds += seconds;
+}
