@@ -20,6 +20,7 @@ import { NonFiniteLossError } from '../train/errors.js';
 import type { EpochMetrics } from '../train/metrics.js';
 import type { Store } from '../train/store.js';
 import { targetReachedAt, train, type TrainOptions } from '../train/train.js';
+import { ParallelObjective } from '../workers/objective.js';
 import type { Job } from './jobs.js';
 import { linspace, parametricCurve } from './parametric.js';
 import type {
@@ -67,6 +68,14 @@ export interface JobContext {
   stopRequested: () => boolean;
   progress: JobProgress;
   costs: Costs;
+  /**
+   * Idle cores this job's measurements may spread over: `workers()` says how many now (the
+   * runner's budget less the other jobs running), `url` is the objective worker script
+   * (src/workers/worker.ts). φ and the Hessian then evaluate the loss data-parallel
+   * (ParallelObjective: ModelObjective's bits for any worker count, so results do not depend
+   * on it). Absent: measurements run in this thread.
+   */
+  spread?: { workers: () => number; url: URL | string };
 }
 
 export interface JobOutput { runs: RunRecord[]; interpolation: InterpolationRecord | null }
@@ -324,6 +333,37 @@ async function trainPhase(ctx: JobContext, job: Job, model: Model, tr: Training,
   return { name, batch, epochs, history, track, stoppedBy };
 }
 
+const workersText = (o: ParallelObjective | undefined) => (o ? `, over ${o.workers} workers` : '');
+
+/**
+ * The loss a measurement evaluates: undefined (networkSharpness/networkHessian build a
+ * ModelObjective in this thread) unless the runner lends idle cores (ctx.spread), then a
+ * ParallelObjective over that many workers (started once per measured minimizer, kept while
+ * the measurements use the same sample and chunk).
+ */
+class MeasurementLosses {
+  private current: { sample: number; chunk: number; obj: ParallelObjective } | null = null;
+  constructor(private readonly ctx: JobContext, private readonly model: Model) {}
+
+  async get(sample: number, chunk: number): Promise<ParallelObjective | undefined> {
+    const spread = this.ctx.spread;
+    if (!spread || typeof SharedArrayBuffer === 'undefined') return undefined;
+    if (this.current && this.current.sample === sample && this.current.chunk === chunk) return this.current.obj;
+    await this.dispose();
+    const workers = spread.workers();
+    if (workers <= 1) return undefined;
+    const obj = await ParallelObjective.create(this.model, this.ctx.data.train, { sample, chunk, seed: 0, workers, workerUrl: spread.url, timeoutMs: 600_000 });
+    this.current = { sample, chunk, obj };
+    return obj;
+  }
+
+  async dispose(): Promise<void> {
+    const c = this.current;
+    this.current = null;
+    await c?.obj.dispose();
+  }
+}
+
 async function measure(ctx: JobContext, job: Job, model: Model, phase: PhaseRecord): Promise<{ final: MinimizerRecord; status: RunStatus; note: string | null }> {
   const { spec, data } = ctx;
   const last = phase.history[phase.history.length - 1];
@@ -344,25 +384,34 @@ async function measure(ctx: JobContext, job: Job, model: Model, phase: PhaseReco
   if (sh.fullSpace) spaces.push('full');
   if (sh.subspace > 0) spaces.push('random');
   const sample = Math.min(sh.sample, data.train.n);
-  for (const space of spaces) {
-    for (const eps of sh.eps) {
-      const r = networkSharpness(model, data.train, {
-        eps: [eps], full: space === 'full', subspace: space === 'random' ? sh.subspace : undefined,
-        seed: job.seed, maxIter: sh.maxIter, sample, chunk: Math.min(sh.chunk, sample), sampleSeed: 0,
-      }).results[0];
-      sharpness.push({ space, dim: r.dim, eps, phi: r.phi, f0: r.f0, fmax: r.fmax, iterations: r.iterations, evaluations: r.evaluations, seconds: r.seconds });
-      ctx.progress.event(space === 'full' ? ctx.costs.phiFull : ctx.costs.phiRandom, `${phase.name} seed ${job.seed}: φ ${space === 'full' ? 'full space' : `p=${sh.subspace}`} ε=${eps}: ${r.phi.toPrecision(4)} (${r.seconds.toFixed(1)} s)`, 'analysis');
+  const losses = new MeasurementLosses(ctx, model);
+  let hessian: HessianRecord | null = null;
+  try {
+    for (const space of spaces) {
+      for (const eps of sh.eps) {
+        const chunk = Math.min(sh.chunk, sample);
+        const objective = await losses.get(sample, chunk);
+        const r = networkSharpness(model, data.train, {
+          eps: [eps], full: space === 'full', subspace: space === 'random' ? sh.subspace : undefined,
+          seed: job.seed, maxIter: sh.maxIter, sample, chunk, sampleSeed: 0, objective,
+        }).results[0];
+        sharpness.push({ space, dim: r.dim, eps, phi: r.phi, f0: r.f0, fmax: r.fmax, iterations: r.iterations, evaluations: r.evaluations, seconds: r.seconds });
+        ctx.progress.event(space === 'full' ? ctx.costs.phiFull : ctx.costs.phiRandom, `${phase.name} seed ${job.seed}: φ ${space === 'full' ? 'full space' : `p=${sh.subspace}`} ε=${eps}: ${r.phi.toPrecision(4)} (${r.seconds.toFixed(1)} s${workersText(objective)})`, 'analysis');
+        await yieldAndCheck(ctx);
+      }
+    }
+    if (spec.hessian.top > 0) {
+      const hs = Math.min(spec.hessian.sample, data.train.n);
+      const chunk = Math.min(sh.chunk, hs);
+      const objective = await losses.get(hs, chunk);
+      const h = networkHessian(model, data.train, { top: spec.hessian.top, maxIter: Math.min(spec.hessian.maxIter, model.numParams), sample: hs, chunk, sampleSeed: 0, seed: job.seed, objective });
+      hessian = { values: h.eigen.values, iterations: h.eigen.iterations, converged: h.eigen.converged, evaluations: h.eigen.evaluations, seconds: h.eigen.seconds, hvp: h.hvp };
+      const spent = sharpness.reduce((a, x) => a + (x.space === 'full' ? ctx.costs.phiFull : ctx.costs.phiRandom), 0);
+      ctx.progress.event(ctx.costs.measure - spent, `${phase.name} seed ${job.seed}: top Hessian eigenvalue ${h.eigen.values[0].toPrecision(4)} (${h.eigen.seconds.toFixed(1)} s${workersText(objective)})`, 'analysis');
       await yieldAndCheck(ctx);
     }
-  }
-  let hessian: HessianRecord | null = null;
-  if (spec.hessian.top > 0) {
-    const hs = Math.min(spec.hessian.sample, data.train.n);
-    const h = networkHessian(model, data.train, { top: spec.hessian.top, maxIter: Math.min(spec.hessian.maxIter, model.numParams), sample: hs, chunk: Math.min(sh.chunk, hs), sampleSeed: 0, seed: job.seed });
-    hessian = { values: h.eigen.values, iterations: h.eigen.iterations, converged: h.eigen.converged, evaluations: h.eigen.evaluations, seconds: h.eigen.seconds, hvp: h.hvp };
-    const spent = sharpness.reduce((a, x) => a + (x.space === 'full' ? ctx.costs.phiFull : ctx.costs.phiRandom), 0);
-    ctx.progress.event(ctx.costs.measure - spent, `${phase.name} seed ${job.seed}: top Hessian eigenvalue ${h.eigen.values[0].toPrecision(4)} (${h.eigen.seconds.toFixed(1)} s)`, 'analysis');
-    await yieldAndCheck(ctx);
+  } finally {
+    await losses.dispose();
   }
   // ln C is the loss of a uniform guess over C classes: a trained run must end below it.
   const chance = Math.log(data.train.classes);

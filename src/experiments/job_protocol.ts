@@ -8,7 +8,7 @@ import type { Dataset } from '../data/dataset.js';
 import type { BuildName } from '../kernels/load.js';
 import type { StoreRef } from '../train/store.js';
 import type { Job } from './jobs.js';
-import type { JobOutput, LiveEvent, Work } from './job.js';
+import type { JobContext, JobOutput, LiveEvent, Work } from './job.js';
 import type { ExperimentSpec } from './spec.js';
 
 export interface WorkerInit {
@@ -20,6 +20,20 @@ export interface WorkerInit {
   data: { train: Dataset; test: Dataset };
   /** Int32Array over a SharedArrayBuffer: [0] ≠ 0 once a stop was requested; null without shared memory ('stop' messages instead). */
   stop: Int32Array | null;
+  /** Idle cores a job's measurements may use (job.ts JobContext.spread); null: measurements stay in the job's thread. */
+  spread: SpreadInit | null;
+}
+
+/**
+ * The runner's core budget and its count of running jobs ([0] of an Int32Array, shared with
+ * the job workers when memory can be shared), and the objective worker script.
+ */
+export interface SpreadInit { url: string; budget: number; running: Int32Array }
+
+/** A job's view of the idle cores: itself plus the budget's cores no other job runs on. */
+export function spreadOf(s: SpreadInit | null): JobContext['spread'] {
+  if (!s) return undefined;
+  return { url: s.url, workers: () => Math.max(1, s.budget - Atomics.load(s.running, 0) + 1) };
 }
 
 /** Messages to a worker; other job kinds (the φ study) send their own init and job types. */

@@ -6,10 +6,10 @@ import { openStore, type Store } from '../train/store.js';
 import { costs, runJob } from './job.js';
 import type { JobOutput } from './job.js';
 import type { Job } from './jobs.js';
-import type { WorkerInit } from './job_protocol.js';
+import { spreadOf, type WorkerInit } from './job_protocol.js';
 import { serveJobs } from './job_serve.js';
 
 let store: Promise<Store> | null = null;
 
-await serveJobs<WorkerInit, Job, JobOutput>('job_worker', async ({ spec, data, store: ref }, env, job) =>
-  runJob({ spec, data, store: await (store ??= openStore(ref)), ...env, costs: costs(spec, data.train.n, data.test.n) }, job));
+await serveJobs<WorkerInit, Job, JobOutput>('job_worker', async ({ spec, data, store: ref, spread }, env, job) =>
+  runJob({ spec, data, store: await (store ??= openStore(ref)), ...env, costs: costs(spec, data.train.n, data.test.n), spread: spreadOf(spread) }, job));

@@ -14,6 +14,7 @@
 // resume is bit-identical and every measurement is a deterministic function of the
 // parameters). A job that throws is recorded in `failures` (status 'failed'); the others
 // finish, and --resume runs the failed ones again.
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +29,7 @@ import type { Shard } from './jobs.js';
 import type { ProgressSink } from './progress.js';
 import type { Environment, JobFailure, ResultsFile } from './results.js';
 import { RESULTS_FILE, runExperimentIn, type LiveHooks } from './runner_core.js';
-import type { StopFlag } from './scheduler.js';
+import { jobsAtATime, type StopFlag } from './scheduler.js';
 import type { ExperimentSpec } from './spec.js';
 
 export { ExperimentError, StopRequested } from './job.js';
@@ -54,6 +55,11 @@ export interface RunOptions {
   jobs?: number;
   /** The job worker script (default: job_worker.js beside this module; tests pass a bundle). */
   workerUrl?: URL | string;
+  /**
+   * The objective worker script a job's measurements spread over idle cores with (default:
+   * dist/workers/worker.js when it exists; null: measurements stay in the job's thread).
+   */
+  measureWorkerUrl?: URL | string | null;
   /** Live hooks (per-step loss, per-epoch metrics, work by kind): runner_core.ts. */
   live?: LiveHooks;
 }
@@ -111,10 +117,17 @@ export function nodeEnvironment(k: Kernels): Environment {
   };
 }
 
+/** The objective worker for a job's measurements: the option, else the built one beside this module (absent when running from sources). */
+function measureWorkerUrl(opts: RunOptions): URL | string | undefined {
+  if (opts.measureWorkerUrl !== undefined) return opts.measureWorkerUrl ?? undefined;
+  const built = new URL('../workers/worker.js', import.meta.url);
+  return existsSync(built) ? built : undefined;
+}
+
 /** Runs (or resumes) an experiment in `opts.outDir`; returns the results, whether it was stopped, and the failed jobs. */
 export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Promise<RunOutcome> {
-  const maxJobs = opts.jobs ?? 1;
-  if (!Number.isInteger(maxJobs) || maxJobs < 1 || maxJobs > 256) throw new ExperimentError(`jobs: must be an integer in [1, 256], got ${maxJobs}`);
+  // Checked before any file or data set is touched.
+  const maxJobs = jobsAtATime(opts.jobs);
   await mkdir(join(opts.outDir, 'checkpoints'), { recursive: true });
   const store = new FileStore(opts.outDir);
   const data = opts.data ?? (await loadExperimentData(spec));
@@ -122,7 +135,7 @@ export async function runExperiment(spec: ExperimentSpec, opts: RunOptions): Pro
   const out = await runExperimentIn(spec, {
     store, data, kernels, environment: nodeEnvironment(kernels),
     shard: opts.shard, resume: opts.resume, stop: opts.stop, progress: opts.progress, log: opts.log,
-    jobs: maxJobs, workerUrl: opts.workerUrl, live: opts.live,
+    jobs: maxJobs, workerUrl: opts.workerUrl, live: opts.live, measureWorkerUrl: measureWorkerUrl(opts),
   });
   return { ...out, file: store.where(RESULTS_FILE) };
 }

@@ -22,7 +22,7 @@ import type { Dataset } from '../data/dataset.js';
 import type { Kernels } from '../kernels/index.js';
 import type { Store } from '../train/store.js';
 import { checkJobs, costs, ExperimentError, jobWork, runJob, type JobContext, type JobOutput, type JobProgress, type LiveEvent, type Work } from './job.js';
-import { sharedDataset, type WorkerInit } from './job_protocol.js';
+import { sharedDataset, spreadOf, type SpreadInit, type WorkerInit } from './job_protocol.js';
 import { allJobs, groupCount, shardJobs, type Job, type Shard } from './jobs.js';
 import { Progress, type ProgressSink } from './progress.js';
 import { parseResults, summarize, ResultsError, RESULTS_VERSION, type Environment, type JobFailure, type ResultsFile } from './results.js';
@@ -74,6 +74,12 @@ export interface CoreRunOptions {
   threads?: boolean;
   /** The job worker script (default: job_worker.js beside this module). */
   workerUrl?: URL | string;
+  /**
+   * The objective worker script (src/workers/worker.ts): given, a job's φ and Hessian spread
+   * over the cores of the `jobs` budget that no other job runs on (a lone job — the last of a
+   * sweep — uses them all); the results are the same bits. Absent: measurements run in the job's thread.
+   */
+  measureWorkerUrl?: URL | string;
   /** Extra top-level fields of results.json (the page: `page`, its browser facts). */
   extra?: Record<string, unknown>;
   live?: LiveHooks;
@@ -172,21 +178,32 @@ export async function runExperimentIn(spec: ExperimentSpec, opts: CoreRunOptions
     event: (units, line, w) => { base.event(units, line, w); live.work?.({ job: job.index, work: w ?? 'training', units, label: line }); },
     live: (e) => { if (e.type === 'step') live.step?.({ ...e, job: job.index }); else live.epoch?.({ ...e, job: job.index }); },
   });
+  // Jobs running now, shared with the job workers: what is left of the budget is a job's to measure with.
+  const running = new Int32Array(typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(4) : new ArrayBuffer(4));
+  const spread: SpreadInit | null = opts.measureWorkerUrl && running.buffer instanceof SharedArrayBuffer
+    ? { url: String(opts.measureWorkerUrl), budget: maxJobs, running } : null;
   let exec: Executor<Job, JobOutput>;
   if (threads) {
     const ref = store.ref;
     if (!ref) throw new ExperimentError(`jobs in job workers need a store the workers can open (files or OPFS); ${store.where('')} is this thread's only`);
     exec = threadSlots<WorkerInit, Job, JobOutput>(opts.workerUrl ?? new URL('./job_worker.js', import.meta.url),
-      (flag) => ({ spec, build: k.info.build, store: ref, stop: flag, data: { train: sharedDataset(data.train), test: sharedDataset(data.test) } }),
+      (flag) => ({ spec, build: k.info.build, store: ref, stop: flag, spread, data: { train: sharedDataset(data.train), test: sharedDataset(data.test) } }),
       Math.max(1, slots), stop, progress, (job, slot) => observed(job, slotProgress(progress, job, slot)));
   } else {
-    const ctx: Omit<JobContext, 'progress'> = { spec, k, data, store, costs: c, stopRequested: () => stop.requested };
+    const ctx: Omit<JobContext, 'progress'> = { spec, k, data, store, costs: c, stopRequested: () => stop.requested, spread: spreadOf(spread) };
     const base: JobProgress = { advance: (units, label) => progress.advance(units, label), event: (units, line) => progress.event(units, line) };
     exec = { run: (job) => runJob({ ...ctx, progress: observed(job, base) }, job), close: async () => {} };
   }
   const isDone = (i: number) => results.done.includes(i);
   const inner = exec;
-  exec = { run: (job, slot) => { live?.begin?.({ job: job.index, label: job.label }); return inner.run(job, slot); }, close: () => inner.close() };
+  exec = {
+    run: async (job, slot) => {
+      live?.begin?.({ job: job.index, label: job.label });
+      Atomics.add(running, 0, 1);
+      try { return await inner.run(job, slot); } finally { Atomics.sub(running, 0, 1); }
+    },
+    close: () => inner.close(),
+  };
   const stopped = await runSlots(todo, slots, exec, stop, progress, {
     isDone,
     finished,
