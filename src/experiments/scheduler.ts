@@ -1,10 +1,12 @@
 // The part every experiment runner shares: running a list of jobs N at a time — in this
 // thread (one slot) or each slot in its own job worker — with dependencies (a job waits for
 // the jobs in its `after`), a stop flag, per-slot progress, and failures recorded rather than
-// thrown. What a job computes and how results are saved belong to the runner that calls it
-// (runner.ts for reproduce/sweep/warm start/remedies/frontier, phi_study_runner.ts).
+// thrown; and the options every runner reads alike (runSettings). What a job computes belongs
+// to the runner that calls it (runner_core.ts for reproduce/sweep/warm start/remedies/frontier,
+// phi_study_runner.ts); its results file is opened and saved by results_store.ts.
 import type { JobProgress } from './job.js';
-import { StopRequested } from './job.js';
+import { ExperimentError, StopRequested } from './job.js';
+import type { Shard } from './jobs.js';
 import { sharedMemoryAvailable } from './job_protocol.js';
 import { JobFailedError, JobThread } from './job_threads.js';
 import type { Progress } from './progress.js';
@@ -21,6 +23,27 @@ export interface StopFlag {
    * the stop at once (the runner otherwise looks every 50 ms).
    */
   wake?: () => void;
+}
+
+/** The run options every runner reads alike. */
+export interface RunSettings {
+  /** Plain log lines (start, per-job summaries); default: none. */
+  log: (line: string) => void;
+  stop: StopFlag;
+  shard: Shard | null;
+  /** Jobs run at a time: an integer in [1, 256] (default 1). */
+  jobs: number;
+}
+
+/** A runner's options with their defaults, checked (a bad `jobs` is an ExperimentError). */
+export function runSettings(o: { log?: (line: string) => void; stop?: StopFlag; shard?: Shard | null; jobs?: number }): RunSettings {
+  return { log: o.log ?? (() => {}), stop: o.stop ?? { requested: false }, shard: o.shard ?? null, jobs: jobsAtATime(o.jobs) };
+}
+
+/** `--jobs` checked: an integer in [1, 256] (default 1). */
+export function jobsAtATime(jobs = 1): number {
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256) throw new ExperimentError(`jobs: must be an integer in [1, 256], got ${jobs}`);
+  return jobs;
 }
 
 export interface ScheduledJob { index: number; label: string; after?: number[] }
