@@ -30,7 +30,7 @@ function verdict(res: ResultsFile, s: FrontierSummary): string {
     `${fast.seconds!.n > 1 ? ` (mean of ${fast.seconds!.n} seeds)` : ''}, against ${secs(small.seconds!.mean)} s at B = ${small.batch} and ${secs(large.seconds!.mean)} s at B = ${large.batch}.`);
   if (s.fit) {
     const within = s.fit.points.filter((p) => Math.abs(p.error) <= FIT_TOLERANCE).length;
-    parts.push(`The McCandlish et al. model fits the steps to the target with S_min = ${g3(s.fit.sMin)} steps, E_min = ${g3(s.fit.eMin)} samples, B_noise = E_min/S_min = ${g3(s.fit.bNoise)}; ` +
+    parts.push(`The McCandlish et al. model (minimax fit) fits the steps to the target with S_min = ${g3(s.fit.sMin)} steps, E_min = ${g3(s.fit.eMin)} samples, B_noise = E_min/S_min = ${g3(s.fit.bNoise)}; ` +
       `its largest error is ${(100 * s.fit.maxAbsError).toFixed(1)} % (within ${100 * FIT_TOLERANCE} % at ${within} of ${s.fit.points.length} batch sizes)` +
       (s.fastestPredicted ? `, and with the measured step times it predicts B = ${s.fastestPredicted.batch} fastest (${secs(s.fastestPredicted.predictedSeconds!)} s).` : '.'));
   } else if (s.noFit) parts.push(`No model fit: ${s.noFit}.`);
@@ -82,7 +82,9 @@ export function renderFrontierReport(res: ResultsFile): string {
   if (s.fit) {
     out.push('## The model', '',
       `- S_min = ${g3(s.fit.sMin)} steps, E_min = ${g3(s.fit.eMin)} samples, B_noise = E_min / S_min = ${g3(s.fit.bNoise)}.`,
-      `- Fitted by least squares on the relative errors of the steps at ${s.fit.points.length} batch sizes; error per batch: ${s.fit.points.map((p) => `B=${p.batch} ${signed(p.error)}`).join(', ')}.`,
+      `- Fitted by minimax (Chebyshev: the least largest relative error of the steps) at ${s.fit.points.length} batch sizes; error per batch: ${s.fit.points.map((p) => `B=${p.batch} ${signed(p.error)}`).join(', ')}.`,
+      ...(s.leastSquares ? [`- For comparison, least squares on the same relative errors: S_min = ${g3(s.leastSquares.sMin)}, E_min = ${g3(s.leastSquares.eMin)}, B_noise = ${g3(s.leastSquares.bNoise)}; ` +
+        `largest error ${(100 * s.leastSquares.maxAbsError).toFixed(1)} %; per batch: ${s.leastSquares.points.map((p) => `B=${p.batch} ${signed(p.error)}`).join(', ')}.`] : []),
       `- ${s.fit.points.every((p) => Math.abs(p.error) <= FIT_TOLERANCE) ? `Within ${100 * FIT_TOLERANCE} % at every batch size.` : `Beyond ${100 * FIT_TOLERANCE} % at B = ${s.fit.points.filter((p) => Math.abs(p.error) > FIT_TOLERANCE).map((p) => p.batch).join(', ')}.`}`,
       '- Predicted wall time: the model\'s steps × the step time measured at that batch (between measured batches: interpolated log–log).', '');
   } else if (s.noFit) out.push('## The model', '', `No fit: ${s.noFit}.`, '');

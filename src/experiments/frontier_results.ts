@@ -91,6 +91,8 @@ export interface FrontierRow {
 export interface FrontierSummary {
   rows: FrontierRow[];
   fit: FrontierFit | null;
+  /** The least-squares fit of the same points, for comparison (the report's model section). */
+  leastSquares: FrontierFit | null;
   /** Why there is no fit (fewer than two batch sizes reached the target). */
   noFit: string | null;
   eps: number | null;
@@ -127,9 +129,11 @@ export function summarizeFrontier(res: ResultsFile): FrontierSummary {
     };
   });
   const measured = rows.filter((r) => r.steps !== null);
-  let fit: FrontierFit | null = null, noFit: string | null = null;
+  let fit: FrontierFit | null = null, leastSquares: FrontierFit | null = null, noFit: string | null = null;
   if (measured.length >= 2) {
-    fit = fitFrontier(measured.map((r) => ({ batch: r.batch, steps: r.steps!.mean })));
+    const points = measured.map((r) => ({ batch: r.batch, steps: r.steps!.mean }));
+    fit = fitFrontier(points, 'minimax');
+    leastSquares = fitFrontier(points, 'least-squares');
     for (const r of measured) {
       r.predictedSteps = predictedSteps(fit, r.batch);
       r.error = (r.predictedSteps - r.steps!.mean) / r.steps!.mean;
@@ -153,5 +157,5 @@ export function summarizeFrontier(res: ResultsFile): FrontierSummary {
     const b = best === null ? null : key === 'seconds' ? best.seconds?.mean ?? null : best.predictedSeconds;
     return v !== null && (b === null || v < b) ? r : best;
   }, null);
-  return { rows, fit, noFit, eps, fastestMeasured: least('seconds'), fastestPredicted: least('predictedSeconds'), curve };
+  return { rows, fit, leastSquares, noFit, eps, fastestMeasured: least('seconds'), fastestPredicted: least('predictedSeconds'), curve };
 }

@@ -1,8 +1,9 @@
 // The experiment runner, whatever the platform: splits a spec into jobs (jobs.ts), runs them —
 // one after another in this thread, or N at a time, each in its own job worker (job_worker.ts:
 // Node worker_threads or browser module Workers) — and writes results.json into a Store after
-// every finished job, runs sorted by job index, so the file is the same whatever N and whatever
-// order the jobs finish in (wall-clock fields aside). What a job computes is in job.ts.
+// every finished job (opened or resumed and saved by results_store.ts), runs sorted by job
+// index, so the file is the same whatever N and whatever order the jobs finish in (wall-clock
+// fields aside). What a job computes is in job.ts.
 //
 // Everything the platform decides comes in as an option: the store (Node: a directory, the
 // page: an OPFS folder — src/train/store.ts), the data sets, the kernels, the machine facts for
@@ -26,13 +27,14 @@ import { sharedDataset, spreadOf, type SpreadInit, type WorkerInit } from './job
 import { allJobs, groupCount, shardJobs, type Job, type Shard } from './jobs.js';
 import { Progress, type ProgressSink } from './progress.js';
 import { parseResults, summarize, ResultsError, RESULTS_VERSION, type Environment, type JobFailure, type ResultsFile } from './results.js';
-import { recordDone, runSlots, slotProgress, threadSlots, type Executor, type StopFlag } from './scheduler.js';
+import { openResults } from './results_store.js';
+import { recordDone, runSettings, runSlots, slotProgress, threadSlots, type Executor, type StopFlag } from './scheduler.js';
 import type { ExperimentSpec } from './spec.js';
 
 // The stores a front end opens for the runner (the page: OPFS), and their errors.
 export { MemoryStore, openStore, StorageQuotaError, StorageUnavailableError, StoreError, type Store, type StoreRef } from '../train/store.js';
 
-export const RESULTS_FILE = 'results.json';
+export { RESULTS_FILE } from './results_store.js';
 
 /** A live event of job `job` (the page's curves). */
 export type JobLiveEvent = LiveEvent & { job: number };
@@ -94,58 +96,40 @@ export interface CoreRunOutcome {
 
 /** Runs (or resumes) an experiment in a store; returns the results, whether it was stopped, and the failed jobs. */
 export async function runExperimentIn(spec: ExperimentSpec, opts: CoreRunOptions): Promise<CoreRunOutcome> {
-  const log = opts.log ?? (() => {});
-  const stop = opts.stop ?? { requested: false };
-  const shard = opts.shard ?? null;
-  const maxJobs = opts.jobs ?? 1;
-  if (!Number.isInteger(maxJobs) || maxJobs < 1 || maxJobs > 256) throw new ExperimentError(`jobs: must be an integer in [1, 256], got ${maxJobs}`);
+  const { log, stop, shard, jobs: maxJobs } = runSettings(opts);
   const { store, data, kernels: k } = opts;
-  const file = store.where(RESULTS_FILE);
   const jobs = allJobs(spec, data.train.n);
   const mine = shardJobs(jobs, shard);
   if (mine.length === 0) throw new ExperimentError(`shard ${shard!.index}/${shard!.count} has no jobs: the experiment has only ${groupCount(jobs)} shardable group${groupCount(jobs) === 1 ? '' : 's'} (${spec.kind === 'reproduce' ? 'one per seed' : 'one per job'})`);
   checkJobs(spec, mine, data.train);
 
-  let results: ResultsFile;
+  const rf = await openResults<ResultsFile>({
+    store, spec, shard, resume: opts.resume === true, parse: parseResults,
+    fresh: async () => {
+      // Checkpoints of an earlier, unrelated run must not be resumed by accident.
+      await store.clear('checkpoints');
+      return {
+        version: RESULTS_VERSION, kind: spec.kind, status: 'running', spec, environment: opts.environment, seeds: spec.seeds.slice(),
+        data: { train: data.train.name, trainSamples: data.train.n, test: data.test.name, testSamples: data.test.n },
+        totalJobs: jobs.length, shard, jobs: mine.map((j) => j.index), done: [], runs: [], interpolations: [], final: [],
+        timings: { started: new Date().toISOString(), finished: null, seconds: 0, jobs: [] },
+        ...opts.extra,
+      };
+    },
+    prepare: (r) => {
+      r.runs.sort((a, b) => a.job - b.job);
+      r.interpolations.sort((a, b) => a.job - b.job);
+      r.timings.jobs.sort((a, b) => a.job - b.job);
+      r.final = summarize(r.runs);
+    },
+    saved: (r) => opts.live?.saved?.(r),
+  });
+  const { results, file, save } = rf;
   if (opts.resume) {
-    const bytes = await store.read(RESULTS_FILE);
-    if (!bytes) throw new ExperimentError(`--resume: ${file} does not exist (nothing to resume)`);
-    results = parseResults(new TextDecoder().decode(bytes), file);
-    if (JSON.stringify(results.spec) !== JSON.stringify(spec)) throw new ResultsError(file, 'was written for a different spec than the one given; resume with the same spec (or use another --out)');
-    if (JSON.stringify(results.shard) !== JSON.stringify(shard)) throw new ResultsError(file, `holds shard ${JSON.stringify(results.shard)}, not ${JSON.stringify(shard)}`);
     // Reproduce jobs were one SB+LB pair per seed before they became SB, LB and parametric jobs.
     if (results.totalJobs !== jobs.length) throw new ResultsError(file, `was written by an earlier lbgap with ${results.totalJobs} jobs (this one splits the same spec into ${jobs.length}); \`lbgap report\` still renders it — to continue the experiment, run it again into another --out`);
-    results.status = 'running';
-    // Failed jobs run again.
-    delete results.failures;
     if (opts.extra) Object.assign(results, opts.extra);
-  } else {
-    if (await store.has(RESULTS_FILE)) throw new ExperimentError(`${file} already exists: pass --resume to continue it, or choose another --out`);
-    // Checkpoints of an earlier, unrelated run must not be resumed by accident.
-    await store.clear('checkpoints');
-    results = {
-      version: RESULTS_VERSION, kind: spec.kind, status: 'running', spec, environment: opts.environment, seeds: spec.seeds.slice(),
-      data: { train: data.train.name, trainSamples: data.train.n, test: data.test.name, testSamples: data.test.n },
-      totalJobs: jobs.length, shard, jobs: mine.map((j) => j.index), done: [], runs: [], interpolations: [], final: [],
-      timings: { started: new Date().toISOString(), finished: null, seconds: 0, jobs: [] },
-      ...opts.extra,
-    };
   }
-  const failures: JobFailure[] = [];
-  // Saves are chained: concurrent jobs finishing at once write the file one after another.
-  let saving: Promise<void> = Promise.resolve();
-  const save = () => {
-    saving = saving.then(async () => {
-      results.runs.sort((a, b) => a.job - b.job);
-      results.interpolations.sort((a, b) => a.job - b.job);
-      results.timings.jobs.sort((a, b) => a.job - b.job);
-      if (failures.length) results.failures = failures.slice().sort((a, b) => a.job - b.job);
-      results.final = summarize(results.runs);
-      await store.write(RESULTS_FILE, new TextEncoder().encode(JSON.stringify(results, null, 1) + '\n'));
-      opts.live?.saved?.(results);
-    });
-    return saving;
-  };
   await save();
 
   const c = costs(spec, data.train.n, data.test.n);
@@ -208,9 +192,8 @@ export async function runExperimentIn(spec: ExperimentSpec, opts: CoreRunOptions
     isDone,
     finished,
     failed: async (job, error) => {
-      failures.push({ job: job.index, label: job.label, error });
       log(`job ${job.index} (${job.label}) ${error.startsWith('not run: ') ? `NOT RUN: ${error.slice('not run: '.length)}` : `FAILED: ${error}`}`);
-      await save();
+      await rf.fail({ job: job.index, label: job.label, error });
     },
     // A parametric plot whose SB or LB run diverged has nothing to plot.
     settle: async (job) => {
@@ -222,8 +205,6 @@ export async function runExperimentIn(spec: ExperimentSpec, opts: CoreRunOptions
       return true;
     },
   });
-  results.status = stopped ? 'interrupted' : failures.length ? 'failed' : 'complete';
-  if (results.status === 'complete') results.timings.finished = new Date().toISOString();
-  await save();
-  return { results, stopped, failures: failures.slice().sort((a, b) => a.job - b.job) };
+  await rf.finish(stopped);
+  return { results, stopped, failures: rf.failures() };
 }

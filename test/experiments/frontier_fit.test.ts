@@ -64,3 +64,41 @@ describe('interpolateStepSeconds', () => {
     expect(interpolateStepSeconds(m, 1024)).toBeNull();
   });
 });
+
+describe('fitFrontier: minimax and least squares', () => {
+  // The F1 frontier's measured mean steps (docs/results/frontier-f1), rounded.
+  const f1 = [[32, 1463.5], [64, 620.8], [128, 361.5], [256, 155.2], [512, 114.9], [1024, 106.2], [2048, 95.1], [4096, 92.2]].map(([batch, steps]) => ({ batch, steps }));
+
+  it('minimax has the least largest error of any (S_min, E_min) ≥ 0 on a fine grid, and equioscillates', () => {
+    const f = fitFrontier(f1, 'minimax');
+    expect(f.method).toBe('minimax');
+    const worst = (s: number, e: number) => Math.max(...f1.map((p) => Math.abs((s + e / p.batch) / p.steps - 1)));
+    let grid = Infinity;
+    for (let s = 0; s <= 150; s += 0.5) for (let e = 20000; e <= 45000; e += 50) grid = Math.min(grid, worst(s, e));
+    expect(f.maxAbsError).toBeLessThanOrEqual(grid + 1e-12);
+    expect(f.maxAbsError).toBeGreaterThan(grid - 2e-3);
+    // Chebyshev: at least three points reach the largest error, with alternating signs.
+    const at = f.points.filter((p) => Math.abs(Math.abs(p.error) - f.maxAbsError) < 1e-9);
+    expect(at.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(at.map((p) => Math.sign(p.error))).size).toBe(2);
+  });
+
+  it('least squares has the least Σ error², minimax the least largest error; both exact on model points', () => {
+    const ls = fitFrontier(f1, 'least-squares'), mm = fitFrontier(f1);
+    const sq = (f: typeof ls) => f.points.reduce((a, p) => a + p.error ** 2, 0);
+    expect(sq(ls)).toBeLessThan(sq(mm));
+    expect(mm.maxAbsError).toBeLessThan(ls.maxAbsError);
+    const exact = fitFrontier(model(61, 33000), 'minimax');
+    expect(exact.sMin).toBeCloseTo(61, 6);
+    expect(exact.maxAbsError).toBeLessThan(1e-9);
+    expect(() => fitFrontier(f1, 'median' as never)).toThrow(/method: must be 'minimax' or 'least-squares'/);
+  });
+
+  it('minimax keeps both parameters ≥ 0 (steps growing with B: E_min = 0)', () => {
+    const f = fitFrontier([{ batch: 32, steps: 10 }, { batch: 64, steps: 12 }, { batch: 128, steps: 14 }], 'minimax');
+    expect(f.eMin).toBe(0);
+    // With E_min = 0 the best constant balances the first and last points: s/10 − 1 = 1 − s/14.
+    expect(f.sMin).toBeCloseTo(2 / (1 / 10 + 1 / 14), 9);
+    expect(f.maxAbsError).toBeCloseTo(f.sMin / 10 - 1, 12);
+  });
+});
