@@ -4,10 +4,14 @@
 // whatever N and whatever order the jobs finish in (wall-clock fields aside). A job is a few
 // measurements on a fixed network: a stop (SIGINT) is seen between measurements and loses
 // only the unfinished jobs, which --resume runs again; failed jobs are recorded and rerun too.
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+// results.json goes into a Store (results_store.ts, as the experiment runner's): the CLI's is a
+// directory (`outDir`, a FileStore), tests may pass a MemoryStore. The checkpoints the study
+// measures are files named by the spec, read from disk.
+import { stat } from 'node:fs/promises';
 import type { Dataset } from '../data/dataset.js';
 import { loadKernels, type Kernels } from '../kernels/index.js';
+import { FileStore } from '../train/file_store.js';
+import type { Store } from '../train/store.js';
 import { ExperimentError } from './job.js';
 import { sharedDataset } from './job_protocol.js';
 import type { Shard } from './jobs.js';
@@ -16,13 +20,13 @@ import { parsePhiStudyResults, type PhiStudyResults } from './phi_study_results.
 import { PHI_STUDY_KIND, type PhiStudySpec } from './phi_study_spec.js';
 import type { PhiWorkerInit } from './phi_study_worker.js';
 import { Progress, type ProgressSink } from './progress.js';
-import { recordDone, runSlots, threadSlots, type Executor } from './scheduler.js';
-import { ResultsError, type JobFailure } from './results.js';
-import { loadExperimentData, nodeEnvironment, RESULTS_FILE, type StopFlag } from './runner.js';
+import type { JobFailure } from './results.js';
+import { openResults } from './results_store.js';
+import { recordDone, runSettings, runSlots, threadSlots, type Executor } from './scheduler.js';
+import { loadExperimentData, nodeEnvironment, type StopFlag } from './runner.js';
 import { defaultSpec } from './spec.js';
 
-export interface PhiRunOptions {
-  outDir: string;
+interface PhiRunCommon {
   shard?: Shard | null;
   resume?: boolean;
   stop?: StopFlag;
@@ -35,6 +39,9 @@ export interface PhiRunOptions {
   /** The worker script (default: phi_study_worker.js beside this module; tests pass a bundle). */
   workerUrl?: URL | string;
 }
+
+/** Where results.json goes: a directory (`outDir`, made if missing) or any Store. */
+export type PhiRunOptions = PhiRunCommon & ({ outDir: string; store?: undefined } | { store: Store; outDir?: undefined });
 
 export interface PhiRunOutcome { results: PhiStudyResults; stopped: boolean; file: string; failures: JobFailure[] }
 
@@ -50,14 +57,9 @@ async function checkCheckpoints(spec: PhiStudySpec): Promise<void> {
 }
 
 export async function runPhiStudy(spec: PhiStudySpec, opts: PhiRunOptions): Promise<PhiRunOutcome> {
-  const log = opts.log ?? (() => {});
-  const stop = opts.stop ?? { requested: false };
-  const shard = opts.shard ?? null;
-  const maxJobs = opts.jobs ?? 1;
-  if (!Number.isInteger(maxJobs) || maxJobs < 1 || maxJobs > 256) throw new ExperimentError(`jobs: must be an integer in [1, 256], got ${maxJobs}`);
+  const { log, stop, shard, jobs: maxJobs } = runSettings(opts);
   await checkCheckpoints(spec);
-  await mkdir(opts.outDir, { recursive: true });
-  const file = join(opts.outDir, RESULTS_FILE);
+  const store = opts.store ?? new FileStore(opts.outDir);
   const train = opts.train ?? (await loadExperimentData({ ...defaultSpec('reproduce'), data: spec.data })).train;
   const k = opts.kernels ?? (await loadKernels({ build: spec.build }));
   const jobs = phiJobs(spec);
@@ -69,37 +71,22 @@ export async function runPhiStudy(spec: PhiStudySpec, opts: PhiRunOptions): Prom
     if (s.sample !== null && s.sample > train.n) throw new ExperimentError(`grid point '${v.label}': sample ${s.sample} exceeds the ${train.n} training samples`);
   }
 
-  let results: PhiStudyResults;
-  if (opts.resume) {
-    if (!(await exists(file))) throw new ExperimentError(`--resume: ${file} does not exist (nothing to resume)`);
-    results = parsePhiStudyResults(await readFile(file, 'utf8'), file);
-    if (JSON.stringify(results.spec) !== JSON.stringify(spec)) throw new ResultsError(file, 'was written for a different spec than the one given; resume with the same spec (or use another --out)');
-    if (JSON.stringify(results.shard) !== JSON.stringify(shard)) throw new ResultsError(file, `holds shard ${JSON.stringify(results.shard)}, not ${JSON.stringify(shard)}`);
-    results.status = 'running';
-    delete results.failures;
-  } else {
-    if (await exists(file)) throw new ExperimentError(`${file} already exists: pass --resume to continue it, or choose another --out`);
-    results = {
+  const rf = await openResults<PhiStudyResults>({
+    store, spec, shard, resume: opts.resume === true, parse: parsePhiStudyResults,
+    fresh: () => ({
       version: 1, kind: PHI_STUDY_KIND, status: 'running', spec, environment: nodeEnvironment(k),
       data: { train: train.name, trainSamples: train.n }, totalJobs: jobs.length, shard, jobs: mine.map((j) => j.index), done: [], records: [],
       timings: { started: new Date().toISOString(), finished: null, seconds: 0, wallSeconds: 0, jobs: [] },
-    };
-  }
-  const failures: JobFailure[] = [];
+    }),
+    prepare: (r) => {
+      r.records.sort((a, b) => a.job - b.job);
+      r.timings.jobs.sort((a, b) => a.job - b.job);
+      // Called only by save(), after wall0 and wallBefore below are set.
+      r.timings.wallSeconds = wallBefore + (performance.now() - wall0) / 1000;
+    },
+  });
+  const { results, file, save } = rf;
   const wall0 = performance.now(), wallBefore = results.timings.wallSeconds;
-  let saving: Promise<void> = Promise.resolve();
-  const save = () => {
-    saving = saving.then(async () => {
-      results.records.sort((a, b) => a.job - b.job);
-      results.timings.jobs.sort((a, b) => a.job - b.job);
-      results.timings.wallSeconds = wallBefore + (performance.now() - wall0) / 1000;
-      if (failures.length) results.failures = failures.slice().sort((a, b) => a.job - b.job);
-      const tmp = `${file}.tmp-${process.pid}`;
-      await writeFile(tmp, JSON.stringify(results, null, 1) + '\n');
-      await rename(tmp, file);
-    });
-    return saving;
-  };
   await save();
 
   const todo = mine.filter((j) => !results.done.includes(j.index));
@@ -123,15 +110,12 @@ export async function runPhiStudy(spec: PhiStudySpec, opts: PhiRunOptions): Prom
           ...(rec.hessian ? [`λmax ${rec.hessian.top.toPrecision(3)}`, `tr ${rec.hessian.trace.toPrecision(3)}`] : [])].join(', '));
     },
     failed: async (job, error) => {
-      failures.push({ job: job.index, label: job.label, error });
       log(`job ${job.index} (${job.label}) FAILED: ${error}`);
-      await save();
+      await rf.fail({ job: job.index, label: job.label, error });
     },
   });
-  results.status = stopped ? 'interrupted' : failures.length ? 'failed' : 'complete';
-  if (results.status === 'complete') results.timings.finished = new Date().toISOString();
-  await save();
-  return { results, stopped, file, failures: failures.slice().sort((a, b) => a.job - b.job) };
+  await rf.finish(stopped);
+  return { results, stopped, file, failures: rf.failures() };
 }
 
 function inThread(spec: PhiStudySpec, k: Kernels, train: Dataset, stop: StopFlag, progress: Progress): Executor<PhiJob, PhiRecord> {

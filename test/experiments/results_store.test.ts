@@ -2,13 +2,25 @@
 // a memory store: a new run refuses an existing file, a resume refuses a missing file, another
 // spec or another shard with typed errors and otherwise continues the file (running again, its
 // failures cleared); saves asked for at once are written one after another, the runner's
-// prepare step before each, and the file ends in the last state.
+// prepare step before each, and the file ends in the last state. The φ-study runner writes
+// through it into any store (here: memory, nothing on disk but its input checkpoint).
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExperimentError } from '../../src/experiments/job.js';
 import type { Shard } from '../../src/experiments/jobs.js';
+import { parsePhiStudyResults } from '../../src/experiments/phi_study_results.js';
+import { runPhiStudy } from '../../src/experiments/phi_study_runner.js';
+import { resolvePhiStudySpec } from '../../src/experiments/phi_study_spec.js';
 import { ResultsError, type JobFailure } from '../../src/experiments/results.js';
 import { openResults, RESULTS_FILE, type OpenResultsOptions } from '../../src/experiments/results_store.js';
+import { loadKernels } from '../../src/kernels/index.js';
+import { Model } from '../../src/nn/model.js';
+import { tiny } from '../../src/nn/specs.js';
 import { MemoryStore } from '../../src/train/store.js';
+import { train } from '../../src/train/train.js';
+import { tinyData } from './helpers.js';
 
 interface Toy {
   kind: 'toy';
@@ -124,4 +136,42 @@ describe('results file in a store', () => {
     expect(last.timings.finished).toBeNull();
     expect(last.failures).toEqual([{ job: 7, label: 'x', error: 'e' }]);
   });
+});
+
+describe('the φ-study runner on a memory store', () => {
+  it('writes results.json into the store, resumes from it, and refuses to start over it', async () => {
+    const k = await loadKernels({ build: 'simd' });
+    const data = tinyData();
+    const dir = mkdtempSync(join(tmpdir(), 'lbgap-phi-store-'));
+    try {
+      const model = Model.create(k, tiny(12, 4), { seed: 3 });
+      const path = join(dir, 'net.ckpt');
+      await train(model, data, { epochs: 1, batchSize: 50, seed: 1, checkpoint: { path, every: 1 } });
+      model.dispose();
+      const spec = resolvePhiStudySpec({
+        kind: 'phi-study', build: 'simd', data: { name: 'synthetic' }, checkpoints: [{ label: 'SB', path }],
+        baseline: { subspace: 3, maxIter: 2, sample: 100, chunk: 50 }, hessian: { maxIter: 3, traceSamples: 2 },
+        variations: [{ choice: 'baseline', label: 'baseline', change: {} }, { choice: 'start', label: 'corner', change: { start: 'corner' }, only: ['full'] }],
+      });
+      const store = new MemoryStore('mem');
+      await expect(runPhiStudy(spec, { store, train: data.train, kernels: k, resume: true })).rejects.toThrow('--resume: mem:results.json does not exist (nothing to resume)');
+      const first = await runPhiStudy(spec, { store, train: data.train, kernels: k });
+      expect(first.file).toBe('mem:results.json');
+      expect(first.results.status).toBe('complete');
+      expect(store.names()).toEqual(['results.json']);
+      expect(readdirSync(dir)).toEqual(['net.ckpt']);
+      const saved = parsePhiStudyResults(new TextDecoder().decode((await store.read(RESULTS_FILE))!), 'mem');
+      expect(saved.records.map((r) => r.job)).toEqual([0, 1]);
+      expect(saved.records).toEqual(first.results.records);
+
+      const logs: string[] = [];
+      const again = await runPhiStudy(spec, { store, train: data.train, kernels: k, resume: true, log: (l) => logs.push(l) });
+      expect(logs[0]).toMatch(/2 already done/);
+      expect(again.results.records).toEqual(first.results.records);
+      await expect(runPhiStudy(spec, { store, train: data.train, kernels: k })).rejects.toThrow('mem:results.json already exists: pass --resume');
+      await expect(runPhiStudy(spec, { store, train: data.train, kernels: k, resume: true, shard: { index: 0, count: 2 } })).rejects.toThrow(ResultsError);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
