@@ -10,6 +10,7 @@
 // not measured; a run whose final training loss is not below ln C is flagged 'not-improved'.
 import { sampleSize, type Dataset } from '../data/dataset.js';
 import type { Kernels } from '../kernels/index.js';
+import type { ModelObjectiveOptions } from '../landscape/model_objective.js';
 import { networkHessian, networkSharpness } from '../landscape/network.js';
 import { Model } from '../nn/model.js';
 import type { ModelSpec } from '../nn/spec.js';
@@ -333,7 +334,20 @@ async function trainPhase(ctx: JobContext, job: Job, model: Model, tr: Training,
   return { name, batch, epochs, history, track, stoppedBy };
 }
 
-const workersText = (o: ParallelObjective | undefined) => (o ? `, over ${o.workers} workers` : '');
+/** ", over K workers" for a measurement that spread, "" for one in the job's thread. */
+export const workersText = (o: ParallelObjective | undefined | object) => (o instanceof ParallelObjective ? `, over ${o.workers} workers` : '');
+
+/**
+ * A data-parallel loss over the idle cores `spread` lends now (the sample's chunks over that
+ * many workers), or undefined when it lends none (no spread, one core, no shared memory).
+ */
+export async function spreadObjective(spread: JobContext['spread'], model: Model, ds: Dataset, loss: ModelObjectiveOptions): Promise<ParallelObjective | undefined> {
+  if (!spread || typeof SharedArrayBuffer === 'undefined') return undefined;
+  const workers = spread.workers();
+  if (workers <= 1) return undefined;
+  // A hang detector, not a budget: one evaluation of a deep net on a large sample can take minutes.
+  return ParallelObjective.create(model, ds, { ...loss, workers, workerUrl: spread.url, timeoutMs: 600_000 });
+}
 
 /**
  * The loss a measurement evaluates: undefined (networkSharpness/networkHessian build a
@@ -347,13 +361,11 @@ class MeasurementLosses {
 
   async get(sample: number, chunk: number): Promise<ParallelObjective | undefined> {
     const spread = this.ctx.spread;
-    if (!spread || typeof SharedArrayBuffer === 'undefined') return undefined;
+    if (!spread) return undefined;
     if (this.current && this.current.sample === sample && this.current.chunk === chunk) return this.current.obj;
     await this.dispose();
-    const workers = spread.workers();
-    if (workers <= 1) return undefined;
-    const obj = await ParallelObjective.create(this.model, this.ctx.data.train, { sample, chunk, seed: 0, workers, workerUrl: spread.url, timeoutMs: 600_000 });
-    this.current = { sample, chunk, obj };
+    const obj = await spreadObjective(spread, this.model, this.ctx.data.train, { sample, chunk, seed: 0 });
+    if (obj) this.current = { sample, chunk, obj };
     return obj;
   }
 

@@ -15,7 +15,7 @@ import { sharpness, type SharpnessOptions } from '../landscape/sharpness.js';
 import { makeSubspaceBasis } from '../landscape/subspace_basis.js';
 import { loadCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import { modelFromCheckpoint } from '../train/snapshot.js';
-import { StopRequested, type JobProgress } from './job.js';
+import { spreadObjective, StopRequested, workersText, type JobContext, type JobProgress } from './job.js';
 import { pointMeasures, pointSettings, type PhiChoice, type PhiMeasure, type PhiSettings, type PhiStudySpec } from './phi_study_spec.js';
 
 export interface PhiJob {
@@ -79,6 +79,8 @@ export interface PhiJobContext {
   train: Dataset;
   stopRequested: () => boolean;
   progress: JobProgress;
+  /** Idle cores the job's loss may spread over (job.ts JobContext.spread); absent: this thread. */
+  spread?: JobContext['spread'];
 }
 
 /** Every job: grid points outer, checkpoints inner (a point's SB and LB run side by side). */
@@ -132,7 +134,9 @@ export async function runPhiJob(ctx: PhiJobContext, job: PhiJob): Promise<PhiRec
   try {
     const x = Float32Array.from(model.params.view());
     const sample = s.sample === null ? train.n : Math.min(s.sample, train.n);
-    const obj = new ModelObjective(model, train, { sample, chunk: Math.min(s.chunk, sample), seed: 0, bn: s.bn });
+    const lossOptions = { sample, chunk: Math.min(s.chunk, sample), seed: 0, bn: s.bn };
+    const obj = (await spreadObjective(ctx.spread, model, train, lossOptions)) ?? new ModelObjective(model, train, lossOptions);
+    const spreadText = workersText(obj);
     try {
       const scales = s.coordinates === 'filter' ? filterScales(model, x) : null;
       const entries: PhiEntry[] = [];
@@ -146,7 +150,7 @@ export async function runPhiJob(ctx: PhiJobContext, job: PhiJob): Promise<PhiRec
             iterations: r.iterations, evaluations: r.evaluations, reason: r.reason, seconds: seconds(t),
           };
           entries.push(e);
-          ctx.progress.event(perPhi, `${what}: φ ${space === 'full' ? 'full space' : `p=${s.subspace}`} ε=${eps}: ${e.phi.toPrecision(4)} (${e.iterations} it, ‖pg‖∞ ${e.projGradNorm.toExponential(2)}, ${e.seconds.toFixed(1)} s)`);
+          ctx.progress.event(perPhi, `${what}: φ ${space === 'full' ? 'full space' : `p=${s.subspace}`} ε=${eps}: ${e.phi.toPrecision(4)} (${e.iterations} it, ‖pg‖∞ ${e.projGradNorm.toExponential(2)}, ${e.seconds.toFixed(1)} s${spreadText})`);
         }
       };
       if (measures.includes('full')) await measurePhi('full', () => ({ boxScale: scales ?? undefined }));
@@ -166,7 +170,7 @@ export async function runPhiJob(ctx: PhiJobContext, job: PhiJob): Promise<PhiRec
         const at = scales ? new Float32Array(x.length) : x;
         const n = model.numParams;
         const eig = hessianTopEigenvalues(k, target, at, { count: 1, maxIter: Math.min(n, spec.hessian.maxIter), tol: 1e-3, seed: spec.hessian.seed, vectors: false, method: 'exact' });
-        ctx.progress.event(perPhi, `${what}: top Hessian eigenvalue${scales ? ' (filter-normalized)' : ''} ${eig.values[0].toPrecision(4)} (${eig.iterations} Lanczos steps, ${seconds(t).toFixed(1)} s)`);
+        ctx.progress.event(perPhi, `${what}: top Hessian eigenvalue${scales ? ' (filter-normalized)' : ''} ${eig.values[0].toPrecision(4)} (${eig.iterations} Lanczos steps, ${seconds(t).toFixed(1)} s${spreadText})`);
         await yieldAndCheck(ctx);
         const tr = hessianTrace(k, target, at, { maxSamples: spec.hessian.traceSamples, rtol: spec.hessian.traceRtol, seed: spec.hessian.seed, method: 'exact' });
         hessian = {
@@ -180,7 +184,7 @@ export async function runPhiJob(ctx: PhiJobContext, job: PhiJob): Promise<PhiRec
         settings: s, measures, loss: obj.info, sharpness: entries, hessian, seconds: seconds(t0),
       };
     } finally {
-      obj.dispose();
+      await obj.dispose();
     }
   } finally {
     model.dispose();
