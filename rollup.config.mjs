@@ -1,7 +1,8 @@
 // Bundles the browser page into web/dist/ (ESM): the page (main.js), the experiment runner's
 // job worker (job_worker.js, from src/experiments/job_worker.ts: the CLI's, run in module
-// Workers) and the page's measuring worker (analysis.js: step cost and the kernel playground)
-// as separate entries sharing chunks, the four .wasm builds beside them, and the static files.
+// Workers), the page's measuring worker (analysis.js: step cost and the kernel playground) and
+// the playground's TensorFlow.js worker (tfjs.js, with TF.js's .wasm files in tfjs/) as separate
+// entries sharing chunks, the four .wasm builds beside them, and the static files.
 //
 // TypeScript is transpiled per file with typescript.transpileModule (types are checked
 // separately: `tsc -p web/tsconfig.json`, part of `npm run build:web`), so no extra plugin.
@@ -61,6 +62,41 @@ function wasmBesideBundle() {
   };
 }
 
+/**
+ * TensorFlow.js for the playground's comparison (web/tfjs_worker.ts, its own entry: the page
+ * loads it only when the playground runs). Its packages' `module` builds are many files with
+ * CommonJS dependencies; their flat ES builds (*.fesm.js) are self-contained, so resolve the two
+ * package names to those (one copy of tfjs-core for both). The backend's SIMD and threaded-SIMD
+ * .wasm files go to tfjs/ beside the bundle, where the worker points setWasmPaths.
+ */
+const NODE_BUILTINS = new Set(['fs', 'path', 'os', 'perf_hooks', 'worker_threads', 'crypto', 'util', 'node-fetch']);
+const EMPTY = '\0lbgap-empty-module';
+function tfjsForThePlayground() {
+  const pkg = (name) => join(root, 'node_modules', '@tensorflow', name);
+  const flat = { '@tensorflow/tfjs-core': join(pkg('tfjs-core'), 'dist', 'tf-core.fesm.js'), '@tensorflow/tfjs-backend-wasm': join(pkg('tfjs-backend-wasm'), 'dist', 'tf-backend-wasm.fesm.js') };
+  const wasm = ['tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
+  return {
+    name: 'lbgap-tfjs',
+    resolveId(source, importer) {
+      if (flat[source]) return flat[source];
+      // The backend's Node-only branch imports these (its package.json maps them to false for browsers).
+      if (NODE_BUILTINS.has(source) && importer?.includes(`${join('node_modules', '@tensorflow')}`)) return EMPTY;
+      return null;
+    },
+    load(id) {
+      return id === EMPTY ? 'export default {};' : null;
+    },
+    buildStart() {
+      for (const [name, p] of Object.entries(flat)) if (!existsSync(p)) this.error(`${p} is missing: install the devDependency ${name} (npm install)`);
+      for (const f of wasm) {
+        const p = join(pkg('tfjs-backend-wasm'), 'dist', f);
+        if (!existsSync(p)) this.error(`${p} is missing: install the devDependency @tensorflow/tfjs-backend-wasm (npm install)`);
+        this.emitFile({ type: 'asset', fileName: `tfjs/${f}`, source: readFileSync(p) });
+      }
+    },
+  };
+}
+
 /** Chunk names carry content hashes: start from an empty web/dist so stale chunks do not pile up. */
 function cleanOutput() {
   return { name: 'lbgap-clean', buildStart() { rmSync(out, { recursive: true, force: true }); } };
@@ -96,6 +132,7 @@ export default {
     main: join(root, 'web', 'main.ts'),
     analysis: join(root, 'web', 'analysis_worker.ts'),
     job_worker: join(root, 'src', 'experiments', 'job_worker.ts'),
+    tfjs: join(root, 'web', 'tfjs_worker.ts'),
   },
   // Node-only code paths import node: modules dynamically; they never run in the page.
   external: (id) => id.startsWith('node:'),
@@ -111,6 +148,7 @@ export default {
     typescriptSources(),
     wasmBesideBundle(),
     staticFiles(),
+    tfjsForThePlayground(),
     nodeResolve({ browser: true, exportConditions: ['browser', 'import', 'default'] }),
   ],
   onwarn(w, warn) {

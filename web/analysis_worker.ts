@@ -18,6 +18,8 @@ export interface StepFigure { net: string; batch: number; msPerStep: number; sam
 
 let kernels: Promise<Kernels> | null = null;
 const k = () => (kernels ??= loadKernels());
+/** The playground's threaded kernels (their helper Workers end with this worker). */
+let team: { threads: number; kernels: Promise<Kernels> } | null = null;
 
 const api = {
   async build(): Promise<string> {
@@ -31,6 +33,27 @@ const api = {
       let kk: Kernels;
       try { kk = await loadKernels({ build }); } catch { continue; } // relaxed SIMD unsupported here
       for (const c of cases) out.push(gemmGflops(kk, c, minMs));
+    }
+    return out;
+  },
+
+  /**
+   * GEMM GFLOP/s of the default build on one thread and on `threads` threads
+   * (loadKernels({ threads }), kept for later calls), interleaved per shape so a change in the
+   * machine's load hits both alike. Without SharedArrayBuffer the kernels fall back to one
+   * thread: then `many` is empty and `reason` is the kernel API's k.info.threadsReason.
+   */
+  async gemmThreads(cases: GemmCase[], minMs: number, threads: number): Promise<{ one: GemmFigure[]; many: GemmFigure[]; threads: number; reason: string }> {
+    const single = await k();
+    if (team?.threads !== threads) {
+      (await team?.kernels)?.close();
+      team = { threads, kernels: loadKernels({ build: single.info.build, threads }) };
+    }
+    const many = await team.kernels;
+    const out = { one: [] as GemmFigure[], many: [] as GemmFigure[], threads: many.info.threads, reason: many.info.threadsReason };
+    for (const c of cases) {
+      out.one.push(gemmGflops(single, c, minMs));
+      if (many.info.threads > 1) out.many.push(gemmGflops(many, c, minMs));
     }
     return out;
   },

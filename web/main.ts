@@ -10,11 +10,12 @@ import type { AnalysisApi } from './analysis_worker.js';
 import { startExperiment, type RunHandle } from './experiment.js';
 import { fmtDuration, fmtInt, fmtPct, fmtPhi } from './format.js';
 import { checkForm, DATA, estimateSeconds, FIELDS, formOfResults, fromQuery, NETS, toQuery, type FieldName, type FormCheck, type MeasuredCost, type RawForm } from './form_rules.js';
-import { PLAYGROUND_GEMMS } from './gemm_timing.js';
+import { PLAYGROUND_GEMMS, type GemmCase, type GemmFigure } from './gemm_timing.js';
 import type { PhaseName, PhaseProgress } from './phase_clock.js';
 import { curvesText, parametricText } from './plot_text.js';
 import { clearPlot, curveSpecs, parametricSpecs, renderInto, stepKey, type StepLosses } from './plots.js';
 import { loadResults, type PageResults, type PageRun } from './results.js';
+import type { TfjsApi, TfjsSetup } from './tfjs_worker.js';
 
 type Status = 'loading' | 'idle' | 'running' | 'stopping' | 'stopped' | 'done' | 'cancelled' | 'loaded' | 'error';
 interface PageState {
@@ -383,6 +384,94 @@ async function load(file: File): Promise<void> {
 }
 
 // --- kernel playground
+/** The playground's "N threads": the cores the browser reports, at most this many. */
+const MAX_PLAYGROUND_THREADS = 8;
+
+/** One row of the threads table: an implementation on 1 or N threads for one shape, or why it is absent. */
+interface ThreadRow {
+  shape: string; impl: 'lbgap' | 'tfjs'; label: string; threads: number;
+  figure: GemmFigure | null; absent: string | null;
+  /** GFLOP/s over the same implementation's 1-thread figure. */
+  vsOne: number | null;
+  /** lbgap's GFLOP/s over TF.js's at the same threads (lbgap rows). */
+  vsTfjs: number | null;
+}
+interface ThreadComparison {
+  n: number; isolated: boolean; tfjsVersion: string | null;
+  /** Threads TF.js's threaded backend would take by itself here (it caps at hardwareConcurrency / 2); null if it did not start. */
+  tfjsOwnThreads: number | null;
+  rows: ThreadRow[];
+}
+
+/**
+ * Times every case on lbgap 1 thread / N threads (the analysis worker) and TF.js's Wasm backend
+ * 1 thread / N threads (one worker each: the backend's threads are fixed at its start), one
+ * implementation at a time, interleaved per shape. A side that cannot run here gets a row that
+ * says why (not isolated, one core, TF.js failed to start).
+ */
+async function compareThreads(api: Comlink.Remote<AnalysisApi>, cases: GemmCase[], minMs: number): Promise<ThreadComparison> {
+  const isolated = self.crossOriginIsolated === true;
+  const n = Math.max(1, Math.min(navigator.hardwareConcurrency || 1, MAX_PLAYGROUND_THREADS));
+  const oneCore = `this browser reports ${navigator.hardwareConcurrency || 1} core (navigator.hardwareConcurrency): nothing to spread over`;
+  const workers: Worker[] = [];
+  type TfSide = { api?: Comlink.Remote<TfjsApi>; setup?: TfjsSetup; error?: string };
+  const startTfjs = async (threads: number): Promise<TfSide> => {
+    const w = new Worker(new URL('./tfjs.js', import.meta.url), { type: 'module', name: `lbgap-tfjs-${threads}` });
+    workers.push(w);
+    const tf = Comlink.wrap<TfjsApi>(w);
+    try {
+      return { api: tf, setup: await tf.init(threads) };
+    } catch (e) {
+      return { error: `TF.js did not start: ${(e as Error)?.message ?? String(e)}` };
+    }
+  };
+  try {
+    const tf1 = await startTfjs(1);
+    const tfN: TfSide = n < 2 ? { error: oneCore }
+      : !isolated ? { error: `TF.js picks its threaded-SIMD binary only with SharedArrayBuffer, and this page is not cross-origin isolated (it needs Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp, which \`lbgap serve\` sends unless --no-isolation)` }
+      : await startTfjs(n);
+    if (tfN.setup && tfN.setup.threads < 2) tfN.error = `TF.js started on ${tfN.setup.threads} thread with ${tfN.setup.binary}`;
+    const version = (tf1.setup ?? tfN.setup)?.version ?? null;
+    const tfLabel = (s: TfSide) => `TF.js${version ? ` ${version}` : ''} Wasm${s.setup ? ` (${s.setup.binary.replace(/^tfjs-backend-wasm-|\.wasm$/g, '')})` : ''}`;
+    const rows: ThreadRow[] = [];
+    for (const c of cases) {
+      const lb = await api.gemmThreads([c], minMs, n);
+      const lbOne = lb.one[0], lbMany = lb.many[0] ?? null;
+      const lbAbsent = n < 2 ? oneCore : lbMany ? null : lb.reason;
+      const tfOne = tf1.api && !tf1.error ? (await tf1.api.gemm([c], minMs))[0] : null;
+      const tfMany = tfN.api && !tfN.error ? (await tfN.api.gemm([c], minMs))[0] : null;
+      const ratio = (x: GemmFigure | null, y: GemmFigure | null) => (x && y ? x.gflops / y.gflops : null);
+      const label = `lbgap ${lbOne.build}`;
+      rows.push(
+        { shape: c.shape, impl: 'lbgap', label, threads: 1, figure: lbOne, absent: null, vsOne: 1, vsTfjs: ratio(lbOne, tfOne) },
+        { shape: c.shape, impl: 'lbgap', label, threads: lbMany?.threads ?? n, figure: lbMany, absent: lbAbsent, vsOne: ratio(lbMany, lbOne), vsTfjs: ratio(lbMany, tfMany) },
+        { shape: c.shape, impl: 'tfjs', label: tfLabel(tf1), threads: 1, figure: tfOne, absent: tf1.error ?? null, vsOne: tfOne ? 1 : null, vsTfjs: null },
+        { shape: c.shape, impl: 'tfjs', label: tfLabel(tfN), threads: tfMany?.threads ?? n, figure: tfMany, absent: tfMany ? null : tfN.error ?? 'not measured', vsOne: ratio(tfMany, tfOne), vsTfjs: null },
+      );
+    }
+    const body = $('gemm-threads').querySelector('tbody')!;
+    body.replaceChildren();
+    const x = (v: number | null) => (v === null ? '–' : `${v.toFixed(2)}×`);
+    for (const r of rows) {
+      const tr = document.createElement('tr');
+      tr.dataset.impl = r.impl;
+      tr.dataset.threads = r.threads === 1 ? '1' : 'n';
+      const cell = (t: string, span = 1) => { const td = document.createElement('td'); td.textContent = t; td.colSpan = span; tr.append(td); return td; };
+      const c = cases.find((cc) => cc.shape === r.shape)!;
+      cell(`${r.shape} (${c.M}×${c.N}×${c.K})`); cell(r.label); cell(String(r.threads));
+      if (r.figure) {
+        cell(r.figure.gflops.toFixed(1)); cell(r.figure.medianMs.toFixed(3)); cell(x(r.vsOne)); cell(r.impl === 'lbgap' ? x(r.vsTfjs) : '');
+      } else {
+        cell(`not measured: ${r.absent}`, 4).className = 'absent';
+      }
+      body.append(tr);
+    }
+    return { n, isolated, tfjsVersion: version, tfjsOwnThreads: tfN.setup?.ownThreads ?? null, rows };
+  } finally {
+    for (const w of workers) w.terminate();
+  }
+}
+
 async function bench(): Promise<void> {
   buttons.bench.disabled = true;
   const note = $('bench-note');
@@ -407,6 +496,9 @@ async function bench(): Promise<void> {
       }
       gbody.append(tr);
     }
+    note.textContent = 'running in workers: lbgap on 1 and N threads, TensorFlow.js’s Wasm backend on 1 and N threads…';
+    const threads = await compareThreads(api, PLAYGROUND_GEMMS, 250);
+    note.textContent = 'running in a worker: training steps…';
     const stepFigures = [...await api.stepCost('tiny', [32, 256], 20), ...await api.stepCost('F1', [32, 256], 4)];
     const sbody = $('step').querySelector('tbody')!;
     sbody.replaceChildren();
@@ -418,8 +510,12 @@ async function bench(): Promise<void> {
       }
       sbody.append(tr);
     }
-    state.bench = { gemm, steps: stepFigures };
-    note.textContent = 'GFLOP/s: median of timed sgemm calls, inputs resident in Wasm memory (as bench/gemm.bench.mjs). ' +
+    state.bench = { gemm, threads, steps: stepFigures };
+    note.textContent = 'GFLOP/s: median of timed sgemm calls, inputs resident in Wasm memory (as bench/gemm.bench.mjs), each result checked against an f64 product first. ' +
+      `Threads: lbgap = loadKernels({ threads: ${threads.n} }) (this machine’s cores, at most ${MAX_PLAYGROUND_THREADS}); TF.js ${threads.tfjsVersion ?? ''} Wasm (XNNPACK) in its own workers, ` +
+      '1 thread = its SIMD binary, N = its threaded-SIMD binary (only in a cross-origin isolated page), timed the same way (tf.matMul on resident tensors). ' +
+      (threads.tfjsOwnThreads !== null && threads.tfjsOwnThreads < threads.n
+        ? `TF.js caps its pool at half the reported cores (it assumes hyperthreads): by itself it would run ${threads.tfjsOwnThreads} thread${threads.tfjsOwnThreads === 1 ? '' : 's'} here, so its worker is told of ${2 * threads.n} cores to run ${threads.n}. ` : '') +
       (nodeRes.gemm ? `Node figures: ${nodeRes.gemm.machine?.cpu ?? 'this machine'}, Node ${nodeRes.gemm.machine?.node ?? ''} (bench/results/gemm.json at build time).`
         : 'No Node figures were bundled: run `npm run bench:gemm` (and `npm run bench:step`), then `npm run build:web`.');
   } catch (e) {
