@@ -13,7 +13,7 @@ import { loadKernels, type Kernels } from '../kernels/index.js';
 import { FileStore } from '../train/file_store.js';
 import type { Store } from '../train/store.js';
 import { ExperimentError } from './job.js';
-import { sharedDataset } from './job_protocol.js';
+import { sharedDataset, spreadOf } from './job_protocol.js';
 import type { Shard } from './jobs.js';
 import { phiJobCost, phiJobs, runPhiJob, type PhiJob, type PhiJobContext, type PhiRecord } from './phi_study_job.js';
 import { parsePhiStudyResults, type PhiStudyResults } from './phi_study_results.js';
@@ -22,8 +22,8 @@ import type { PhiWorkerInit } from './phi_study_worker.js';
 import { Progress, type ProgressSink } from './progress.js';
 import type { JobFailure } from './results.js';
 import { openResults } from './results_store.js';
-import { recordDone, runSettings, runSlots, threadSlots, type Executor } from './scheduler.js';
-import { loadExperimentData, nodeEnvironment, type StopFlag } from './runner.js';
+import { recordDone, runSettings, runSlots, spreadBudget, threadSlots, type Executor } from './scheduler.js';
+import { loadExperimentData, measureWorkerUrl, nodeEnvironment, type StopFlag } from './runner.js';
 import { defaultSpec } from './spec.js';
 
 interface PhiRunCommon {
@@ -38,6 +38,8 @@ interface PhiRunCommon {
   jobs?: number;
   /** The worker script (default: phi_study_worker.js beside this module; tests pass a bundle). */
   workerUrl?: URL | string;
+  /** The objective worker a lone job's loss spreads over idle cores with (runner.ts RunOptions.measureWorkerUrl). */
+  measureWorkerUrl?: URL | string | null;
 }
 
 /** Where results.json goes: a directory (`outDir`, made if missing) or any Store. */
@@ -95,10 +97,11 @@ export async function runPhiStudy(spec: PhiStudySpec, opts: PhiRunOptions): Prom
   log(`phi-study: ${spec.checkpoints.map((c) => c.label).join(', ')} × ${spec.variations.length} grid points on ${train.name} (${train.n}), ${jobs.length} jobs` +
     `${shard ? `, shard ${shard.index}/${shard.count} (${mine.length})` : ''}${todo.length < mine.length ? `, ${mine.length - todo.length} already done` : ''}, kernels ${k.info.build}${slots > 1 ? `, ${slots} at a time` : ''}`);
 
-  const exec: Executor<PhiJob, PhiRecord> = slots > 1
+  const budget = spreadBudget(maxJobs, measureWorkerUrl(opts)), spread = budget.init;
+  const exec: Executor<PhiJob, PhiRecord> = budget.counted(slots > 1
     ? threadSlots<PhiWorkerInit, PhiJob, PhiRecord>(opts.workerUrl ?? new URL('./phi_study_worker.js', import.meta.url),
-      (flag) => ({ spec, build: k.info.build, train: sharedDataset(train), stop: flag }), slots, stop, progress)
-    : inThread(spec, k, train, stop, progress);
+      (flag) => ({ spec, build: k.info.build, train: sharedDataset(train), stop: flag, spread }), slots, stop, progress)
+    : inThread(spec, k, train, stop, progress, spreadOf(spread)));
   const stopped = await runSlots(todo, slots, exec, stop, progress, {
     isDone: (i) => results.done.includes(i),
     finished: async (job, rec, seconds) => {
@@ -118,9 +121,9 @@ export async function runPhiStudy(spec: PhiStudySpec, opts: PhiRunOptions): Prom
   return { results, stopped, file, failures: rf.failures() };
 }
 
-function inThread(spec: PhiStudySpec, k: Kernels, train: Dataset, stop: StopFlag, progress: Progress): Executor<PhiJob, PhiRecord> {
+function inThread(spec: PhiStudySpec, k: Kernels, train: Dataset, stop: StopFlag, progress: Progress, spread: PhiJobContext['spread']): Executor<PhiJob, PhiRecord> {
   const ctx: PhiJobContext = {
-    spec, k, train, stopRequested: () => stop.requested,
+    spec, k, train, stopRequested: () => stop.requested, spread,
     progress: { advance: (u, l) => progress.advance(u, l), event: (u, l) => progress.event(u, l) },
   };
   return { run: (job) => runPhiJob(ctx, job), close: async () => {} };

@@ -16,7 +16,7 @@ export interface PhiWorkerInit {
   /** [0] ≠ 0 once a stop was requested (null without shared memory: 'stop' messages instead). */
   stop: Int32Array | null;
   /** Idle cores a job may spread its loss over (job_protocol.ts); null: the worker's thread only. */
-  spread?: SpreadInit | null;
+  spread: SpreadInit | null;
 }
 
-await serveJobs<PhiWorkerInit, PhiJob, PhiRecord>('phi_study_worker', ({ spec, train, spread }, env, job) => runPhiJob({ spec, train, ...env, spread: spreadOf(spread ?? null) }, job));
+await serveJobs<PhiWorkerInit, PhiJob, PhiRecord>('phi_study_worker', ({ spec, train, spread }, env, job) => runPhiJob({ spec, train, ...env, spread: spreadOf(spread) }, job));

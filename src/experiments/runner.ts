@@ -118,7 +118,7 @@ export function nodeEnvironment(k: Kernels): Environment {
 }
 
 /** The objective worker for a job's measurements: the option, else the built one beside this module (absent when running from sources). */
-function measureWorkerUrl(opts: RunOptions): URL | string | undefined {
+export function measureWorkerUrl(opts: { measureWorkerUrl?: URL | string | null }): URL | string | undefined {
   if (opts.measureWorkerUrl !== undefined) return opts.measureWorkerUrl ?? undefined;
   const built = new URL('../workers/worker.js', import.meta.url);
   return existsSync(built) ? built : undefined;

@@ -23,12 +23,12 @@ import type { Dataset } from '../data/dataset.js';
 import type { Kernels } from '../kernels/index.js';
 import type { Store } from '../train/store.js';
 import { checkJobs, costs, ExperimentError, jobWork, runJob, type JobContext, type JobOutput, type JobProgress, type LiveEvent, type Work } from './job.js';
-import { sharedDataset, spreadOf, type SpreadInit, type WorkerInit } from './job_protocol.js';
+import { sharedDataset, spreadOf, type WorkerInit } from './job_protocol.js';
 import { allJobs, groupCount, shardJobs, type Job, type Shard } from './jobs.js';
 import { Progress, type ProgressSink } from './progress.js';
 import { parseResults, summarize, ResultsError, RESULTS_VERSION, type Environment, type JobFailure, type ResultsFile } from './results.js';
 import { openResults } from './results_store.js';
-import { recordDone, runSettings, runSlots, slotProgress, threadSlots, type Executor, type StopFlag } from './scheduler.js';
+import { recordDone, runSettings, runSlots, slotProgress, spreadBudget, threadSlots, type Executor, type StopFlag } from './scheduler.js';
 import type { ExperimentSpec } from './spec.js';
 
 // The stores a front end opens for the runner (the page: OPFS), and their errors.
@@ -162,10 +162,8 @@ export async function runExperimentIn(spec: ExperimentSpec, opts: CoreRunOptions
     event: (units, line, w) => { base.event(units, line, w); live.work?.({ job: job.index, work: w ?? 'training', units, label: line }); },
     live: (e) => { if (e.type === 'step') live.step?.({ ...e, job: job.index }); else live.epoch?.({ ...e, job: job.index }); },
   });
-  // Jobs running now, shared with the job workers: what is left of the budget is a job's to measure with.
-  const running = new Int32Array(typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(4) : new ArrayBuffer(4));
-  const spread: SpreadInit | null = opts.measureWorkerUrl && running.buffer instanceof SharedArrayBuffer
-    ? { url: String(opts.measureWorkerUrl), budget: maxJobs, running } : null;
+  // What of the --jobs budget no other job runs on is a job's to measure with.
+  const budget = spreadBudget(maxJobs, opts.measureWorkerUrl), spread = budget.init;
   let exec: Executor<Job, JobOutput>;
   if (threads) {
     const ref = store.ref;
@@ -179,15 +177,8 @@ export async function runExperimentIn(spec: ExperimentSpec, opts: CoreRunOptions
     exec = { run: (job) => runJob({ ...ctx, progress: observed(job, base) }, job), close: async () => {} };
   }
   const isDone = (i: number) => results.done.includes(i);
-  const inner = exec;
-  exec = {
-    run: async (job, slot) => {
-      live?.begin?.({ job: job.index, label: job.label });
-      Atomics.add(running, 0, 1);
-      try { return await inner.run(job, slot); } finally { Atomics.sub(running, 0, 1); }
-    },
-    close: () => inner.close(),
-  };
+  const inner = budget.counted(exec);
+  exec = { run: (job, slot) => { live?.begin?.({ job: job.index, label: job.label }); return inner.run(job, slot); }, close: () => inner.close() };
   const stopped = await runSlots(todo, slots, exec, stop, progress, {
     isDone,
     finished,

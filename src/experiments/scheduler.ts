@@ -7,7 +7,7 @@
 import type { JobProgress } from './job.js';
 import { ExperimentError, StopRequested } from './job.js';
 import type { Shard } from './jobs.js';
-import { sharedMemoryAvailable } from './job_protocol.js';
+import { sharedMemoryAvailable, type SpreadInit } from './job_protocol.js';
 import { JobFailedError, JobThread } from './job_threads.js';
 import type { Progress } from './progress.js';
 
@@ -51,6 +51,26 @@ export interface ScheduledJob { index: number; label: string; after?: number[] }
 export interface Executor<J, O> {
   run(job: J, slot: number): Promise<O>;
   close(): Promise<void>;
+}
+
+/**
+ * The runner's half of lending idle cores to a job's measurements (job_protocol.ts SpreadInit):
+ * `counted` wraps an executor so the shared count of running jobs is right while a job runs;
+ * `init` goes to the jobs (null without an objective worker script or shared memory: then
+ * every job measures in its own thread).
+ */
+export function spreadBudget(budget: number, url: URL | string | null | undefined): { init: SpreadInit | null; counted<J, O>(exec: Executor<J, O>): Executor<J, O> } {
+  const running = new Int32Array(typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(4) : new ArrayBuffer(4));
+  return {
+    init: url && running.buffer instanceof SharedArrayBuffer ? { url: String(url), budget, running } : null,
+    counted: (exec) => ({
+      run: async (job, slot) => {
+        Atomics.add(running, 0, 1);
+        try { return await exec.run(job, slot); } finally { Atomics.sub(running, 0, 1); }
+      },
+      close: () => exec.close(),
+    }),
+  };
 }
 
 export interface SlotHooks<J, O> {

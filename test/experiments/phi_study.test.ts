@@ -17,6 +17,7 @@ import { tiny } from '../../src/nn/specs.js';
 import { train } from '../../src/train/train.js';
 import { phiStudyWorkerBundle } from './cli_bundle.js';
 import { tinyData } from './helpers.js';
+import { workerBundle } from '../workers/bundle.js';
 
 const CLOCK = new Set(['seconds', 'timings', 'environment', 'wallSeconds']);
 const metrics = (r: PhiStudyResults) => JSON.parse(JSON.stringify({ records: r.records, done: r.done }, (key, v) => (CLOCK.has(key) ? undefined : v)));
@@ -152,6 +153,18 @@ describe('phi-study run (tiny network, two checkpoints)', () => {
     await expect(runPhiStudy(spec, { outDir: join(dir, 'a'), train: data.train, kernels: k })).rejects.toThrow(/already exists: pass --resume/);
     await expect(runPhiStudy({ ...spec, checkpoints: [{ label: 'SB', path: join(dir, 'missing.ckpt') }] }, { outDir: join(dir, 'c'), train: data.train, kernels: k })).rejects.toThrow(/checkpoints\[0\] \(SB\): .*missing\.ckpt does not exist/);
   }, 180_000);
+
+  it('jobs with idle cores beside them (--jobs 3, two jobs) spread their loss over workers: φ, Hessian and trace the same bits', async () => {
+    const one = { ...spec, checkpoints: [spec.checkpoints[0]], variations: [spec.variations[0], spec.variations[5]] };
+    const lines: string[] = [];
+    const sink = { isTTY: false, write: (t: string) => { lines.push(t); } };
+    const spreadRun = (await runPhiStudy(one, { outDir: join(dir, 'spread'), train: data.train, kernels: k, jobs: 3, workerUrl: await phiStudyWorkerBundle(), measureWorkerUrl: await workerBundle(), progress: sink })).results;
+    const text = lines.join('');
+    expect(text).toMatch(/φ full space ε=0\.001: .*over \d workers/);
+    expect(text).toMatch(/top Hessian eigenvalue \(filter-normalized\) .*over \d workers/);
+    const pick = (r: PhiStudyResults, label: string) => metrics({ ...r, records: r.records.filter((x) => x.label === label && x.checkpoint === 'SB').map((x) => ({ ...x, job: 0, point: 0 })) }).records;
+    for (const label of ['baseline', 'filter']) expect(pick(spreadRun, label)).toEqual(pick(inThread, label));
+  });
 
   it('the report: one table per choice beside the paper, the convergence table, a computed verdict; lbgap report re-renders it from results.json', async () => {
     const md = renderPhiReport(inThread);
