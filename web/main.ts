@@ -432,7 +432,7 @@ async function compareThreads(api: Comlink.Remote<AnalysisApi>, cases: GemmCase[
       : await startTfjs(n);
     if (tfN.setup && tfN.setup.threads < 2) tfN.error = `TF.js started on ${tfN.setup.threads} thread with ${tfN.setup.binary}`;
     const version = (tf1.setup ?? tfN.setup)?.version ?? null;
-    const tfLabel = (s: TfSide) => `TF.js${version ? ` ${version}` : ''} Wasm${s.setup ? ` (${s.setup.binary.replace(/^tfjs-backend-wasm-|\.wasm$/g, '')})` : ''}`;
+    const tfLabel = (s: TfSide, binary: string) => `TF.js${version ? ` ${version}` : ''} Wasm (${(s.setup?.binary ?? binary).replace(/^tfjs-backend-wasm-|\.wasm$/g, '')})`;
     const rows: ThreadRow[] = [];
     for (const c of cases) {
       const lb = await api.gemmThreads([c], minMs, n);
@@ -445,8 +445,8 @@ async function compareThreads(api: Comlink.Remote<AnalysisApi>, cases: GemmCase[
       rows.push(
         { shape: c.shape, impl: 'lbgap', label, threads: 1, figure: lbOne, absent: null, vsOne: 1, vsTfjs: ratio(lbOne, tfOne) },
         { shape: c.shape, impl: 'lbgap', label, threads: lbMany?.threads ?? n, figure: lbMany, absent: lbAbsent, vsOne: ratio(lbMany, lbOne), vsTfjs: ratio(lbMany, tfMany) },
-        { shape: c.shape, impl: 'tfjs', label: tfLabel(tf1), threads: 1, figure: tfOne, absent: tf1.error ?? null, vsOne: tfOne ? 1 : null, vsTfjs: null },
-        { shape: c.shape, impl: 'tfjs', label: tfLabel(tfN), threads: tfMany?.threads ?? n, figure: tfMany, absent: tfMany ? null : tfN.error ?? 'not measured', vsOne: ratio(tfMany, tfOne), vsTfjs: null },
+        { shape: c.shape, impl: 'tfjs', label: tfLabel(tf1, 'tfjs-backend-wasm-simd.wasm'), threads: 1, figure: tfOne, absent: tf1.error ?? null, vsOne: tfOne ? 1 : null, vsTfjs: null },
+        { shape: c.shape, impl: 'tfjs', label: tfLabel(tfN, 'tfjs-backend-wasm-threaded-simd.wasm'), threads: tfMany?.threads ?? n, figure: tfMany, absent: tfMany ? null : tfN.error ?? 'not measured', vsOne: ratio(tfMany, tfOne), vsTfjs: null },
       );
     }
     const body = $('gemm-threads').querySelector('tbody')!;
