@@ -4,6 +4,7 @@ export { heap_base, relaxed_build } from './info';
 import './abort';
 export * from './gemm';
 export * from './landscape_vec';
+export * from './lbfgsb';
 export * from './randproj';
 export * from './reduce';
 export * from './activation';

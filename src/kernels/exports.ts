@@ -24,6 +24,15 @@ export interface KernelExports {
   max_abs_f32(x: number, n: number): number;
   proj_grad_norm_inf_f32(x: number, g: number, lo: number, hi: number, n: number): number;
   max_step_in_box_f32(x: number, d: number, lo: number, hi: number, n: number): number;
+  // lbfgsb.ts — the O(n) passes of an L-BFGS-B iteration (Cauchy breakpoints and scan order, free/active split, WᵀZZᵀW)
+  lbfgsb_breakpoints_f32(x: number, g: number, lo: number, hi: number, d: number, n: number, keys: number, idx: number, stats: number): number;
+  lbfgsb_buckets(): number;
+  lbfgsb_bucket_f64(keys: number, idx: number, nb: number, keys2: number, idx2: number, start: number): void;
+  lbfgsb_sort_run_f64(keys: number, idx: number, s: number, e: number, tmpKeys: number, tmpIdx: number, count: number): void;
+  lbfgsb_set_at_bound_f32(xcp: number, idx: number, count: number, g: number, lo: number, hi: number): void;
+  lbfgsb_count_free_f32(x: number, lo: number, hi: number, n: number): number;
+  lbfgsb_zero_active_f32(r: number, x: number, lo: number, hi: number, n: number): void;
+  lbfgsb_gram_f32(x: number, lo: number, hi: number, n: number, wantFree: number, ptrs: number, c: number, theta: number, sign: number, w: number, G: number): void;
   // randproj.ts — the on-the-fly random subspace matrix A (n×p) of the sharpness metric
   randproj_entry_f32(seed: number, row: number, col: number): number;
   randproj_apply_f32(seed: number, n: number, p: number, y: number, out: number, beta: number): void;

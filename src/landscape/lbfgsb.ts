@@ -5,7 +5,9 @@
 // Each iteration:
 //  1. Generalized Cauchy point (GCP): the first local minimizer of the quadratic model
 //     m(x) = f + gᵀ(x−x_k) + ½(x−x_k)ᵀB(x−x_k) along the projected steepest-descent path
-//     x(t) = P(x_k − t·g), scanning the breakpoints in order (radix-sorted), with B in
+//     x(t) = P(x_k − t·g), scanning the breakpoints in increasing t (ties in index order),
+//     put in order lazily: bucketed by the top bits of t, a bucket sorted only when the
+//     scan reaches it. B in
 //     the compact representation B = θI − W·M·Wᵀ, W = [Y, θS] (n×2m),
 //     M = [[−D, Lᵀ], [L, θSᵀS]]⁻¹ (Byrd, Nocedal, Schnabel 1994).
 //  2. Subspace minimization over the variables free at the GCP (direct primal method,
@@ -18,8 +20,10 @@
 //  4. The pair (s, y) is stored unless sᵀy ≤ ε·yᵀy (ε = 2.2e-16), which keeps B positive
 //     definite; θ = yᵀy/sᵀy.
 // Vectors (x, g, S, Y, bounds) live in Wasm memory and all n-length dots/axpys/projections
-// run in the SIMD kernels; small 2m×2m matrices are f64 in JS; the per-coordinate
-// breakpoint scan of the GCP is a JS loop (inherently sequential).
+// run in the SIMD kernels, as do the O(n) passes of an iteration — the breakpoints, their
+// order, the free/active split and WᵀZZᵀW (assembly/lbfgsb.ts, the same f64 arithmetic in
+// the same order as the JS loops they replaced); small 2m×2m matrices are f64 in JS; the
+// scan over the breakpoints it passes is a JS loop (inherently sequential).
 import type { Kernels } from '../kernels/index.js';
 import { KernelRangeError, KernelTypeError } from '../kernels/errors.js';
 import { invert, matVec } from './dense.js';
@@ -138,6 +142,13 @@ class Solver {
   private M: Float64Array | null = null; // 2col × 2col
   private evals = 0;
   private f = 0;
+  // Cauchy-scan buffers (assembly/lbfgsb.ts): breakpoint keys (f64) and indices (i32), the
+  // bucketed copies, bucket starts, radix counts, and a stats word; sized 0 when unconstrained.
+  private keys: WVec; private idx: WVec; private keys2: WVec; private idx2: WVec;
+  private bstart: WVec; private count: WVec; private stats: WVec;
+  private readonly buckets: number;
+  // WᵀZZᵀW: the 2m pointers of Y_j, S_j (i32), a row w_i (f64), the 2m×2m result (f64).
+  private gramPtrs: WVec; private gramW: WVec; private gramG: WVec;
 
   constructor(
     private ops: VecOps, private obj: Objective, private n: number, private m: number,
@@ -149,6 +160,13 @@ class Solver {
     this.d = ops.alloc(n); this.xcp = ops.alloc(n); this.r = ops.alloc(n);
     this.sTmp = ops.alloc(n); this.yTmp = ops.alloc(n);
     for (let i = 0; i < m; i++) this.spare.push({ s: ops.alloc(n), y: ops.alloc(n) });
+    const nbMax = constrained ? n : 0;
+    this.keys = ops.alloc(2 * nbMax); this.idx = ops.alloc(nbMax);
+    this.keys2 = ops.alloc(2 * nbMax); this.idx2 = ops.alloc(nbMax);
+    this.buckets = ops.k.exports.lbfgsb_buckets();
+    this.bstart = ops.alloc(constrained ? this.buckets + 1 : 0);
+    this.count = ops.alloc(256); this.stats = ops.alloc(1);
+    this.gramPtrs = ops.alloc(2 * m); this.gramW = ops.alloc(4 * m); this.gramG = ops.alloc(8 * m * m);
   }
 
   private get col(): number { return this.S.length; }
@@ -287,43 +305,46 @@ class Solver {
   private cVec = new Float64Array(0);
   private cauchyPoint(): void {
     const { n, ops } = this;
+    const e = ops.k.exports;
     const c = this.col, k2 = 2 * c, theta = this.theta, M = this.M;
-    const xv = this.x.v, gv = this.g.v, lov = this.lo.v, hiv = this.hi.v, dv = this.d.v;
-    const t = new Float64Array(n);
-    const bpIdx = new Int32Array(n);
-    let nb = 0, nUnboundedMoving = 0;
-    for (let i = 0; i < n; i++) {
-      const gi = gv[i];
-      let ti = Infinity;
-      if (gi < 0 && hiv[i] < Infinity) ti = (xv[i] - hiv[i]) / gi;
-      else if (gi > 0 && lov[i] > -Infinity) ti = (xv[i] - lov[i]) / gi;
-      if (ti <= 0) { ti = 0; dv[i] = 0; } else dv[i] = -gi;
-      t[i] = ti;
-      if (ti > 0 && ti < Infinity) bpIdx[nb++] = i;
-      else if (ti === Infinity && gi !== 0) nUnboundedMoving++;
-    }
-    const p = this.wT(this.d);
+    const { x, g, lo, hi, d, keys, idx, keys2, idx2 } = this;
+    // t_i, d_i = 0 where t_i = 0 else −g_i; the finite positive t_i in (keys, idx).
+    const nb = e.lbfgsb_breakpoints_f32(x.ptr, g.ptr, lo.ptr, hi.ptr, d.ptr, n, keys.ptr, idx.ptr, this.stats.ptr);
+    const nUnboundedMoving = new Int32Array(ops.k.memory.buffer, this.stats.ptr, 1)[0];
+    const p = this.wT(d);
     const cv = new Float64Array(k2);
-    let fp = -ops.dot(this.d, this.d);
+    let fp = -ops.dot(d, d);
     const Mp = M ? matVec(M, k2, p) : new Float64Array(0);
     let fpp = -theta * fp - dotArr(p, Mp);
     const fpp0 = fpp;
-    if (fp >= 0) { this.xcp.v.set(xv); this.cVec = cv; return; } // d = 0: x is already stationary in the box
+    if (fp >= 0) { this.xcp.v.set(x.v); this.cVec = cv; return; } // d = 0: x is already stationary in the box
     let dtm = -fp / fpp;
     let tOld = 0;
-    const order = sortBreakpoints(bpIdx, nb, t);
-    let next = 0;
-    const reached: number[] = [], reachedAt: number[] = [];
+    // The scan order, lazily: (keys2, idx2) holds the breakpoints bucketed by the top 16
+    // bits of t; positions [0, ready) are in final order, the rest only bucketed.
+    if (nb > 0) e.lbfgsb_bucket_f64(keys.ptr, idx.ptr, nb, keys2.ptr, idx2.ptr, this.bstart.ptr);
+    const buf = ops.k.memory.buffer;
+    const tk = new Float64Array(buf, keys2.ptr, nb), ti = new Int32Array(buf, idx2.ptr, nb);
+    const start = new Int32Array(buf, this.bstart.ptr, nb > 0 ? this.buckets + 1 : 0);
+    const xv = x.v, gv = g.v, lov = lo.v, hiv = hi.v;
+    let next = 0, ready = 0, bucket = 0;
     const Yv = this.Y.map((w) => w.v), Sv = this.S.map((w) => w.v);
     const wb = new Float64Array(k2), tmp = new Float64Array(k2);
     while (next < nb) {
-      const b = order[next];
-      const dt = t[b] - tOld;
+      if (next === ready) {
+        // start[bucket] = ready: sort the next non-empty bucket (keys, idx are its scratch).
+        while (start[bucket + 1] === ready) bucket++;
+        const end = start[++bucket];
+        e.lbfgsb_sort_run_f64(keys2.ptr, idx2.ptr, ready, end, keys.ptr, idx.ptr, this.count.ptr);
+        ready = end;
+      }
+      const tb = tk[next], b = ti[next];
+      const dt = tb - tOld;
       if (dtm < dt) break;
       next++;
-      const xb = dv[b] > 0 ? hiv[b] : lov[b];
-      const zb = xb - xv[b];
       const gb = gv[b];
+      const xb = gb < 0 ? hiv[b] : lov[b]; // d_b = −g_b runs into this bound
+      const zb = xb - xv[b];
       for (let j = 0; j < k2; j++) cv[j] += dt * p[j];
       let wMc = 0, wMp = 0, wMw = 0;
       if (M) {
@@ -335,18 +356,15 @@ class Solver {
       fpp = fpp - theta * gb * gb - 2 * gb * wMp - gb * gb * wMw;
       fpp = Math.max(EPS * fpp0, fpp);
       if (M) for (let j = 0; j < k2; j++) p[j] += gb * wb[j];
-      dv[b] = 0;
-      reached.push(b); reachedAt.push(xb);
-      tOld = t[b];
+      tOld = tb;
       dtm = next < nb || nUnboundedMoving > 0 ? -fp / fpp : 0;
     }
     dtm = Math.max(0, dtm);
     tOld += dtm;
-    // xcp = x + tOld·d on the coordinates still moving (d is 0 on the reached ones).
-    ops.addScaled(this.xcp, this.x, tOld, this.d);
-    const xcpv2 = this.xcp.v;
-    for (let j = 0; j < reached.length; j++) xcpv2[reached[j]] = reachedAt[j];
-    ops.project(this.xcp, this.lo, this.hi);
+    // xcp = x + tOld·d, then the passed coordinates (idx2[0..next)) at their bounds.
+    ops.addScaled(this.xcp, x, tOld, d);
+    if (next > 0) e.lbfgsb_set_at_bound_f32(this.xcp.ptr, idx2.ptr, next, g.ptr, lo.ptr, hi.ptr);
+    ops.project(this.xcp, lo, hi);
     for (let j = 0; j < k2; j++) cv[j] += dtm * p[j];
     this.cVec = cv;
   }
@@ -355,22 +373,21 @@ class Solver {
   private subspaceMin(): void {
     const { n, ops } = this;
     const c = this.col, k2 = 2 * c, theta = this.theta, M = this.M!;
-    const xcpv = this.xcp.v, lov = this.lo.v, hiv = this.hi.v;
-    const active: number[] = [];
-    const free: number[] = [];
-    for (let i = 0; i < n; i++) (xcpv[i] > lov[i] && xcpv[i] < hiv[i] ? free : active).push(i);
-    if (free.length === 0) return;
+    const e = ops.k.exports;
+    const { xcp, lo, hi } = this;
+    // Z: the coordinates free at the GCP, lo_i < xcp_i < hi_i.
+    const nFree = e.lbfgsb_count_free_f32(xcp.ptr, lo.ptr, hi.ptr, n);
+    if (nFree === 0) return;
     // r = Zᵀ(g + θ(xcp − x) − W·M·c), kept as an n-vector that is zero on the active set.
     const { r } = this;
     ops.addScaled(r, this.xcp, -1, this.x);
     ops.scale(r, theta);
     ops.addScaled(r, r, 1, this.g);
     this.addW(r, -1, matVec(M, k2, this.cVec));
-    let rv = r.v;
-    for (const i of active) rv[i] = 0;
+    e.lbfgsb_zero_active_f32(r.ptr, xcp.ptr, lo.ptr, hi.ptr, n);
     // v = M·WᵀZ·r;  N = I − (1/θ)·M·WᵀZZᵀW;  v ← N⁻¹v.
     const v = matVec(M, k2, this.wT(r));
-    const WZZW = this.freeGram(free, active);
+    const WZZW = this.freeGram(nFree);
     const N = new Float64Array(k2 * k2);
     for (let i = 0; i < k2; i++) {
       for (let j = 0; j < k2; j++) {
@@ -385,8 +402,7 @@ class Solver {
     // du = −(1/θ)·r − (1/θ²)·ZᵀW·w, in r.
     ops.scale(r, -1 / theta);
     this.addW(r, -1 / (theta * theta), w);
-    rv = r.v;
-    for (const i of active) rv[i] = 0;
+    e.lbfgsb_zero_active_f32(r.ptr, xcp.ptr, lo.ptr, hi.ptr, n);
     // Projected step x̄ = P(xcp + du); if not a descent direction from x, truncate at the box.
     ops.addScaled(this.sTmp, this.xcp, 1, r);
     ops.project(this.sTmp, this.lo, this.hi);
@@ -400,24 +416,20 @@ class Solver {
     }
   }
 
-  /** WᵀZZᵀW = Σ_{i free} w_i w_iᵀ, summed over the smaller of the free and active sets. */
-  private freeGram(free: number[], active: number[]): Float64Array {
+  /**
+   * WᵀZZᵀW = Σ_{i free} w_i w_iᵀ, summed (in Wasm, increasing i) over the smaller of the
+   * free and the active set: WᵀW − Σ_{i active} w_i w_iᵀ when the active set is smaller.
+   */
+  private freeGram(nFree: number): Float64Array {
+    const { n, ops } = this;
     const c = this.col, k2 = 2 * c, th = this.theta;
-    const G = new Float64Array(k2 * k2);
-    const Yv = this.Y.map((w) => w.v), Sv = this.S.map((w) => w.v);
-    const wb = new Float64Array(k2);
-    const accumulate = (idx: number[], sign: number) => {
-      for (const i of idx) {
-        this.wRow(i, Yv, Sv, wb);
-        for (let a = 0; a < k2; a++) {
-          const wa = sign * wb[a];
-          if (wa === 0) continue;
-          for (let b = 0; b < k2; b++) G[a * k2 + b] += wa * wb[b];
-        }
-      }
-    };
-    if (free.length <= active.length) {
-      accumulate(free, 1);
+    const buf = ops.k.memory.buffer;
+    const G = new Float64Array(buf, this.gramG.ptr, k2 * k2);
+    const ptrs = new Int32Array(buf, this.gramPtrs.ptr, k2);
+    for (let j = 0; j < c; j++) { ptrs[j] = this.Y[j].ptr; ptrs[c + j] = this.S[j].ptr; }
+    const useFree = nFree <= n - nFree;
+    if (useFree) {
+      G.fill(0);
     } else {
       // WᵀW = [[YᵀY, θYᵀS], [θSᵀY, θ²SᵀS]] from the maintained inner products.
       for (let i = 0; i < c; i++) for (let j = 0; j < c; j++) {
@@ -426,9 +438,9 @@ class Solver {
         G[(c + i) * k2 + j] = th * this.SY[i][j];
         G[(c + i) * k2 + c + j] = th * th * this.SS[i][j];
       }
-      accumulate(active, -1);
     }
-    return G;
+    ops.k.exports.lbfgsb_gram_f32(this.xcp.ptr, this.lo.ptr, this.hi.ptr, n, useFree ? 1 : 0, this.gramPtrs.ptr, c, th, useFree ? 1 : -1, this.gramW.ptr, this.gramG.ptr);
+    return new Float64Array(buf, this.gramG.ptr, k2 * k2).slice();
   }
 
   /**
@@ -515,35 +527,4 @@ function dotArr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
   return s;
-}
-
-/**
- * The breakpoint coordinates idx[0..nb) in increasing t (ties in index order): an LSD radix
- * sort on the bits of the positive, finite f64 keys (their bit patterns order as unsigned
- * integers), 8 passes of 8 bits over (key, index) pairs. A binary heap popped in the scan
- * loop was the first version: on a 1.46 M-parameter network the scan passes up to ~400 k
- * breakpoints an iteration, and every pop walked ~20 heap levels of cache misses (~15 µs a
- * pop, seconds per iteration, more than the network's own gradient on 1000 samples); these
- * passes read and write sequentially. Passes whose byte is the same for every key are skipped.
- */
-export function sortBreakpoints(idx: Int32Array, nb: number, t: Float64Array): Int32Array {
-  let keys = new Float64Array(nb), vals = new Int32Array(nb);
-  for (let i = 0; i < nb; i++) { vals[i] = idx[i]; keys[i] = t[idx[i]]; }
-  let keys2 = new Float64Array(nb), vals2 = new Int32Array(nb);
-  const count = new Int32Array(256);
-  for (let pass = 0; pass < 8; pass++) {
-    const bytes = new Uint8Array(keys.buffer, 0, nb * 8);
-    // Little-endian (as Wasm and every engine lbgap runs on): byte `pass` of key i is bytes[8i + pass].
-    count.fill(0);
-    for (let i = 0, o = pass; i < nb; i++, o += 8) count[bytes[o]]++;
-    if (nb === 0 || count[bytes[pass]] === nb) continue;
-    for (let d = 0, sum = 0; d < 256; d++) { const c = count[d]; count[d] = sum; sum += c; }
-    for (let i = 0, o = pass; i < nb; i++, o += 8) {
-      const j = count[bytes[o]]++;
-      keys2[j] = keys[i]; vals2[j] = vals[i];
-    }
-    [keys, keys2] = [keys2, keys];
-    [vals, vals2] = [vals2, vals];
-  }
-  return vals;
 }

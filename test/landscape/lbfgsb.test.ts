@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadKernels, type Kernels, KernelRangeError } from '../../src/kernels/index.js';
-import { minimizeLbfgsb, sortBreakpoints } from '../../src/landscape/lbfgsb.js';
+import { minimizeLbfgsb } from '../../src/landscape/lbfgsb.js';
+import { sortBreakpoints } from './lbfgsb_reference.js';
 import { NonFiniteObjectiveError } from '../../src/landscape/errors.js';
 import { negate, type Objective } from '../../src/landscape/objective.js';
 import { quadratic, rosenbrock, withSpectrum } from './objectives.js';

@@ -1,0 +1,226 @@
+// The O(n) passes of one L-BFGS-B iteration (src/landscape/lbfgsb.ts) that were JS loops
+// on the calling thread: the Cauchy breakpoints and their scan order, and the free/active
+// split of the subspace minimization with its Gram matrix WᵀZZᵀW. Scalar f64 arithmetic
+// in the same order as the JS it replaces (f64x2 lanes only where each lane is its own
+// sum), so every result is the same bits in the simd and relaxed builds and in JS.
+// Pointers are byte offsets: f32 vectors (x, g, lo, hi, d, r, xcp, Y_j, S_j), f64 keys and
+// matrices, i32 index lists.
+
+/**
+ * The breakpoints of the projected steepest-descent path x(t) = P(x − t·g): for each i,
+ * t_i = (x_i − hi_i)/g_i if g_i < 0 and hi_i is finite, (x_i − lo_i)/g_i if g_i > 0 and
+ * lo_i is finite, else +∞; t_i ≤ 0 sets d_i = 0 (the coordinate does not move), otherwise
+ * d_i = −g_i. The finite positive t_i are written compactly, in increasing i, to
+ * keys[0..nb) (f64) and idx[0..nb) (i32); returns nb. stats[0] (i32) receives the number
+ * of coordinates with t_i = +∞ and g_i ≠ 0 (moving without a bound).
+ */
+export function lbfgsb_breakpoints_f32(
+  x: usize, g: usize, lo: usize, hi: usize, d: usize, n: i32, keys: usize, idx: usize, stats: usize,
+): i32 {
+  let nb = 0, unbounded = 0;
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const gi = <f64>load<f32>(g + o);
+    let ti: f64 = Infinity;
+    if (gi < 0) {
+      const h = <f64>load<f32>(hi + o);
+      if (h < Infinity) ti = (<f64>load<f32>(x + o) - h) / gi;
+    } else if (gi > 0) {
+      const l = <f64>load<f32>(lo + o);
+      if (l > -Infinity) ti = (<f64>load<f32>(x + o) - l) / gi;
+    }
+    if (ti <= 0) {
+      ti = 0;
+      store<f32>(d + o, 0);
+    } else {
+      store<f32>(d + o, <f32>-gi);
+    }
+    if (ti > 0 && ti < Infinity) {
+      store<f64>(keys + (<usize>nb << 3), ti);
+      store<i32>(idx + (<usize>nb << 2), i);
+      nb++;
+    } else if (ti == Infinity && gi != 0) {
+      unbounded++;
+    }
+  }
+  store<i32>(stats, unbounded);
+  return nb;
+}
+
+// Buckets of lbfgsb_bucket_f64: the top 16 bits of a positive finite f64 are < 0x7ff0.
+const LBFGSB_BUCKETS: i32 = 0x7ff0;
+
+/** The number of buckets of lbfgsb_bucket_f64 (its start array has one more entry). */
+export function lbfgsb_buckets(): i32 {
+  return LBFGSB_BUCKETS;
+}
+
+/**
+ * The first half of the lazy scan order: (keys, idx)[0..nb) — positive finite f64 keys,
+ * whose bit patterns order as unsigned integers — scattered stably into (keys2, idx2) by
+ * their top 16 bits (sign, exponent and 4 mantissa bits: 16 buckets per binade).
+ * start (i32, LBFGSB_BUCKETS + 1 entries) receives each bucket's first position and
+ * start[LBFGSB_BUCKETS] = nb. A bucket is put in final order by lbfgsb_sort_run_f64 when
+ * the scan reaches it.
+ */
+export function lbfgsb_bucket_f64(keys: usize, idx: usize, nb: i32, keys2: usize, idx2: usize, start: usize): void {
+  memory.fill(start, 0, (<usize>LBFGSB_BUCKETS + 1) << 2);
+  for (let i = 0; i < nb; i++) {
+    const b = <usize>(load<u64>(keys + (<usize>i << 3)) >>> 48);
+    const p = start + (b << 2);
+    store<i32>(p, load<i32>(p) + 1);
+  }
+  let sum = 0;
+  for (let b = 0; b <= LBFGSB_BUCKETS; b++) {
+    const p = start + (<usize>b << 2);
+    const c = load<i32>(p);
+    store<i32>(p, sum);
+    sum += c;
+  }
+  // start[b] is now the next free slot of bucket b; it ends as the start of bucket b + 1,
+  // so the starts are restored by one shift afterwards.
+  for (let i = 0; i < nb; i++) {
+    const k = load<u64>(keys + (<usize>i << 3));
+    const p = start + (<usize>(k >>> 48) << 2);
+    const j = load<i32>(p);
+    store<i32>(p, j + 1);
+    store<u64>(keys2 + (<usize>j << 3), k);
+    store<i32>(idx2 + (<usize>j << 2), load<i32>(idx + (<usize>i << 2)));
+  }
+  for (let b = LBFGSB_BUCKETS; b > 0; b--) store<i32>(start + (<usize>b << 2), load<i32>(start + (<usize>(b - 1) << 2)));
+  store<i32>(start, 0);
+}
+
+/**
+ * Sorts (keys, idx)[s..e) by key, stably (equal keys keep their order), in place; tmpKeys
+ * and tmpIdx (same positions [s..e)) are scratch. Keys are compared by their low 48 bits
+ * only (the run is one bucket of lbfgsb_bucket_f64, whose keys share the top 16).
+ * Short runs: insertion sort; longer: LSD radix sort, one pass per byte that is not the
+ * same for every key. count is scratch for 256 i32.
+ */
+export function lbfgsb_sort_run_f64(keys: usize, idx: usize, s: i32, e: i32, tmpKeys: usize, tmpIdx: usize, count: usize): void {
+  const len = e - s;
+  if (len < 2) return;
+  if (len <= 48) {
+    for (let i = s + 1; i < e; i++) {
+      const k = load<u64>(keys + (<usize>i << 3));
+      const v = load<i32>(idx + (<usize>i << 2));
+      let j = i;
+      while (j > s) {
+        const kp = load<u64>(keys + (<usize>(j - 1) << 3));
+        if (kp <= k) break;
+        store<u64>(keys + (<usize>j << 3), kp);
+        store<i32>(idx + (<usize>j << 2), load<i32>(idx + (<usize>(j - 1) << 2)));
+        j--;
+      }
+      store<u64>(keys + (<usize>j << 3), k);
+      store<i32>(idx + (<usize>j << 2), v);
+    }
+    return;
+  }
+  let srcK = keys, srcI = idx, dstK = tmpKeys, dstI = tmpIdx;
+  for (let pass = 0; pass < 6; pass++) {
+    const shift = <u64>(pass << 3);
+    memory.fill(count, 0, 256 << 2);
+    for (let i = s; i < e; i++) {
+      const dgt = <usize>((load<u64>(srcK + (<usize>i << 3)) >>> shift) & 0xff);
+      const p = count + (dgt << 2);
+      store<i32>(p, load<i32>(p) + 1);
+    }
+    const first = <usize>((load<u64>(srcK + (<usize>s << 3)) >>> shift) & 0xff);
+    if (load<i32>(count + (first << 2)) == len) continue;
+    let sum = s;
+    for (let dgt = 0; dgt < 256; dgt++) {
+      const p = count + (<usize>dgt << 2);
+      const c = load<i32>(p);
+      store<i32>(p, sum);
+      sum += c;
+    }
+    for (let i = s; i < e; i++) {
+      const k = load<u64>(srcK + (<usize>i << 3));
+      const p = count + (<usize>((k >>> shift) & 0xff) << 2);
+      const j = load<i32>(p);
+      store<i32>(p, j + 1);
+      store<u64>(dstK + (<usize>j << 3), k);
+      store<i32>(dstI + (<usize>j << 2), load<i32>(srcI + (<usize>i << 2)));
+    }
+    const tk = srcK; srcK = dstK; dstK = tk;
+    const ti = srcI; srcI = dstI; dstI = ti;
+  }
+  if (srcK != keys) {
+    memory.copy(keys + (<usize>s << 3), srcK + (<usize>s << 3), <usize>len << 3);
+    memory.copy(idx + (<usize>s << 2), srcI + (<usize>s << 2), <usize>len << 2);
+  }
+}
+
+/**
+ * xcp[idx[j]] = (g[idx[j]] < 0 ? hi : lo)[idx[j]] for j < count: the coordinates the
+ * Cauchy scan passed sit at the bound their direction −g runs into.
+ */
+export function lbfgsb_set_at_bound_f32(xcp: usize, idx: usize, count: i32, g: usize, lo: usize, hi: usize): void {
+  for (let j = 0; j < count; j++) {
+    const o = <usize>load<i32>(idx + (<usize>j << 2)) << 2;
+    store<f32>(xcp + o, load<f32>(g + o) < 0 ? load<f32>(hi + o) : load<f32>(lo + o));
+  }
+}
+
+/** The number of free coordinates, lo_i < x_i < hi_i. */
+export function lbfgsb_count_free_f32(x: usize, lo: usize, hi: usize, n: i32): i32 {
+  let c = 0;
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const v = load<f32>(x + o);
+    if (v > load<f32>(lo + o) && v < load<f32>(hi + o)) c++;
+  }
+  return c;
+}
+
+/** r_i = 0 where x_i is not free (x_i ≤ lo_i or x_i ≥ hi_i); r may alias nothing else. */
+export function lbfgsb_zero_active_f32(r: usize, x: usize, lo: usize, hi: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const v = v128.load(x + o);
+    const free = v128.and(f32x4.gt(v, v128.load(lo + o)), f32x4.lt(v, v128.load(hi + o)));
+    v128.store(r + o, v128.and(v128.load(r + o), free));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const v = load<f32>(x + o);
+    if (!(v > load<f32>(lo + o) && v < load<f32>(hi + o))) store<f32>(r + o, 0);
+  }
+}
+
+/**
+ * G += sign · Σ w_i w_iᵀ over the coordinates i that are free (wantFree = 1) or not free
+ * (wantFree = 0) at x, in increasing i, with w_i = (Y_0[i], …, Y_{c−1}[i], θS_0[i], …,
+ * θS_{c−1}[i]) (f64; Y_j, S_j f32 vectors whose pointers are the i32 array ptrs, the c Y's
+ * then the c S's). Entry by entry: G[a][b] += (sign·w_a)·w_b, rows with sign·w_a = 0
+ * skipped — the same sums, in the same order, as the JS it replaces. G (2c × 2c f64,
+ * row-major) and w (2c f64 scratch).
+ */
+export function lbfgsb_gram_f32(
+  x: usize, lo: usize, hi: usize, n: i32, wantFree: i32, ptrs: usize, c: i32, theta: f64, sign: f64, w: usize, G: usize,
+): void {
+  const k2 = c << 1;
+  const want = wantFree != 0;
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const v = load<f32>(x + o);
+    if ((v > load<f32>(lo + o) && v < load<f32>(hi + o)) != want) continue;
+    for (let j = 0; j < c; j++) {
+      store<f64>(w + (<usize>j << 3), <f64>load<f32>(<usize>load<i32>(ptrs + (<usize>j << 2)) + o));
+      store<f64>(w + (<usize>(c + j) << 3), theta * <f64>load<f32>(<usize>load<i32>(ptrs + (<usize>(c + j) << 2)) + o));
+    }
+    for (let a = 0; a < k2; a++) {
+      const wa = sign * load<f64>(w + (<usize>a << 3));
+      if (wa == 0) continue;
+      const va = f64x2.splat(wa);
+      const row = G + (<usize>(a * k2) << 3);
+      for (let b = 0; b < k2; b += 2) {
+        const p = row + (<usize>b << 3);
+        v128.store(p, f64x2.add(v128.load(p), f64x2.mul(va, v128.load(w + (<usize>b << 3)))));
+      }
+    }
+  }
+}
