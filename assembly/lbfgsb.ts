@@ -47,6 +47,8 @@ export function lbfgsb_breakpoints_f32(
   return nb;
 }
 
+const EPS: f64 = 2.220446049250313e-16;
+
 // Buckets of lbfgsb_bucket_f64: the top 16 bits of a positive finite f64 are < 0x7ff0.
 const LBFGSB_BUCKETS: i32 = 0x7ff0;
 
@@ -198,9 +200,14 @@ export function lbfgsb_zero_active_f32(r: usize, x: usize, lo: usize, hi: usize,
  * then the c S's). Entry by entry: G[a][b] += (sign·w_a)·w_b, rows with sign·w_a = 0
  * skipped — the same sums, in the same order, as the JS it replaces. G (2c × 2c f64,
  * row-major) and w (2c f64 scratch).
+ * tri = 1: only b ≥ a (rounded down to even) is summed and G[b][a] = G[a][b] copied after
+ * — the same bits when G is symmetric on entry, no entry of G is −0 and every w_i is
+ * finite: then (sign·w_a)·w_b = (sign·w_b)·w_a exactly, and the ±0 terms one order adds
+ * where the other skips change no sum (a sum that starts other than −0 never becomes −0).
+ * The caller checks that and passes tri = 0 otherwise.
  */
 export function lbfgsb_gram_f32(
-  x: usize, lo: usize, hi: usize, n: i32, wantFree: i32, ptrs: usize, c: i32, theta: f64, sign: f64, w: usize, G: usize,
+  x: usize, lo: usize, hi: usize, n: i32, wantFree: i32, ptrs: usize, c: i32, theta: f64, sign: f64, w: usize, G: usize, tri: i32,
 ): void {
   const k2 = c << 1;
   const want = wantFree != 0;
@@ -217,10 +224,93 @@ export function lbfgsb_gram_f32(
       if (wa == 0) continue;
       const va = f64x2.splat(wa);
       const row = G + (<usize>(a * k2) << 3);
-      for (let b = 0; b < k2; b += 2) {
+      for (let b = tri != 0 ? a & ~1 : 0; b < k2; b += 2) {
         const p = row + (<usize>b << 3);
         v128.store(p, f64x2.add(v128.load(p), f64x2.mul(va, v128.load(w + (<usize>b << 3)))));
       }
     }
   }
+  if (tri != 0) {
+    for (let a = 1; a < k2; a++) {
+      for (let b = 0; b < a; b++) store<f64>(G + (<usize>(a * k2 + b) << 3), load<f64>(G + (<usize>(b * k2 + a) << 3)));
+    }
+  }
+}
+
+/**
+ * The generalized-Cauchy-point scan: walks the breakpoints in increasing t — (keys2, idx2)
+ * bucketed by lbfgsb_bucket_f64 (starts in start), each bucket put in order by
+ * lbfgsb_sort_run_f64 (scratch keys, idx, count) when the scan reaches it — while the
+ * model's minimizer along the path lies beyond the next breakpoint, updating the model
+ * derivatives f′, f″ and the 2c-vectors p = Wᵀd, cv = Wᵀ(x(t) − x) (f64, in place) as each
+ * coordinate b reaches its bound (Byrd et al. 1995, Alg. CP). M (2c × 2c f64, row-major)
+ * is 0 when no pairs are stored (c = 0). st (f64): [f′, f″, f″₀, Δt_min, t_old, θ,
+ * unbounded movers] in, [f′, f″, ·, Δt_min, t_old] out. wb, tmp: 2c f64 scratch.
+ * Returns the number of breakpoints passed (they are idx2[0..count), in order).
+ * Every f64 operation is the JS loop's, in its order.
+ */
+export function lbfgsb_cauchy_scan_f32(
+  keys2: usize, idx2: usize, nb: i32, start: usize, keys: usize, idx: usize, count: usize,
+  x: usize, g: usize, lo: usize, hi: usize, ptrs: usize, c: i32, M: usize, p: usize, cv: usize,
+  wb: usize, tmp: usize, st: usize,
+): i32 {
+  const k2 = c << 1;
+  let fp = load<f64>(st), fpp = load<f64>(st, 8);
+  const fpp0 = load<f64>(st, 16);
+  let dtm = load<f64>(st, 24), tOld = load<f64>(st, 32);
+  const theta = load<f64>(st, 40);
+  const unbounded = load<f64>(st, 48) > 0;
+  const floor = EPS * fpp0;
+  let next = 0, ready = 0, bucket = 0;
+  while (next < nb) {
+    if (next == ready) {
+      // start[bucket] = ready: sort the next non-empty bucket.
+      while (load<i32>(start + (<usize>(bucket + 1) << 2)) == ready) bucket++;
+      bucket++;
+      const end = load<i32>(start + (<usize>bucket << 2));
+      lbfgsb_sort_run_f64(keys2, idx2, ready, end, keys, idx, count);
+      ready = end;
+    }
+    const tb = load<f64>(keys2 + (<usize>next << 3));
+    const dt = tb - tOld;
+    if (dtm < dt) break;
+    const o = <usize>load<i32>(idx2 + (<usize>next << 2)) << 2;
+    next++;
+    const gb = <f64>load<f32>(g + o);
+    const xb = gb < 0 ? <f64>load<f32>(hi + o) : <f64>load<f32>(lo + o);
+    const zb = xb - <f64>load<f32>(x + o);
+    for (let j = 0; j < k2; j++) {
+      const q = cv + (<usize>j << 3);
+      store<f64>(q, load<f64>(q) + dt * load<f64>(p + (<usize>j << 3)));
+    }
+    let wMc: f64 = 0, wMp: f64 = 0, wMw: f64 = 0;
+    if (c > 0) {
+      for (let j = 0; j < c; j++) {
+        store<f64>(wb + (<usize>j << 3), <f64>load<f32>(<usize>load<i32>(ptrs + (<usize>j << 2)) + o));
+        store<f64>(wb + (<usize>(c + j) << 3), theta * <f64>load<f32>(<usize>load<i32>(ptrs + (<usize>(c + j) << 2)) + o));
+      }
+      for (let i = 0; i < k2; i++) { // tmp = M·w_b
+        let s: f64 = 0;
+        const row = M + (<usize>(i * k2) << 3);
+        for (let j = 0; j < k2; j++) s += load<f64>(row + (<usize>j << 3)) * load<f64>(wb + (<usize>j << 3));
+        store<f64>(tmp + (<usize>i << 3), s);
+      }
+      for (let j = 0; j < k2; j++) { const tj = load<f64>(tmp + (<usize>j << 3)); wMc += tj * load<f64>(cv + (<usize>j << 3)); }
+      for (let j = 0; j < k2; j++) { const tj = load<f64>(tmp + (<usize>j << 3)); wMp += tj * load<f64>(p + (<usize>j << 3)); }
+      for (let j = 0; j < k2; j++) { const tj = load<f64>(tmp + (<usize>j << 3)); wMw += tj * load<f64>(wb + (<usize>j << 3)); }
+    }
+    fp = fp + dt * fpp + gb * gb + theta * gb * zb - gb * wMc;
+    fpp = fpp - theta * gb * gb - 2 * gb * wMp - gb * gb * wMw;
+    fpp = max(floor, fpp);
+    if (c > 0) {
+      for (let j = 0; j < k2; j++) {
+        const q = p + (<usize>j << 3);
+        store<f64>(q, load<f64>(q) + gb * load<f64>(wb + (<usize>j << 3)));
+      }
+    }
+    tOld = tb;
+    dtm = next < nb || unbounded ? -fp / fpp : 0;
+  }
+  store<f64>(st, fp); store<f64>(st, fpp, 8); store<f64>(st, dtm, 24); store<f64>(st, tOld, 32);
+  return next;
 }

@@ -147,8 +147,10 @@ class Solver {
   private keys: WVec; private idx: WVec; private keys2: WVec; private idx2: WVec;
   private bstart: WVec; private count: WVec; private stats: WVec;
   private readonly buckets: number;
-  // WᵀZZᵀW: the 2m pointers of Y_j, S_j (i32), a row w_i (f64), the 2m×2m result (f64).
-  private gramPtrs: WVec; private gramW: WVec; private gramG: WVec;
+  // The 2m pointers of Y_j, S_j (i32); f64 scratch: a row w_i, a 2m×2m matrix (WᵀZZᵀW, or
+  // M for the scan), and the scan's p, cv, M·w_b and state.
+  private wPtrs: WVec; private wRowBuf: WVec; private mat: WVec; private scanP: WVec;
+  private scanCv: WVec; private scanTmp: WVec; private scanSt: WVec;
 
   constructor(
     private ops: VecOps, private obj: Objective, private n: number, private m: number,
@@ -166,7 +168,8 @@ class Solver {
     this.buckets = ops.k.exports.lbfgsb_buckets();
     this.bstart = ops.alloc(constrained ? this.buckets + 1 : 0);
     this.count = ops.alloc(256); this.stats = ops.alloc(1);
-    this.gramPtrs = ops.alloc(2 * m); this.gramW = ops.alloc(4 * m); this.gramG = ops.alloc(8 * m * m);
+    this.wPtrs = ops.alloc(2 * m); this.wRowBuf = ops.alloc(4 * m); this.mat = ops.alloc(8 * m * m);
+    this.scanP = ops.alloc(4 * m); this.scanCv = ops.alloc(4 * m); this.scanTmp = ops.alloc(4 * m); this.scanSt = ops.alloc(16);
   }
 
   private get col(): number { return this.S.length; }
@@ -278,11 +281,11 @@ class Solver {
     this.M = M;
   }
 
-  /** Row b of W = [Y, θS] (length 2·col), read from live views. */
-  private wRow(b: number, Yv: Float32Array[], Sv: Float32Array[], out: Float64Array): Float64Array {
+  /** The pointers of Y_0..Y_{c−1}, S_0..S_{c−1} in wPtrs, for the kernels that read rows of W. */
+  private setWPtrs(): void {
     const c = this.col;
-    for (let j = 0; j < c; j++) { out[j] = Yv[j][b]; out[c + j] = this.theta * Sv[j][b]; }
-    return out;
+    const ptrs = new Int32Array(this.ops.k.memory.buffer, this.wPtrs.ptr, 2 * c);
+    for (let j = 0; j < c; j++) { ptrs[j] = this.Y[j].ptr; ptrs[c + j] = this.S[j].ptr; }
   }
 
   /** Wᵀv for an n-vector v in Wasm memory (2·col SIMD dots). */
@@ -313,52 +316,28 @@ class Solver {
     const nUnboundedMoving = new Int32Array(ops.k.memory.buffer, this.stats.ptr, 1)[0];
     const p = this.wT(d);
     const cv = new Float64Array(k2);
-    let fp = -ops.dot(d, d);
+    const fp = -ops.dot(d, d);
     const Mp = M ? matVec(M, k2, p) : new Float64Array(0);
-    let fpp = -theta * fp - dotArr(p, Mp);
+    const fpp = -theta * fp - dotArr(p, Mp);
     const fpp0 = fpp;
     if (fp >= 0) { this.xcp.v.set(x.v); this.cVec = cv; return; } // d = 0: x is already stationary in the box
-    let dtm = -fp / fpp;
-    let tOld = 0;
-    // The scan order, lazily: (keys2, idx2) holds the breakpoints bucketed by the top 16
-    // bits of t; positions [0, ready) are in final order, the rest only bucketed.
+    // The scan (Wasm; the order put in place lazily: (keys2, idx2) bucketed by the top 16
+    // bits of t, each bucket sorted when the scan reaches it).
     if (nb > 0) e.lbfgsb_bucket_f64(keys.ptr, idx.ptr, nb, keys2.ptr, idx2.ptr, this.bstart.ptr);
     const buf = ops.k.memory.buffer;
-    const tk = new Float64Array(buf, keys2.ptr, nb), ti = new Int32Array(buf, idx2.ptr, nb);
-    const start = new Int32Array(buf, this.bstart.ptr, nb > 0 ? this.buckets + 1 : 0);
-    const xv = x.v, gv = g.v, lov = lo.v, hiv = hi.v;
-    let next = 0, ready = 0, bucket = 0;
-    const Yv = this.Y.map((w) => w.v), Sv = this.S.map((w) => w.v);
-    const wb = new Float64Array(k2), tmp = new Float64Array(k2);
-    while (next < nb) {
-      if (next === ready) {
-        // start[bucket] = ready: sort the next non-empty bucket (keys, idx are its scratch).
-        while (start[bucket + 1] === ready) bucket++;
-        const end = start[++bucket];
-        e.lbfgsb_sort_run_f64(keys2.ptr, idx2.ptr, ready, end, keys.ptr, idx.ptr, this.count.ptr);
-        ready = end;
-      }
-      const tb = tk[next], b = ti[next];
-      const dt = tb - tOld;
-      if (dtm < dt) break;
-      next++;
-      const gb = gv[b];
-      const xb = gb < 0 ? hiv[b] : lov[b]; // d_b = −g_b runs into this bound
-      const zb = xb - xv[b];
-      for (let j = 0; j < k2; j++) cv[j] += dt * p[j];
-      let wMc = 0, wMp = 0, wMw = 0;
-      if (M) {
-        this.wRow(b, Yv, Sv, wb);
-        matVec(M, k2, wb, tmp); // M·w_b (M symmetric)
-        wMc = dotArr(tmp, cv); wMp = dotArr(tmp, p); wMw = dotArr(tmp, wb);
-      }
-      fp = fp + dt * fpp + gb * gb + theta * gb * zb - gb * wMc;
-      fpp = fpp - theta * gb * gb - 2 * gb * wMp - gb * gb * wMw;
-      fpp = Math.max(EPS * fpp0, fpp);
-      if (M) for (let j = 0; j < k2; j++) p[j] += gb * wb[j];
-      tOld = tb;
-      dtm = next < nb || nUnboundedMoving > 0 ? -fp / fpp : 0;
-    }
+    const pW = new Float64Array(buf, this.scanP.ptr, k2), cvW = new Float64Array(buf, this.scanCv.ptr, k2);
+    pW.set(p); cvW.fill(0);
+    if (M) new Float64Array(buf, this.mat.ptr, k2 * k2).set(M);
+    this.setWPtrs();
+    const st = new Float64Array(buf, this.scanSt.ptr, 7);
+    st[0] = fp; st[1] = fpp; st[2] = fpp0; st[3] = -fp / fpp; st[4] = 0; st[5] = theta; st[6] = nUnboundedMoving;
+    const next = e.lbfgsb_cauchy_scan_f32(
+      keys2.ptr, idx2.ptr, nb, this.bstart.ptr, keys.ptr, idx.ptr, this.count.ptr,
+      x.ptr, g.ptr, lo.ptr, hi.ptr, this.wPtrs.ptr, c, this.mat.ptr, this.scanP.ptr, this.scanCv.ptr,
+      this.wRowBuf.ptr, this.scanTmp.ptr, this.scanSt.ptr,
+    );
+    let dtm = st[3], tOld = st[4];
+    p.set(pW); cv.set(cvW);
     dtm = Math.max(0, dtm);
     tOld += dtm;
     // xcp = x + tOld·d, then the passed coordinates (idx2[0..next)) at their bounds.
@@ -419,14 +398,16 @@ class Solver {
   /**
    * WᵀZZᵀW = Σ_{i free} w_i w_iᵀ, summed (in Wasm, increasing i) over the smaller of the
    * free and the active set: WᵀW − Σ_{i active} w_i w_iᵀ when the active set is smaller.
+   * Only the upper triangle is summed (and mirrored) when that gives the same bits as the
+   * full square: the start matrix has no −0 and every row w_i is finite (Y_j is finite iff
+   * YᵀY's diagonal is, θS_j if θ²SᵀS's is).
    */
   private freeGram(nFree: number): Float64Array {
     const { n, ops } = this;
     const c = this.col, k2 = 2 * c, th = this.theta;
     const buf = ops.k.memory.buffer;
-    const G = new Float64Array(buf, this.gramG.ptr, k2 * k2);
-    const ptrs = new Int32Array(buf, this.gramPtrs.ptr, k2);
-    for (let j = 0; j < c; j++) { ptrs[j] = this.Y[j].ptr; ptrs[c + j] = this.S[j].ptr; }
+    const G = new Float64Array(buf, this.mat.ptr, k2 * k2);
+    this.setWPtrs();
     const useFree = nFree <= n - nFree;
     if (useFree) {
       G.fill(0);
@@ -439,8 +420,11 @@ class Solver {
         G[(c + i) * k2 + c + j] = th * th * this.SS[i][j];
       }
     }
-    ops.k.exports.lbfgsb_gram_f32(this.xcp.ptr, this.lo.ptr, this.hi.ptr, n, useFree ? 1 : 0, this.gramPtrs.ptr, c, th, useFree ? 1 : -1, this.gramW.ptr, this.gramG.ptr);
-    return new Float64Array(buf, this.gramG.ptr, k2 * k2).slice();
+    let tri = true;
+    for (let j = 0; j < k2 * k2; j++) if (Object.is(G[j], -0)) tri = false;
+    for (let j = 0; j < c; j++) if (!Number.isFinite(this.YY[j][j]) || !Number.isFinite(th * th * this.SS[j][j])) tri = false;
+    ops.k.exports.lbfgsb_gram_f32(this.xcp.ptr, this.lo.ptr, this.hi.ptr, n, useFree ? 1 : 0, this.wPtrs.ptr, c, th, useFree ? 1 : -1, this.wRowBuf.ptr, this.mat.ptr, tri ? 1 : 0);
+    return new Float64Array(buf, this.mat.ptr, k2 * k2).slice();
   }
 
   /**

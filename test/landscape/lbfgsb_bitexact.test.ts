@@ -200,6 +200,88 @@ describe('L-BFGS-B kernels equal the reference JS loops bit for bit', () => {
       }
     });
 
+    it(`${build}: lbfgsb_cauchy_scan_f32 (lazy order, f′, f″, p, cv, t) equals the JS scan over the full sort`, () => {
+      const e = k.exports, B = e.lbfgsb_buckets();
+      let passedSome = 0, passedAll = 0;
+      for (const n of [0, 1, 3, 17, 65, 4097]) {
+        for (const c of [0, 1, 3]) {
+          for (const fp0 of [-1e-3, -1, -1e3, -1e9]) {
+            const { x, g, lo, hi } = data(n, 7 * n + c);
+            const rand = lcg(n + 31 * c + 1);
+            const k2 = 2 * c, theta = 0.5 + rand();
+            const Y = Array.from({ length: c }, () => Float32Array.from({ length: n }, () => Math.fround(2 * rand() - 1)));
+            const S = Array.from({ length: c }, () => Float32Array.from({ length: n }, () => Math.fround(rand() - 0.5)));
+            const M = new Float64Array(k2 * k2);
+            for (let i = 0; i < k2; i++) for (let j = 0; j <= i; j++) M[i * k2 + j] = M[j * k2 + i] = (i === j ? 2 : 0) + 0.1 * (rand() - 0.5);
+            const p0 = Float64Array.from({ length: k2 }, () => rand() - 0.5);
+            const fpp0 = 1 + rand();
+            // Breakpoints (kernel tested above) and the state the scan starts from.
+            const px = f32(x), pg = f32(g), pl = f32(lo), ph = f32(hi), pd = f32(new Float32Array(n));
+            const a = k.arena;
+            const pk = a.alloc(8 * Math.max(1, n)), pi = a.alloc(4 * Math.max(1, n)), pk2 = a.alloc(8 * Math.max(1, n)), pi2 = a.alloc(4 * Math.max(1, n));
+            const pst = a.alloc(4 * (B + 1)), pc = a.alloc(1024), pstats = a.alloc(4);
+            const nb = e.lbfgsb_breakpoints_f32(px, pg, pl, ph, pd, n, pk, pi, pstats);
+            const unb = new Int32Array(k.memory.buffer, pstats, 1)[0];
+            const t = new Float64Array(n), idx = new Int32Array(n);
+            for (let j = 0; j < nb; j++) { idx[j] = new Int32Array(k.memory.buffer, pi, nb)[j]; t[idx[j]] = new Float64Array(k.memory.buffer, pk, nb)[j]; }
+            // Reference: the JS scan of lbfgsb_reference.ts over the full stable sort.
+            const order = sortBreakpoints(idx, nb, t);
+            const p = p0.slice(), cv = new Float64Array(k2), wb = new Float64Array(k2), tmp = new Float64Array(k2);
+            let fp = fp0, fpp = fpp0, dtm = -fp / fpp, tOld = 0, next = 0;
+            const EPS = 2.220446049250313e-16;
+            while (next < nb) {
+              const b = order[next];
+              const dt = t[b] - tOld;
+              if (dtm < dt) break;
+              next++;
+              const xb = -g[b] > 0 ? hi[b] : lo[b];
+              const zb = xb - x[b];
+              const gb = g[b];
+              for (let j = 0; j < k2; j++) cv[j] += dt * p[j];
+              let wMc = 0, wMp = 0, wMw = 0;
+              if (c > 0) {
+                for (let j = 0; j < c; j++) { wb[j] = Y[j][b]; wb[c + j] = theta * S[j][b]; }
+                for (let i = 0; i < k2; i++) { let s = 0; for (let j = 0; j < k2; j++) s += M[i * k2 + j] * wb[j]; tmp[i] = s; }
+                for (let j = 0; j < k2; j++) wMc += tmp[j] * cv[j];
+                for (let j = 0; j < k2; j++) wMp += tmp[j] * p[j];
+                for (let j = 0; j < k2; j++) wMw += tmp[j] * wb[j];
+              }
+              fp = fp + dt * fpp + gb * gb + theta * gb * zb - gb * wMc;
+              fpp = fpp - theta * gb * gb - 2 * gb * wMp - gb * gb * wMw;
+              fpp = Math.max(EPS * fpp0, fpp);
+              if (c > 0) for (let j = 0; j < k2; j++) p[j] += gb * wb[j];
+              tOld = t[b];
+              dtm = next < nb || unb > 0 ? -fp / fpp : 0;
+            }
+            // The kernel.
+            e.lbfgsb_bucket_f64(pk, pi, nb, pk2, pi2, pst);
+            const ptrs = a.alloc(4 * Math.max(1, k2)), pM = a.alloc(8 * Math.max(1, k2 * k2)), pp = a.alloc(8 * Math.max(1, k2)), pcv = a.alloc(8 * Math.max(1, k2));
+            const pwb = a.alloc(8 * Math.max(1, k2)), ptmp = a.alloc(8 * Math.max(1, k2)), pS = a.alloc(64);
+            const vp = [...Y.map((v) => f32(v)), ...S.map((v) => f32(v))];
+            const buf = k.memory.buffer;
+            new Int32Array(buf, ptrs, k2).set(vp);
+            new Float64Array(buf, pM, k2 * k2).set(M);
+            new Float64Array(buf, pp, k2).set(p0);
+            new Float64Array(buf, pcv, k2).fill(0);
+            new Float64Array(buf, pS, 7).set([fp0, fpp0, fpp0, -fp0 / fpp0, 0, theta, unb]);
+            const got = e.lbfgsb_cauchy_scan_f32(pk2, pi2, nb, pst, pk, pi, pc, px, pg, pl, ph, ptrs, c, pM, pp, pcv, pwb, ptmp, pS);
+            const b2 = k.memory.buffer;
+            expect(got).toBe(next);
+            expect(Array.from(new Int32Array(b2, pi2, next))).toEqual(Array.from(order.subarray(0, next)));
+            const stOut = new Float64Array(b2, pS, 5);
+            expect(bits64([stOut[0], stOut[1], stOut[3], stOut[4]])).toEqual(bits64([fp, fpp, dtm, tOld]));
+            expect(bits64(new Float64Array(b2, pp, k2))).toEqual(bits64(p));
+            expect(bits64(new Float64Array(b2, pcv, k2))).toEqual(bits64(cv));
+            if (next > 0) passedSome++;
+            if (next === nb && nb > 0) passedAll++;
+            for (const q of [px, pg, pl, ph, pd, pk, pi, pk2, pi2, pst, pc, pstats, ptrs, pM, pp, pcv, pwb, ptmp, pS, ...vp]) a.release(q);
+          }
+        }
+      }
+      expect(passedSome).toBeGreaterThan(20);
+      expect(passedAll).toBeGreaterThan(3);
+    });
+
     it(`${build}: free/active split (count, zeroing) and WᵀZZᵀW over the free or the active set`, () => {
       for (const n of [0, 1, 3, 17, 65, 4097]) {
         for (const c of [1, 2, 5]) {
@@ -222,8 +304,8 @@ describe('L-BFGS-B kernels equal the reference JS loops bit for bit', () => {
           const vp = [...Y.map((v) => f32(v)), ...S.map((v) => f32(v))];
           new Int32Array(k.memory.buffer, ptrs, k2).set(vp);
           for (const [set, sign] of [[free, 1], [active, -1]] as const) {
-            // Reference: Solver.freeGram's accumulate, from a G0 that is 0 (free) or some WᵀW.
-            const G0 = Float64Array.from({ length: k2 * k2 }, (_, j) => (sign > 0 ? 0 : 3 + ((j * 7) % 5)));
+            // Reference: Solver.freeGram's accumulate, from a G0 that is 0 (free) or a symmetric WᵀW stand-in.
+            const G0 = Float64Array.from({ length: k2 * k2 }, (_, j) => (sign > 0 ? 0 : 3 + (((Math.floor(j / k2) + (j % k2)) * 7) % 5)));
             const G = G0.slice(), wb = new Float64Array(k2);
             for (const i of set) {
               for (let j = 0; j < c; j++) { wb[j] = Y[j][i]; wb[c + j] = theta * S[j][i]; }
@@ -233,9 +315,11 @@ describe('L-BFGS-B kernels equal the reference JS loops bit for bit', () => {
                 for (let b = 0; b < k2; b++) G[a * k2 + b] += wa * wb[b];
               }
             }
-            new Float64Array(k.memory.buffer, pG, k2 * k2).set(G0);
-            k.exports.lbfgsb_gram_f32(px, pl, ph, n, sign > 0 ? 1 : 0, ptrs, c, theta, sign, pw, pG);
-            expect(bits64(new Float64Array(k.memory.buffer, pG, k2 * k2))).toEqual(bits64(G));
+            for (const tri of [0, 1]) { // the full square, and the upper triangle mirrored
+              new Float64Array(k.memory.buffer, pG, k2 * k2).set(G0);
+              k.exports.lbfgsb_gram_f32(px, pl, ph, n, sign > 0 ? 1 : 0, ptrs, c, theta, sign, pw, pG, tri);
+              expect(bits64(new Float64Array(k.memory.buffer, pG, k2 * k2))).toEqual(bits64(G));
+            }
           }
           for (const p of [px, pl, ph, pr, ptrs, pw, pG, ...vp]) k.arena.release(p);
         }
