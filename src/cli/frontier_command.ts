@@ -7,7 +7,7 @@ import { EXPERIMENT_FLAGS, intList, runExperimentCommand } from './reproduce_com
 
 export const FRONTIER_COMMAND = defineCommand({
   name: 'frontier',
-  summary: 'Train each batch size to a target (jobs: batch × seed): step cost, steps and wall time to the target, the McCandlish et al. model fitted to them, B_simple, and test accuracy, φ and λ_max at the target; the fastest batch and its price.',
+  summary: 'Time a training step at each batch size alone, in-thread and over the --jobs workers (one job, run first), then train each batch size to a target (jobs: batch × seed): step cost, steps and wall time to the target, the McCandlish et al. model fitted to them, B_simple, and test accuracy, φ and λ_max at the target; the fastest batch and its price.',
   flags: [
     ...EXPERIMENT_FLAGS,
     { name: 'batch', type: 'string', metavar: 'B,B,…', help: 'batch sizes (default: powers of two from 32 up to 10% of the training set; quick: 32,128,512,2048,4096)' },

@@ -1,5 +1,6 @@
 // The frontier's figures as Vega-Lite specs, from a results file alone: time to the target
-// against batch size (measured, predicted, the fastest marked), the steps–samples Pareto front
+// against batch size (measured, predicted, with the steps timed alone when results.json has
+// them, the fastest marked), the steps–samples Pareto front
 // with the fitted model, the generalization price on the same batch axis, and B_simple during
 // training.
 import type { Figure } from './charts.js';
@@ -15,6 +16,8 @@ function timeFigure(res: ResultsFile, s: FrontierSummary): Figure | null {
   const mean = s.rows.filter((r) => r.seconds).map((r) => ({ batch: r.batch, seconds: r.seconds!.mean, what: 'measured, mean over seeds' }));
   const curve = s.curve.filter((c) => c.seconds !== null).map((c) => ({ batch: c.batch, seconds: c.seconds!, what: 'predicted: S(B) × step time at B' }));
   if (mean.length === 0) return null;
+  const W = s.alone?.rows[0]?.workers;
+  const alone = (s.alone?.rows ?? []).filter((r) => r.seconds !== null).map((r) => ({ batch: r.batch, seconds: r.seconds!, what: `measured steps × step timed alone (faster of in-thread and ${W} workers)` }));
   const marks = [s.fastestMeasured, s.fastestPredicted].flatMap((r, i) => {
     const v = r ? (i === 0 ? r.seconds?.mean : r.predictedSeconds) : null;
     return r && v !== null && v !== undefined ? [{ batch: r.batch, seconds: v, label: `fastest ${i === 0 ? 'measured' : 'predicted'}: B=${r.batch}` }] : [];
@@ -29,6 +32,8 @@ function timeFigure(res: ResultsFile, s: FrontierSummary): Figure | null {
       { data: { values: mean }, mark: { type: 'line', point: true }, encoding: { x: batchAxis, y, color } },
       { data: { values: marks }, mark: { type: 'point', shape: 'diamond', size: 220, filled: false, color: 'black' }, encoding: { x: batchAxis, y } },
       { data: { values: marks }, mark: { type: 'text', dy: -16, fontSize: 11 }, encoding: { x: batchAxis, y, text: { field: 'label' } } },
+      // The steps timed alone (absent in older results): measured steps × the faster of in-thread and the pool.
+      ...(alone.length ? [{ data: { values: alone }, mark: { type: 'line', point: { shape: 'square' }, strokeDash: [2, 2] }, encoding: { x: batchAxis, y, color } }] : []),
     ],
   } as unknown as PlotSpec;
   return { file: 'frontier-time.svg', title: 'Time to the target against batch size (measured, predicted, fastest marked)', spec };

@@ -1,4 +1,5 @@
-// The frontier parts of a frontier job (job.ts trains and measures it like any run): before
+// The frontier's 'step costs' job (every batch's training step timed alone, in-thread and over
+// the workers), and the frontier parts of a frontier job (job.ts trains and measures it like any run): before
 // training, the cost of a training step at the job's batch on this machine and B_simple at the
 // initial weights; after the epochs of spec.frontier.noise.epochs, B_simple again; at the
 // stop, B_simple at the target and where the target was crossed. B_simple points are kept in
@@ -11,9 +12,10 @@ import { Model } from '../nn/model.js';
 import { buildOptimizer } from '../optim/registry.js';
 import type { EpochMetrics } from '../train/metrics.js';
 import { Rng } from '../util/rng.js';
+import { ParallelTrainer } from '../workers/trainer.js';
 import type { JobContext } from './job.js';
 import type { Job } from './jobs.js';
-import { targetCrossing, type FrontierRunRecord, type NoisePoint, type StepCostRecord } from './frontier_results.js';
+import { targetCrossing, type FrontierRunRecord, type NoisePoint, type StepCostRecord, type StepCostsRecord } from './frontier_results.js';
 import type { FrontierSpec } from './frontier_spec.js';
 import type { PhaseRecord } from './results.js';
 import type { ExperimentSpec } from './spec.js';
@@ -50,6 +52,68 @@ export function measureStepCost(k: Kernels, model: Model, spec: ExperimentSpec, 
     opt.dispose();
     m.dispose();
   }
+}
+
+/**
+ * Seconds per training step at `batch` over a pool of `workers` data-parallel workers
+ * (ParallelTrainer: the batch cut into shards, gradients reduced, the update applied per
+ * slice) started from `model`'s parameters, timed as measureStepCost times a step in-thread:
+ * one warm-up step, then steps until `seconds` have passed (at least 3, at most 1000), full
+ * batches only. Steps run in epochs of as many steps as the time left needs (each epoch is one
+ * round trip to the workers, as in training); the pool's start-up is not timed.
+ */
+export async function measurePoolStepCost(model: Model, spec: ExperimentSpec, train: Dataset, batch: number, seconds: number, seed: number, workers: number, workerUrl: URL | string): Promise<NonNullable<StepCostsRecord['pool']>> {
+  const B = Math.min(batch, train.n);
+  const t = await ParallelTrainer.create(model, { train }, {
+    batchSize: B, workers, workerUrl, optimizer: spec.optimizer.name, lr: spec.optimizer.lr ?? spec.lr, seed,
+    trainEvalSamples: 1, dropLast: true, barrierTimeoutMs: 600_000,
+  });
+  try {
+    let guess = (await t.trainEpoch({ maxSteps: 1 })).seconds;
+    let steps = 0, spent = 0;
+    while (steps < 3 || (spent < seconds && steps < 1000)) {
+      const want = Math.max(3 - steps, Math.ceil((seconds - spent) / Math.max(guess, 1e-6)));
+      const e = await t.trainEpoch({ maxSteps: Math.min(Math.max(1, want), 1000 - steps) });
+      steps += e.steps;
+      spent += e.seconds;
+      guess = spent / steps;
+    }
+    const secondsPerStep = spent / steps;
+    return { batch: B, steps, secondsPerStep, samplesPerSecond: B / secondsPerStep, transport: t.mode };
+  } finally {
+    await t.close();
+  }
+}
+
+/**
+ * The frontier's 'step costs' job (run alone: no other job beside it): at every batch size, a
+ * training step timed in this thread and over a pool of W workers, W = the runner's --jobs
+ * budget. The pool is skipped, with the reason, when W = 1 or no pool can be started here (no
+ * worker script, no shared memory). `model` holds the network (its weights do not matter).
+ */
+export async function measureStepCosts(ctx: JobContext, job: Job, model: Model, batches: number[], check: () => Promise<void>): Promise<StepCostsRecord[]> {
+  const { spec, k, data } = ctx;
+  const f = spec.frontier as FrontierSpec;
+  const W = ctx.budget ?? 1;
+  const skipped = W <= 1 ? `--jobs ${W}: the runner may use one core, so there is no pool to time`
+    : !ctx.spread ? 'no pool here: the worker script (dist/workers/worker.js, built by `npm run build`) is missing or memory cannot be shared'
+      : null;
+  const out: StepCostsRecord[] = [];
+  for (const batch of batches) {
+    await check();
+    const inThread = measureStepCost(k, model, spec, data.train, batch, f.stepCost.seconds, job.seed);
+    await check();
+    const pool = skipped === null ? await measurePoolStepCost(model, spec, data.train, batch, f.stepCost.seconds, job.seed, W, ctx.spread!.url) : null;
+    out.push({ batch: inThread.batch, workers: W, inThread, pool, poolSkipped: skipped });
+    const ms = (r: StepCostRecord) => `${(1000 * r.secondsPerStep).toFixed(1)} ms (${Math.round(r.samplesPerSecond)} samples/s, ${r.steps} steps)`;
+    ctx.progress.event(stepCostsUnits(batch), `step costs, B=${batch}: in-thread ${ms(inThread)}; ${pool ? `over ${W} workers ${ms(pool)}, × ${(pool.samplesPerSecond / inThread.samplesPerSecond).toFixed(2)}` : `no pool (${skipped})`}`, 'training');
+  }
+  return out;
+}
+
+/** The step-costs job's progress units at one batch (the cost model's sample passes): the warm-up and the 3 least steps, in-thread and over the pool. */
+export function stepCostsUnits(batch: number): number {
+  return 2 * 4 * 3 * batch;
 }
 
 export interface FrontierRun {

@@ -1,6 +1,7 @@
 // REPORT.md of a frontier experiment from its results file alone: a verdict with the numbers,
 // the per-batch table (step cost, steps/samples/time to the target measured and predicted, the
-// model's error per batch, accuracy, φ and λ_max at the target), the fit, B_simple during
+// model's error per batch, accuracy, φ and λ_max at the target), the steps timed alone
+// in-thread and over the workers (when results.json has them), the fit, B_simple during
 // training, and the protocol. Deterministic: the same results.json renders the same bytes.
 import { frontierFigures, targetText } from './frontier_charts.js';
 import { summarizeFrontier, type FrontierRow, type FrontierSummary } from './frontier_results.js';
@@ -41,9 +42,69 @@ function verdict(res: ResultsFile, s: FrontierSummary): string {
   if (ha && hb) price.push(`the top Hessian eigenvalue from ${g3(ha.mean)} to ${g3(hb.mean)}`);
   if (fast.testAcc && fast.phi) price.push(`at the fastest batch they are ${pct(fast.testAcc.mean)} % and φ = ${g3(fast.phi.mean)}`);
   if (price.length) parts.push(`The generalization price: ${price.join('; ')}.`);
+  const alone = aloneVerdict(s);
+  if (alone) parts.push(alone);
   const bs = reached.filter((r) => r.bSimple).map((r) => r.bSimple!.mean);
   if (bs.length) parts.push(`The gradient noise scale B_simple at the target ranges from ${g3(Math.min(...bs))} to ${g3(Math.max(...bs))}${s.fit ? ` (B_noise of the fit: ${g3(s.fit.bNoise)})` : ''}.`);
   return parts.join(' ');
+}
+
+const sps = (v: number) => Math.round(v).toString();
+const times = (v: number) => `× ${v.toFixed(2)}`;
+
+/** The verdict's sentence on the steps timed alone: which batch is fastest when each step takes the faster of in-thread and the pool. */
+function aloneVerdict(s: FrontierSummary): string | null {
+  const a = s.alone;
+  if (!a || a.rows.length === 0) return null;
+  const W = a.rows[0].workers;
+  const pooled = a.rows.filter((r) => r.pool);
+  const fast = a.fastest;
+  const model = a.fastestPredicted ? `; the model's steps pick B = ${a.fastestPredicted.batch} (${secs(a.fastestPredicted.predictedSeconds!)} s)` : '';
+  if (pooled.length === 0) {
+    const head = `Timed alone, a step was timed in one thread only (no pool: ${a.rows[0].poolSkipped})`;
+    return fast ? `${head}; at those step times B = ${fast.batch} reaches the target fastest: ${secs(fast.seconds!)} s (its measured steps × ${(1000 * fast.stepSeconds).toFixed(1)} ms per step)${model}.` : `${head}.`;
+  }
+  const head = `Timed alone, a step over ${W} workers gives the samples/s of one thread ${pooled.map((r) => `${times(r.ratio!)} at B = ${r.batch}`).join(', ')}`;
+  if (!fast) return `${head}.`;
+  if (!a.rows.some((r) => r.faster === 'pool')) {
+    return `${head}: the pool is faster at no batch size here, so the steps stay in one thread, where B = ${fast.batch} reaches the target fastest: ${secs(fast.seconds!)} s ` +
+      `(its measured steps × ${(1000 * fast.stepSeconds).toFixed(1)} ms per step)${model}.`;
+  }
+  return `${head}; with the pool used for the steps wherever it is faster, B = ${fast.batch} reaches the target fastest: ${secs(fast.seconds!)} s ` +
+    `(its measured steps × ${(1000 * fast.stepSeconds).toFixed(1)} ms per step ${fast.faster === 'pool' ? `over ${W} workers` : 'in one thread'})${model}.`;
+}
+
+/** The section on the steps timed alone (absent for results written before the 'step costs' job). */
+function aloneSection(s: FrontierSummary): string[] {
+  const a = s.alone;
+  if (!a || a.rows.length === 0) return [];
+  const W = a.rows[0].workers;
+  const pool = `${W} worker${W === 1 ? '' : 's'}`;
+  const header = ['B', 'samples/s in-thread', `samples/s over ${pool}`, `${pool} / in-thread`, 'faster', 'ms/step (faster)', 'time to target with the faster step (s)', 'model time with the faster step (s)'];
+  const mark = (r: typeof a.rows[number], text: string) => (r === a.fastest ? `**${text}**` : text);
+  const rows = a.rows.map((r) => [
+    mark(r, String(r.batch)), sps(r.inThread.samplesPerSecond), r.pool ? sps(r.pool.samplesPerSecond) : '—', r.ratio === null ? '—' : times(r.ratio),
+    r.faster === 'pool' ? pool : 'in-thread', (1000 * r.stepSeconds).toFixed(1),
+    r.seconds === null ? '—' : mark(r, secs(r.seconds)), r.predictedSeconds === null ? '—' : secs(r.predictedSeconds),
+  ]);
+  const skipped = [...new Set(a.rows.filter((r) => !r.pool && r.poolSkipped).map((r) => r.poolSkipped!))];
+  const transports = [...new Set(a.rows.flatMap((r) => (r.pool ? [r.pool.transport] : [])))];
+  return [`## A step timed alone: in-thread${W > 1 ? ` and over ${pool}` : ''}`, '',
+    `Before the runs, one job timed a training step at every batch size with the runner's --jobs budget of ${W} core${W === 1 ? '' : 's'} to itself (no other job ran meanwhile): in its thread${W > 1 ? `, and over a pool of ${W} data-parallel workers` : ''}` +
+    `${transports.length ? ` (${transports.map((t) => (t === 'shared' ? 'shared memory' : 'transfer fallback')).join(', ')})` : ''}. ` +
+    "Time to target with the faster step: the measured steps to the target (mean over the seeds that reached it) × the faster step time; model time: the fit's S(B) × the same. " +
+    "The table above timed each step in its job's thread while other jobs ran beside it; its time to target is the real runs'." +
+    (skipped.length ? ` No pool: ${skipped.join('; ')}.` : ''), '',
+    table(header, rows), ''];
+}
+
+/** The protocol line of the steps timed alone. */
+function stepCostsProtocol(costs: NonNullable<ResultsFile['frontierStepCosts']>, seconds: number): string {
+  const W = costs[0]?.workers ?? 1;
+  const pooled = costs.some((c) => c.pool);
+  return `- Steps timed alone (job 0, run with no other job beside it): at every batch size, in the job's thread as above` +
+    (pooled ? `, then over a pool of ${W} workers (the --jobs budget; ParallelTrainer, the same optimizer, full batches, in epochs of as many steps as the time left needs; the pool's start-up not timed)` : ` (no pool: ${costs[0]?.poolSkipped ?? '—'})`) +
+    `; each: one warm-up step, then steps for ≥ ${seconds} s and ≥ 3 steps (at most 1000).`;
 }
 
 function mainTable(s: FrontierSummary): string {
@@ -79,6 +140,7 @@ export function renderFrontierReport(res: ResultsFile): string {
   if (res.shard) out.push(`> Shard ${res.shard.index}/${res.shard.count} of ${res.totalJobs} jobs; merge the shards with \`lbgap merge\`.`, '');
   out.push('## Verdict', '', verdict(res, s), '');
   out.push('## Per batch size', '', `Mean ± std over the seeds (${spec.seeds.join(', ')}); steps, samples and time over the runs that reached the target. "model": the fit below; error = (model − measured) / measured steps, ✗ beyond ${100 * FIT_TOLERANCE} %.`, '', mainTable(s), '');
+  out.push(...aloneSection(s));
   if (s.fit) {
     out.push('## The model', '',
       `- S_min = ${g3(s.fit.sMin)} steps, E_min = ${g3(s.fit.eMin)} samples, B_noise = E_min / S_min = ${g3(s.fit.bNoise)}.`,
@@ -97,6 +159,7 @@ export function renderFrontierReport(res: ResultsFile): string {
     `- The target is evaluated between steps: first once ${f.checks.from} samples have been seen, then whenever the samples seen have grown by × ${f.checks.growth}, and at every epoch end; steps, samples and time to the target are interpolated between the last miss and the first hit (log loss against log samples), and training stops at the hit.`,
     '- Time to target: wall time of the optimizer steps up to the crossing (evaluations and measurements excluded), in the real runs — which ran as concurrent jobs, so they shared the machine with each other and with whatever else ran.',
     `- Step cost: in the job's thread before training, a fresh copy of the network, one warm-up step, then steps at the job's batch (random training samples, the run's optimizer) for ≥ ${f.stepCost.seconds} s and ≥ 3 steps.`,
+    ...(res.frontierStepCosts ? [stepCostsProtocol(res.frontierStepCosts, f.stepCost.seconds)] : []),
     `- B_simple: ${f.noise.draws} draws of ${f.noise.bBig} samples split into small batches of ${f.noise.bSmall} (gradients in training mode without updating BN statistics), at the initial weights, after epoch${f.noise.epochs.length === 1 ? '' : 's'} ${f.noise.epochs.join(', ') || '—'}, and at the target.`,
     `- At the target: test accuracy (evaluation mode), φ (L-BFGS-B, ${spec.sharpness.maxIter} iterations, full space, ε = ${spec.sharpness.eps.join(', ')}) on a seeded ${spec.sharpness.sample}-sample training subset with BN batch statistics of ${spec.sharpness.chunk}-sample chunks` +
     (spec.hessian.top > 0 ? `, top Hessian eigenvalue (Lanczos, ≤ ${spec.hessian.maxIter} steps, ${spec.hessian.sample}-sample subset).` : '.'),

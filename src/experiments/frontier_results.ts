@@ -1,7 +1,8 @@
 // What a frontier run records beside the usual run record (results.json, RunRecord.frontier),
-// where its target was crossed, and the per-batch summary the report renders: steps, samples
+// the steps timed alone by the experiment's 'step costs' job (results.frontierStepCosts), where
+// a run's target was crossed, and the per-batch summary the report renders: steps, samples
 // and wall time to the target, the step cost, the fitted McCandlish et al. model, the
-// predicted time, and the generalization at the target. Plain data, from results.json alone.
+// predicted time (also with the faster of in-thread and the pool), and the generalization at the target. Plain data, from results.json alone.
 import type { EpochMetrics, TargetCheck } from '../train/metrics.js';
 import { fitFrontier, interpolateStepSeconds, predictedExamples, predictedSteps, type FrontierFit } from './frontier_fit.js';
 import type { FrontierSpec } from './frontier_spec.js';
@@ -9,6 +10,22 @@ import { stat, type ResultsFile, type RunRecord, type Stat } from './results.js'
 
 /** Training steps at the job's batch, timed in the job's thread after one warm-up step. */
 export interface StepCostRecord { batch: number; steps: number; secondsPerStep: number; samplesPerSecond: number }
+
+/**
+ * A training step at one batch size timed alone (the frontier's exclusive 'step costs' job:
+ * no other job runs meanwhile), in the job's thread and over a pool of `workers` data-parallel
+ * workers (ParallelTrainer), each by the same method: one warm-up step, then steps for
+ * frontier.stepCost.seconds (at least 3, at most 1000).
+ */
+export interface StepCostsRecord {
+  batch: number;
+  /** The runner's --jobs budget: the cores it may use, all of them this job's while it runs. */
+  workers: number;
+  inThread: StepCostRecord;
+  /** Over the workers (transport: shared memory, or the transfer fallback); null: not timed, `poolSkipped` says why. */
+  pool: (StepCostRecord & { transport: 'shared' | 'transfer' }) | null;
+  poolSkipped: string | null;
+}
 
 /** B_simple at one point of a run: at the initial weights (epoch 0), after an epoch, or at the target. */
 export interface NoisePoint {
@@ -88,6 +105,25 @@ export interface FrontierRow {
   bSimple: Stat | null;
 }
 
+/** One batch size's step timed alone (results.frontierStepCosts), and what it predicts with the faster step. */
+export interface AloneRow {
+  batch: number;
+  workers: number;
+  inThread: StepCostRecord;
+  pool: StepCostsRecord['pool'];
+  poolSkipped: string | null;
+  /** pool samples/s ÷ in-thread samples/s (null: no pool). */
+  ratio: number | null;
+  /** The faster of the two: 'pool' or 'thread'. */
+  faster: 'pool' | 'thread';
+  /** Seconds per step of the faster. */
+  stepSeconds: number;
+  /** Measured steps to the target (mean over the seeds that reached it) × the faster step time. */
+  seconds: number | null;
+  /** The model's steps S(B) × the faster step time. */
+  predictedSeconds: number | null;
+}
+
 export interface FrontierSummary {
   rows: FrontierRow[];
   fit: FrontierFit | null;
@@ -101,6 +137,12 @@ export interface FrontierSummary {
   fastestPredicted: FrontierRow | null;
   /** The model on a log grid of B over the measured range: steps, samples, predicted wall time. */
   curve: { batch: number; steps: number; examples: number; seconds: number | null }[];
+  /**
+   * The steps timed alone (absent in results written before the 'step costs' job: null), and
+   * the batches with the least time to the target when every step takes the faster of the two
+   * (by the measured steps, and by the model's).
+   */
+  alone: { rows: AloneRow[]; fastest: AloneRow | null; fastestPredicted: AloneRow | null } | null;
 }
 
 const frontierRuns = (res: ResultsFile): (RunRecord & { frontier: FrontierRunRecord })[] =>
@@ -157,5 +199,24 @@ export function summarizeFrontier(res: ResultsFile): FrontierSummary {
     const b = best === null ? null : key === 'seconds' ? best.seconds?.mean ?? null : best.predictedSeconds;
     return v !== null && (b === null || v < b) ? r : best;
   }, null);
-  return { rows, fit, leastSquares, noFit, eps, fastestMeasured: least('seconds'), fastestPredicted: least('predictedSeconds'), curve };
+  return { rows, fit, leastSquares, noFit, eps, fastestMeasured: least('seconds'), fastestPredicted: least('predictedSeconds'), curve, alone: aloneSummary(res, rows, fit) };
+}
+
+/** The steps timed alone, per batch, with the time to the target at the faster of in-thread and the pool. */
+function aloneSummary(res: ResultsFile, rows: FrontierRow[], fit: FrontierFit | null): FrontierSummary['alone'] {
+  if (!res.frontierStepCosts) return null;
+  const out: AloneRow[] = [...res.frontierStepCosts].sort((a, b) => a.batch - b.batch).map((c) => {
+    const pool = c.pool !== null && c.pool.secondsPerStep < c.inThread.secondsPerStep;
+    const stepSeconds = pool ? c.pool!.secondsPerStep : c.inThread.secondsPerStep;
+    const steps = rows.find((r) => r.batch === c.batch)?.steps ?? null;
+    return {
+      batch: c.batch, workers: c.workers, inThread: c.inThread, pool: c.pool, poolSkipped: c.poolSkipped,
+      ratio: c.pool ? c.pool.samplesPerSecond / c.inThread.samplesPerSecond : null,
+      faster: pool ? 'pool' : 'thread', stepSeconds,
+      seconds: steps ? steps.mean * stepSeconds : null,
+      predictedSeconds: fit ? predictedSteps(fit, c.batch) * stepSeconds : null,
+    };
+  });
+  const least = (key: 'seconds' | 'predictedSeconds') => out.reduce<AloneRow | null>((best, r) => (r[key] !== null && (best === null || r[key]! < best[key]!) ? r : best), null);
+  return { rows: out, fastest: least('seconds'), fastestPredicted: least('predictedSeconds') };
 }

@@ -3,7 +3,8 @@
 // start: SB for k epochs, then LB; remedies: plain SB, plain LB or LB with one arm's
 // remedies), then measure its minimizer (accuracy, sharpness φ, top Hessian eigenvalue) — or,
 // for a reproduce seed's parametric job, the SB→LB plot between the minimizers its two run
-// jobs left in their checkpoints. The same code runs in the runner's thread (--jobs 1) and in a job worker
+// jobs left in their checkpoints, or for a frontier's 'step costs' job, a training step at
+// every batch size timed in-thread and over the workers (frontier_job.ts). The same code runs in the runner's thread (--jobs 1) and in a job worker
 // (job_worker.ts): the context says how to report progress and how to see a stop request.
 //
 // A run whose loss becomes NaN/Inf is recorded as diverged (where, and the epochs before it),
@@ -29,7 +30,8 @@ import type {
 } from './results.js';
 import type { ExperimentSpec } from './spec.js';
 import { checkTrainerOptions, trainerOptions } from './spec_training.js';
-import { startFrontierRun } from './frontier_job.js';
+import { measureStepCosts, startFrontierRun, stepCostsUnits } from './frontier_job.js';
+import type { StepCostsRecord } from './frontier_results.js';
 import { frontierTargetRule } from './frontier_spec.js';
 
 export class StopRequested extends Error {
@@ -77,9 +79,15 @@ export interface JobContext {
    * on it). Absent: measurements run in this thread.
    */
   spread?: { workers: () => number; url: URL | string };
+  /** The runner's --jobs budget: the cores it may use (default 1). The frontier's step costs time a pool of this many workers. */
+  budget?: number;
 }
 
-export interface JobOutput { runs: RunRecord[]; interpolation: InterpolationRecord | null }
+export interface JobOutput {
+  runs: RunRecord[]; interpolation: InterpolationRecord | null;
+  /** The frontier's 'step costs' job: every batch's step timed alone (results.frontierStepCosts). */
+  stepCosts?: StepCostsRecord[];
+}
 
 // ---- cost model for the ETA (units: one sample through a forward pass) -------------------
 
@@ -116,6 +124,7 @@ export function jobCost(spec: ExperimentSpec, job: Job, c: Costs): number {
 export function jobWork(spec: ExperimentSpec, job: Job, c: Costs): Record<Work, number> {
   const s = job.setting;
   if (s.type === 'parametric') return { training: 0, analysis: c.interpolation };
+  if (s.type === 'stepcosts') return { training: s.batches.reduce((a, b) => a + stepCostsUnits(b), 0), analysis: 0 };
   if (s.type === 'run' || s.type === 'batch' || s.type === 'frontier') return { training: spec.epochs * c.epoch, analysis: c.measure };
   if (s.type === 'remedy') return { training: spec.epochs * c.epoch * stepFactor(jobTrainings(spec, job)[0].options), analysis: c.measure };
   return { training: (s.k + spec.epochs) * c.epoch, analysis: c.measure };
@@ -140,7 +149,7 @@ export function jobTrainings(spec: ExperimentSpec, job: Job): Training[] {
   const t = (name: string, batch: number, epochs: number, options = base, path = 'remedies'): Training => ({ name, batch, epochs, options, path });
   switch (s.type) {
     case 'run': return [t(s.role, s.batch, spec.epochs)];
-    case 'parametric': return [];
+    case 'parametric': case 'stepcosts': return [];
     case 'batch': return [t(`B=${s.batch}`, s.batch, spec.epochs)];
     case 'warmstart': return [...(s.k > 0 ? [t('SB', s.sb, s.k)] : []), t('LB', s.lb, spec.epochs)];
     case 'frontier': return [t(`B=${s.batch}`, s.batch, spec.epochs, { ...base, target: frontierTargetRule(spec.frontier!) })];
@@ -198,6 +207,14 @@ export async function runJob(ctx: JobContext, job: Job): Promise<JobOutput> {
   const { spec, k, data } = ctx;
   const s = job.setting;
   if (s.type === 'parametric') return { runs: [], interpolation: await parametricJob(ctx, job, s) };
+  if (s.type === 'stepcosts') {
+    const m = Model.create(k, netSpec(spec, data.train), { seed: job.seed });
+    try {
+      return { runs: [], interpolation: null, stepCosts: await measureStepCosts(ctx, job, m, s.batches, () => yieldAndCheck(ctx)) };
+    } finally {
+      m.dispose();
+    }
+  }
   const trainings = jobTrainings(spec, job);
   // The initial weights are a function of the seed: SB and LB of a seed start from the same point.
   const m = Model.create(k, netSpec(spec, data.train), { seed: job.seed });
@@ -228,6 +245,7 @@ export async function runJob(ctx: JobContext, job: Job): Promise<JobOutput> {
 export function runSetting(job: Job): string {
   const s = job.setting;
   if (s.type === 'parametric') return 'parametric';
+  if (s.type === 'stepcosts') return 'step costs';
   return s.type === 'run' ? s.role : s.type === 'batch' || s.type === 'frontier' ? `B=${s.batch}` : s.type === 'warmstart' ? `k=${s.k}` : s.name;
 }
 

@@ -22,6 +22,8 @@ export interface WorkerInit {
   stop: Int32Array | null;
   /** Idle cores a job's measurements may use (job.ts JobContext.spread); null: measurements stay in the job's thread. */
   spread: SpreadInit | null;
+  /** The runner's --jobs budget (job.ts JobContext.budget). */
+  budget: number;
 }
 
 /**

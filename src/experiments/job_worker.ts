@@ -11,5 +11,5 @@ import { serveJobs } from './job_serve.js';
 
 let store: Promise<Store> | null = null;
 
-await serveJobs<WorkerInit, Job, JobOutput>('job_worker', async ({ spec, data, store: ref, spread }, env, job) =>
-  runJob({ spec, data, store: await (store ??= openStore(ref)), ...env, costs: costs(spec, data.train.n, data.test.n), spread: spreadOf(spread) }, job));
+await serveJobs<WorkerInit, Job, JobOutput>('job_worker', async ({ spec, data, store: ref, spread, budget }, env, job) =>
+  runJob({ spec, data, store: await (store ??= openStore(ref)), ...env, costs: costs(spec, data.train.n, data.test.n), spread: spreadOf(spread), budget }, job));

@@ -1,6 +1,7 @@
 // The jobs of an experiment in a fixed order, and `--shard i/n` selection. A job is one run of
 // one seed (reproduce: SB, LB, then the parametric plot between their minimizers, which waits
-// for both; sweep: one batch size; warm start: one k; remedies: plain SB, plain LB or one arm).
+// for both; sweep: one batch size; warm start: one k; remedies: plain SB, plain LB or one arm;
+// frontier: one batch size, after a first 'step costs' job that the runner runs alone).
 // Jobs of one group (a reproduce seed; otherwise the job alone) always share a shard, so a
 // parametric plot finds its SB and LB checkpoints; group g belongs to shard g mod n, so shards
 // stay balanced and every shard's result can be merged back by job index.
@@ -14,7 +15,9 @@ export type Setting =
   | { type: 'warmstart'; k: number; sb: number; lb: number } // SB for k epochs, then LB
   // remedies: plain SB (arm null), plain LB (arm null), or LB with remedyRuns[arm]
   | { type: 'remedy'; name: string; batch: number; arm: number | null }
-  | { type: 'frontier'; batch: number };          // frontier: one batch size, trained to the target
+  | { type: 'frontier'; batch: number }           // frontier: one batch size, trained to the target
+  // frontier: a training step at every batch size timed alone, in the job's thread and over the workers (run exclusive)
+  | { type: 'stepcosts'; batches: number[] };
 
 export interface Job {
   index: number; seed: number; setting: Setting; label: string;
@@ -22,6 +25,8 @@ export interface Job {
   after: number[];
   /** Jobs of a group share a shard. */
   group: number;
+  /** Run alone (scheduler.ts runSlots): no other job beside it (the frontier's step costs). */
+  exclusive?: boolean;
 }
 
 export interface Shard { index: number; count: number }
@@ -69,6 +74,9 @@ export function allJobs(spec: ExperimentSpec, trainSamples: number): Job[] {
       : spec.kind === 'frontier' ? frontierBatches(spec.frontier!, trainSamples).map((b) => ({ setting: { type: 'frontier', batch: b } as Setting, label: `B=${b}` }))
       : spec.kind === 'remedies' ? [remedy('SB', spec.sb, null), remedy('LB', lb, null), ...spec.remedyRuns.map((r, i) => remedy(r.name, lb, i))]
         : spec.warmstartK.map((k) => ({ setting: { type: 'warmstart', k, sb: spec.sb, lb } as Setting, label: `k=${k}` }));
+  // frontier: first, one job that times a step at every batch size with the cores to itself
+  // (in its thread and over the --jobs budget's workers); it runs alone, at the start.
+  if (spec.kind === 'frontier') jobs.push({ index: 0, seed: spec.seeds[0], setting: { type: 'stepcosts', batches: frontierBatches(spec.frontier!, trainSamples) }, label: 'step costs', after: [], group: 0, exclusive: true });
   for (const { setting, label } of settings) for (const seed of spec.seeds) add(seed, setting, label, jobs.length);
   return jobs;
 }

@@ -52,10 +52,14 @@ export function mergeResults(parts: NamedResults[]): ResultsFile {
   const all = checkShardCover(parts, 'experiment');
   const runs = parts.flatMap((p) => p.results.runs).sort((a, b) => a.job - b.job);
   const interpolations = parts.flatMap((p) => p.results.interpolations).sort((a, b) => a.job - b.job);
+  // A frontier's step costs come from the one shard that ran its 'step costs' job (job 0).
+  const { frontierStepCosts: _first, ...head } = parts[0].results;
+  const stepCosts = parts.find((p) => p.results.frontierStepCosts)?.results.frontierStepCosts;
   return {
-    ...parts[0].results,
+    ...head,
     status: 'complete', shard: null, jobs: all, done: all, runs, interpolations, final: summarize(runs),
     timings: mergeTimings(parts),
+    ...(stepCosts ? { frontierStepCosts: stepCosts } : {}),
   };
 }
 

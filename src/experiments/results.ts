@@ -2,7 +2,7 @@
 // report renders from it. Plain data: `lbgap report` re-renders REPORT.md and the figures
 // from this JSON alone, and `lbgap merge` joins shards of it.
 import type { EpochMetrics } from '../train/metrics.js';
-import type { FrontierRunRecord } from './frontier_results.js';
+import type { FrontierRunRecord, StepCostsRecord } from './frontier_results.js';
 import type { Shard } from './jobs.js';
 import { resolveSpec, type ExperimentKind, type ExperimentSpec } from './spec.js';
 
@@ -137,6 +137,11 @@ export interface ResultsFile {
   timings: { started: string; finished: string | null; seconds: number; jobs: { job: number; seconds: number }[] };
   /** Jobs that threw (absent in older files); they are not in `done`. */
   failures?: JobFailure[];
+  /**
+   * frontier: a training step at every batch size timed alone, in-thread and over the workers
+   * (the 'step costs' job; absent until it ran, and in files written before it existed).
+   */
+  frontierStepCosts?: StepCostsRecord[];
 }
 
 export interface JobFailure { job: number; label: string; error: string }
@@ -235,6 +240,14 @@ export function parseResults(text: string, file: string): ResultsFile {
     if (!run || typeof run !== 'object' || !Number.isInteger(run.job) || typeof run.setting !== 'string' || !run.final || !Array.isArray(run.phases))
       throw new ResultsError(file, `runs[${i}]: must be a run record { job, setting, phases, final, … }`);
   });
+  if (r.frontierStepCosts !== undefined) {
+    if (!Array.isArray(r.frontierStepCosts)) throw new ResultsError(file, 'frontierStepCosts: must be a list');
+    r.frontierStepCosts.forEach((c, i) => {
+      const timed = (t: unknown) => !!t && typeof t === 'object' && typeof (t as { secondsPerStep?: unknown }).secondsPerStep === 'number' && typeof (t as { samplesPerSecond?: unknown }).samplesPerSecond === 'number';
+      if (!c || typeof c !== 'object' || !Number.isInteger(c.batch) || !Number.isInteger(c.workers) || !timed(c.inThread) || (c.pool !== null && !timed(c.pool)))
+        throw new ResultsError(file, `frontierStepCosts[${i}]: must be a step-costs record { batch, workers, inThread, pool, poolSkipped }`);
+    });
+  }
   return r;
 }
 

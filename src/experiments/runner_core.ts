@@ -147,8 +147,14 @@ export async function runExperimentIn(spec: ExperimentSpec, opts: CoreRunOptions
   const finished = async (job: Job, out: JobOutput, seconds: number) => {
     results.runs.push(...out.runs);
     if (out.interpolation) results.interpolations.push(out.interpolation);
+    if (out.stepCosts) results.frontierStepCosts = out.stepCosts;
     recordDone(results, job.index, seconds);
     await save();
+    if (out.stepCosts) {
+      log(`job ${job.index} (${job.label}) done in ${seconds.toFixed(1)} s: samples/s in-thread / over the workers: ` +
+        out.stepCosts.map((c) => `B=${c.batch} ${Math.round(c.inThread.samplesPerSecond)} / ${c.pool ? `${Math.round(c.pool.samplesPerSecond)} (${c.workers} workers)` : '–'}`).join(', '));
+      return;
+    }
     log(`job ${job.index} (${job.label}) done in ${seconds.toFixed(1)} s: ` +
       out.runs.map((r) => `${r.setting} ${r.status === 'diverged' ? 'DIVERGED' : `test acc ${r.final.testAcc === null ? '–' : (100 * r.final.testAcc).toFixed(2) + '%'}`}` +
         (r.status === 'not-improved' ? ' (did not improve)' : '') +
@@ -169,10 +175,10 @@ export async function runExperimentIn(spec: ExperimentSpec, opts: CoreRunOptions
     const ref = store.ref;
     if (!ref) throw new ExperimentError(`jobs in job workers need a store the workers can open (files or OPFS); ${store.where('')} is this thread's only`);
     exec = threadSlots<WorkerInit, Job, JobOutput>(opts.workerUrl ?? new URL('./job_worker.js', import.meta.url),
-      (flag) => ({ spec, build: k.info.build, store: ref, stop: flag, spread, data: { train: sharedDataset(data.train), test: sharedDataset(data.test) } }),
+      (flag) => ({ spec, build: k.info.build, store: ref, stop: flag, spread, budget: maxJobs, data: { train: sharedDataset(data.train), test: sharedDataset(data.test) } }),
       Math.max(1, slots), stop, progress, (job, slot) => observed(job, slotProgress(progress, job, slot)));
   } else {
-    const ctx: Omit<JobContext, 'progress'> = { spec, k, data, store, costs: c, stopRequested: () => stop.requested, spread: spreadOf(spread) };
+    const ctx: Omit<JobContext, 'progress'> = { spec, k, data, store, costs: c, stopRequested: () => stop.requested, spread: spreadOf(spread), budget: maxJobs };
     const base: JobProgress = { advance: (units, label) => progress.advance(units, label), event: (units, line) => progress.event(units, line) };
     exec = { run: (job) => runJob({ ...ctx, progress: observed(job, base) }, job), close: async () => {} };
   }

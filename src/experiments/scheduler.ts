@@ -46,7 +46,15 @@ export function jobsAtATime(jobs = 1): number {
   return jobs;
 }
 
-export interface ScheduledJob { index: number; label: string; after?: number[] }
+export interface ScheduledJob {
+  index: number; label: string; after?: number[];
+  /**
+   * Run alone: started only when no other job runs, and nothing else starts while it runs (a
+   * measurement that needs the cores to itself: the frontier's step costs). Jobs start in
+   * list order, so one waiting for the running jobs to finish also holds back those after it.
+   */
+  exclusive?: boolean;
+}
 
 export interface Executor<J, O> {
   run(job: J, slot: number): Promise<O>;
@@ -91,6 +99,7 @@ export function failureText(e: unknown): string {
 
 /**
  * Runs `todo` over `slots` slots until done or stopped; returns whether it was stopped.
+ * Jobs start in list order as slots free up; an `exclusive` job runs with no other beside it.
  * A job whose `after` holds a job that neither finished nor can still run is recorded as
  * failed ("not run"), so --resume runs it again once its inputs exist.
  */
@@ -102,6 +111,7 @@ export async function runSlots<J extends ScheduledJob, O>(todo: J[], slots: numb
   const nextFinish = () => new Promise<void>((resolve) => wakeUp.push(resolve));
   const notify = () => { const w = wakeUp; wakeUp = []; for (const f of w) f(); };
   const after = (j: J) => j.after ?? [];
+  const exclusive = new Set(todo.filter((j) => j.exclusive === true).map((j) => j.index));
   const pending = (i: number) => running.has(i) || queue.some((j) => j.index === i);
   const slot = async (index: number) => {
     while (queue.length > 0 && !stop.requested) {
@@ -111,7 +121,10 @@ export async function runSlots<J extends ScheduledJob, O>(todo: J[], slots: numb
         await hooks.failed(job, `not run: it needs job${missing.length === 1 ? '' : 's'} ${missing.join(', ')}, which did not finish`);
       }
       const next = queue.findIndex((j) => after(j).every(hooks.isDone));
-      if (next < 0) {
+      // An exclusive job runs alone: it waits for the running jobs (and holds back the queue
+      // behind it, so it is not starved), and nothing starts beside it.
+      const alone = running.size > 0 && ((next >= 0 && queue[next].exclusive === true) || [...running].some((i) => exclusive.has(i)));
+      if (next < 0 || alone) {
         if (queue.length > 0) await nextFinish();
         continue;
       }
