@@ -6,13 +6,13 @@
 import { remediesPreset } from '../experiments/remedies.js';
 import { defineCommand, UsageError, type FlagValues } from './args.js';
 import type { Io } from './io.js';
-import { EXPERIMENT_FLAGS, runExperimentCommand } from './reproduce_command.js';
+import { experimentFlags, runExperimentCommand } from './reproduce_command.js';
 
 export const REMEDIES_COMMAND = defineCommand({
   name: 'remedies',
   summary: 'Plain SB, plain LB, and LB with each remedy (augmentation, conservative training, FGSM, dynamic sampling, SAM, ghost BN, LR warmup, LARS, LAMB) from the same initial weights: test accuracy and sharpness φ(1e-3); writes results.json and REPORT.md. Quick preset: ~10 min on 2 cores (6000 MNIST samples, 1 seed, 3 epochs).',
   flags: [
-    ...EXPERIMENT_FLAGS,
+    ...experimentFlags("protocol: 'quick' (1 seed, 3 epochs on 6000 MNIST samples, cheap measurements) or 'paper' (5 seeds, 20 epochs on all of MNIST; hours)"),
     { name: 'test-limit', type: 'int', min: 1, metavar: 'N', help: 'evaluate test accuracy on the first N test samples (spec field data.testLimit)' },
     { name: 'remedies', type: 'string', metavar: 'R,R,…', help: 'run only these arms of the spec (default: augment, conservative, adversarial, dynamic, sam, ghost, warmup, lars, lamb)' },
     { name: 'sb', type: 'int', min: 1, help: 'small batch size (default 256; also where dynamic sampling starts)' },

@@ -15,9 +15,9 @@ import { readInputText } from './inputs.js';
 import { Output, OUTPUT_FLAGS } from './output.js';
 import { prepareOutputDir } from './outputs.js';
 
-/** Flags every experiment command takes. */
-export const EXPERIMENT_FLAGS = defineFlags([
-  { name: 'preset', type: 'choice', choices: PRESETS, default: 'quick', help: "protocol: 'quick' (2 seeds, 2 epochs, cheap measurements; reproduce takes ~4.5 CPU-minutes; deviations listed in the report) or 'paper' (the paper's: 5 seeds, 20 epochs; hours)" },
+/** Flags every experiment command takes; `presetHelp` says what the command's two presets are. */
+export const experimentFlags = (presetHelp: string) => defineFlags([
+  { name: 'preset', type: 'choice', choices: PRESETS, default: 'quick', help: presetHelp },
   { name: 'spec', type: 'string', metavar: 'FILE', help: 'read the experiment spec from a JSON file (replaces --preset; other flags still override it)' },
   { name: 'dump-spec', type: 'boolean', help: 'print the resolved spec as JSON and exit (edit it, then pass it with --spec)' },
   { name: 'out', type: 'string', metavar: 'DIR', help: 'output directory: results.json, REPORT.md, SVG figures, checkpoints/ (default lbgap-<command>)' },
@@ -35,6 +35,9 @@ export const EXPERIMENT_FLAGS = defineFlags([
   { name: 'build', type: 'choice', choices: ['auto', 'simd', 'relaxed-simd'], help: 'kernel build (default auto)' },
   ...OUTPUT_FLAGS,
 ]);
+
+/** The flags of reproduce, sweep and warm start (same two presets: the --dump-spec of each shows the rest). */
+export const EXPERIMENT_FLAGS = experimentFlags("protocol: 'quick' (2 seeds, 2 epochs, cheap measurements; reproduce takes ~4.5 CPU-minutes; deviations listed in the report) or 'paper' (the paper's: 5 seeds, 20 epochs; hours)");
 
 /** The parsed flags every experiment command has. */
 export type ExperimentFlags = FlagValues<typeof EXPERIMENT_FLAGS>;

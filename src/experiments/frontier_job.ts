@@ -141,7 +141,7 @@ export async function startFrontierRun(ctx: JobContext, job: Job, model: Model, 
     const bBig = Math.min(f.noise.bBig, data.train.n - (data.train.n % f.noise.bSmall));
     const e = networkNoiseScale(model, data.train, { bSmall: f.noise.bSmall, bBig, draws: f.noise.draws, seed: job.seed * 1009 + epoch });
     const p = { epoch, step, examples, atTarget, bSimple: e.bSimple, bSimpleStdErr: e.bSimpleStdErr, gradSq: e.gradSq, traceSigma: e.traceSigma };
-    ctx.progress.event(0, `${what}: B_simple ${atTarget ? 'at the target' : epoch === 0 ? 'at the initial weights' : `after epoch ${epoch}`} ${Number.isFinite(e.bSimple) ? e.bSimple.toPrecision(3) : '∞'} ± ${e.bSimpleStdErr.toPrecision(2)}`, 'training');
+    ctx.progress.event(0, `${what}: B_simple ${atTarget ? 'at the target' : epoch === 0 ? 'at the initial weights' : `after epoch ${epoch}`} ${Number.isFinite(e.bSimple) ? `${e.bSimple.toPrecision(3)} ± ${e.bSimpleStdErr.toPrecision(2)}` : '∞ (the |G|² estimate is ≤ 0: gradient noise swamps the mean gradient at these batch sizes)'}`, 'training');
     return p;
   };
   if (!points.some((p) => p.epoch === 0 && !p.atTarget)) {
