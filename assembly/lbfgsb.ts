@@ -18,7 +18,36 @@ export function lbfgsb_breakpoints_f32(
   x: usize, g: usize, lo: usize, hi: usize, d: usize, n: i32, keys: usize, idx: usize, stats: usize,
 ): i32 {
   let nb = 0, unbounded = 0;
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  // Two coordinates at a time, without branches (the signs of g are data): both quotients
+  // are computed and the one the scalar code would take is selected.
+  const inf = f64x2.splat(Infinity), ninf = f64x2.splat(-Infinity), zero = f64x2.splat(0);
+  for (; i + 2 <= n; i += 2) {
+    const o = <usize>i << 2;
+    const g2 = v128.load64_zero(g + o);
+    const gv = f64x2.promote_low_f32x4(g2);
+    const xv = f64x2.promote_low_f32x4(v128.load64_zero(x + o));
+    const hv = f64x2.promote_low_f32x4(v128.load64_zero(hi + o));
+    const lv = f64x2.promote_low_f32x4(v128.load64_zero(lo + o));
+    const th = f64x2.div(f64x2.sub(xv, hv), gv), tl = f64x2.div(f64x2.sub(xv, lv), gv);
+    let t = v128.bitselect(th, inf, v128.and(f64x2.lt(gv, zero), f64x2.lt(hv, inf)));
+    t = v128.bitselect(tl, t, v128.and(f64x2.gt(gv, zero), f64x2.gt(lv, ninf)));
+    const le0 = f64x2.le(t, zero);
+    t = v128.andnot(t, le0); // t ≤ 0 → +0
+    // d = −g where t > 0 (or NaN), else +0: the 64-bit lane masks narrowed to the two f32 lanes.
+    v128.store64_lane(d + o, v128.andnot(f32x4.neg(g2), v128.shuffle<i32>(le0, le0, 0, 2, 0, 2)), 0);
+    const bp = v128.and(f64x2.gt(t, zero), f64x2.lt(t, inf));
+    const un = v128.and(f64x2.eq(t, inf), f64x2.ne(gv, zero));
+    // Compaction without branches: write, then advance by 0 or 1 (nb ≤ i, inside keys/idx).
+    store<f64>(keys + (<usize>nb << 3), f64x2.extract_lane(t, 0));
+    store<i32>(idx + (<usize>nb << 2), i);
+    nb += <i32>(i64x2.extract_lane(bp, 0) & 1);
+    store<f64>(keys + (<usize>nb << 3), f64x2.extract_lane(t, 1));
+    store<i32>(idx + (<usize>nb << 2), i + 1);
+    nb += <i32>(i64x2.extract_lane(bp, 1) & 1);
+    unbounded += <i32>(i64x2.extract_lane(un, 0) & 1) + <i32>(i64x2.extract_lane(un, 1) & 1);
+  }
+  for (; i < n; i++) {
     const o = <usize>i << 2;
     const gi = <f64>load<f32>(g + o);
     let ti: f64 = Infinity;
@@ -193,13 +222,23 @@ export function lbfgsb_zero_active_f32(r: usize, x: usize, lo: usize, hi: usize,
   }
 }
 
+// Rows of W gathered per chunk of lbfgsb_gram_f32.
+const GRAM_ROWS: i32 = 64;
+
+/** Bytes of lbfgsb_gram_f32's workspace for c pairs: GRAM_ROWS rows of W, 2c f64 each, and a pad. */
+export function lbfgsb_gram_workspace_bytes(c: i32): i32 {
+  return (GRAM_ROWS * 2 * c + 8) << 3;
+}
+
 /**
  * G += sign · Σ w_i w_iᵀ over the coordinates i that are free (wantFree = 1) or not free
  * (wantFree = 0) at x, in increasing i, with w_i = (Y_0[i], …, Y_{c−1}[i], θS_0[i], …,
  * θS_{c−1}[i]) (f64; Y_j, S_j f32 vectors whose pointers are the i32 array ptrs, the c Y's
  * then the c S's). Entry by entry: G[a][b] += (sign·w_a)·w_b, rows with sign·w_a = 0
  * skipped — the same sums, in the same order, as the JS it replaces. G (2c × 2c f64,
- * row-major) and w (2c f64 scratch).
+ * row-major); work: lbfgsb_gram_workspace_bytes(c). The rows are gathered GRAM_ROWS at a
+ * time and each entry block of G is summed over a chunk in registers (every entry still
+ * adds its terms one by one, in increasing i).
  * tri = 1: only b ≥ a (rounded down to even) is summed and G[b][a] = G[a][b] copied after
  * — the same bits when G is symmetric on entry, no entry of G is −0 and every w_i is
  * finite: then (sign·w_a)·w_b = (sign·w_b)·w_a exactly, and the ±0 terms one order adds
@@ -207,26 +246,57 @@ export function lbfgsb_zero_active_f32(r: usize, x: usize, lo: usize, hi: usize,
  * The caller checks that and passes tri = 0 otherwise.
  */
 export function lbfgsb_gram_f32(
-  x: usize, lo: usize, hi: usize, n: i32, wantFree: i32, ptrs: usize, c: i32, theta: f64, sign: f64, w: usize, G: usize, tri: i32,
+  x: usize, lo: usize, hi: usize, n: i32, wantFree: i32, ptrs: usize, c: i32, theta: f64, sign: f64, work: usize, G: usize, tri: i32,
 ): void {
   const k2 = c << 1;
+  const stride = <usize>k2 << 3; // bytes per gathered row
   const want = wantFree != 0;
-  for (let i = 0; i < n; i++) {
-    const o = <usize>i << 2;
-    const v = load<f32>(x + o);
-    if ((v > load<f32>(lo + o) && v < load<f32>(hi + o)) != want) continue;
-    for (let j = 0; j < c; j++) {
-      store<f64>(w + (<usize>j << 3), <f64>load<f32>(<usize>load<i32>(ptrs + (<usize>j << 2)) + o));
-      store<f64>(w + (<usize>(c + j) << 3), theta * <f64>load<f32>(<usize>load<i32>(ptrs + (<usize>(c + j) << 2)) + o));
+  let i = 0;
+  while (i < n) {
+    // Gather up to GRAM_ROWS rows w_i of the wanted set.
+    let rows = 0;
+    for (; i < n && rows < GRAM_ROWS; i++) {
+      const o = <usize>i << 2;
+      const v = load<f32>(x + o);
+      if ((v > load<f32>(lo + o) && v < load<f32>(hi + o)) != want) continue;
+      const w = work + <usize>rows * stride;
+      for (let j = 0; j < c; j++) {
+        store<f64>(w + (<usize>j << 3), <f64>load<f32>(<usize>load<i32>(ptrs + (<usize>j << 2)) + o));
+        store<f64>(w + (<usize>(c + j) << 3), theta * <f64>load<f32>(<usize>load<i32>(ptrs + (<usize>(c + j) << 2)) + o));
+      }
+      rows++;
     }
+    if (rows == 0) break;
+    const wEnd = work + <usize>rows * stride;
     for (let a = 0; a < k2; a++) {
-      const wa = sign * load<f64>(w + (<usize>a << 3));
-      if (wa == 0) continue;
-      const va = f64x2.splat(wa);
       const row = G + (<usize>(a * k2) << 3);
-      for (let b = tri != 0 ? a & ~1 : 0; b < k2; b += 2) {
-        const p = row + (<usize>b << 3);
-        v128.store(p, f64x2.add(v128.load(p), f64x2.mul(va, v128.load(w + (<usize>b << 3)))));
+      const wa0 = work + (<usize>a << 3);
+      let b = tri != 0 ? a & ~1 : 0;
+      // Blocks of 8 entries (4 f64x2 accumulators), then single pairs.
+      for (; b + 8 <= k2; b += 8) {
+        const pg = row + (<usize>b << 3);
+        let c0 = v128.load(pg), c1 = v128.load(pg, 16), c2 = v128.load(pg, 32), c3 = v128.load(pg, 48);
+        for (let w = work; w < wEnd; w += stride) {
+          const wa = sign * load<f64>(wa0 + (w - work));
+          if (wa == 0) continue;
+          const va = f64x2.splat(wa);
+          const pw = w + (<usize>b << 3);
+          c0 = f64x2.add(c0, f64x2.mul(va, v128.load(pw)));
+          c1 = f64x2.add(c1, f64x2.mul(va, v128.load(pw, 16)));
+          c2 = f64x2.add(c2, f64x2.mul(va, v128.load(pw, 32)));
+          c3 = f64x2.add(c3, f64x2.mul(va, v128.load(pw, 48)));
+        }
+        v128.store(pg, c0); v128.store(pg, c1, 16); v128.store(pg, c2, 32); v128.store(pg, c3, 48);
+      }
+      for (; b < k2; b += 2) {
+        const pg = row + (<usize>b << 3);
+        let c0 = v128.load(pg);
+        for (let w = work; w < wEnd; w += stride) {
+          const wa = sign * load<f64>(wa0 + (w - work));
+          if (wa == 0) continue;
+          c0 = f64x2.add(c0, f64x2.mul(f64x2.splat(wa), v128.load(w + (<usize>b << 3))));
+        }
+        v128.store(pg, c0);
       }
     }
   }

@@ -32,7 +32,8 @@ export interface KernelExports {
   lbfgsb_set_at_bound_f32(xcp: number, idx: number, count: number, g: number, lo: number, hi: number): void;
   lbfgsb_count_free_f32(x: number, lo: number, hi: number, n: number): number;
   lbfgsb_zero_active_f32(r: number, x: number, lo: number, hi: number, n: number): void;
-  lbfgsb_gram_f32(x: number, lo: number, hi: number, n: number, wantFree: number, ptrs: number, c: number, theta: number, sign: number, w: number, G: number, tri: number): void;
+  lbfgsb_gram_workspace_bytes(c: number): number;
+  lbfgsb_gram_f32(x: number, lo: number, hi: number, n: number, wantFree: number, ptrs: number, c: number, theta: number, sign: number, work: number, G: number, tri: number): void;
   lbfgsb_cauchy_scan_f32(
     keys2: number, idx2: number, nb: number, start: number, keys: number, idx: number, count: number,
     x: number, g: number, lo: number, hi: number, ptrs: number, c: number, M: number, p: number, cv: number,

@@ -147,10 +147,10 @@ class Solver {
   private keys: WVec; private idx: WVec; private keys2: WVec; private idx2: WVec;
   private bstart: WVec; private count: WVec; private stats: WVec;
   private readonly buckets: number;
-  // The 2m pointers of Y_j, S_j (i32); f64 scratch: a row w_i, a 2m×2m matrix (WᵀZZᵀW, or
-  // M for the scan), and the scan's p, cv, M·w_b and state.
-  private wPtrs: WVec; private wRowBuf: WVec; private mat: WVec; private scanP: WVec;
-  private scanCv: WVec; private scanTmp: WVec; private scanSt: WVec;
+  // The 2m pointers of Y_j, S_j (i32); f64 scratch: the Gram kernel's rows of W, a 2m×2m
+  // matrix (WᵀZZᵀW, or M for the scan), and the scan's p, cv, w_b, M·w_b and state.
+  private wPtrs: WVec; private gramWork: WVec; private mat: WVec; private scanP: WVec;
+  private scanCv: WVec; private scanW: WVec; private scanTmp: WVec; private scanSt: WVec;
 
   constructor(
     private ops: VecOps, private obj: Objective, private n: number, private m: number,
@@ -168,8 +168,10 @@ class Solver {
     this.buckets = ops.k.exports.lbfgsb_buckets();
     this.bstart = ops.alloc(constrained ? this.buckets + 1 : 0);
     this.count = ops.alloc(256); this.stats = ops.alloc(1);
-    this.wPtrs = ops.alloc(2 * m); this.wRowBuf = ops.alloc(4 * m); this.mat = ops.alloc(8 * m * m);
-    this.scanP = ops.alloc(4 * m); this.scanCv = ops.alloc(4 * m); this.scanTmp = ops.alloc(4 * m); this.scanSt = ops.alloc(16);
+    this.wPtrs = ops.alloc(2 * m); this.mat = ops.alloc(8 * m * m);
+    this.gramWork = ops.alloc(ops.k.exports.lbfgsb_gram_workspace_bytes(m) / 4);
+    this.scanP = ops.alloc(4 * m); this.scanCv = ops.alloc(4 * m); this.scanW = ops.alloc(4 * m);
+    this.scanTmp = ops.alloc(4 * m); this.scanSt = ops.alloc(16);
   }
 
   private get col(): number { return this.S.length; }
@@ -334,7 +336,7 @@ class Solver {
     const next = e.lbfgsb_cauchy_scan_f32(
       keys2.ptr, idx2.ptr, nb, this.bstart.ptr, keys.ptr, idx.ptr, this.count.ptr,
       x.ptr, g.ptr, lo.ptr, hi.ptr, this.wPtrs.ptr, c, this.mat.ptr, this.scanP.ptr, this.scanCv.ptr,
-      this.wRowBuf.ptr, this.scanTmp.ptr, this.scanSt.ptr,
+      this.scanW.ptr, this.scanTmp.ptr, this.scanSt.ptr,
     );
     let dtm = st[3], tOld = st[4];
     p.set(pW); cv.set(cvW);
@@ -423,7 +425,7 @@ class Solver {
     let tri = true;
     for (let j = 0; j < k2 * k2; j++) if (Object.is(G[j], -0)) tri = false;
     for (let j = 0; j < c; j++) if (!Number.isFinite(this.YY[j][j]) || !Number.isFinite(th * th * this.SS[j][j])) tri = false;
-    ops.k.exports.lbfgsb_gram_f32(this.xcp.ptr, this.lo.ptr, this.hi.ptr, n, useFree ? 1 : 0, this.wPtrs.ptr, c, th, useFree ? 1 : -1, this.wRowBuf.ptr, this.mat.ptr, tri ? 1 : 0);
+    ops.k.exports.lbfgsb_gram_f32(this.xcp.ptr, this.lo.ptr, this.hi.ptr, n, useFree ? 1 : 0, this.wPtrs.ptr, c, th, useFree ? 1 : -1, this.gramWork.ptr, this.mat.ptr, tri ? 1 : 0);
     return new Float64Array(buf, this.mat.ptr, k2 * k2).slice();
   }
 

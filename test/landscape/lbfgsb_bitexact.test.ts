@@ -284,7 +284,7 @@ describe('L-BFGS-B kernels equal the reference JS loops bit for bit', () => {
 
     it(`${build}: free/active split (count, zeroing) and WᵀZZᵀW over the free or the active set`, () => {
       for (const n of [0, 1, 3, 17, 65, 4097]) {
-        for (const c of [1, 2, 5]) {
+        for (const c of [1, 2, 5, 10]) {
           const { x, lo, hi } = data(n, 3 * n + c);
           const rand = lcg(n + 100 * c);
           const Y = Array.from({ length: c }, () => Float32Array.from({ length: n }, () => (rand() < 0.2 ? 0 : Math.fround(2 * rand() - 1))));
@@ -300,7 +300,7 @@ describe('L-BFGS-B kernels equal the reference JS loops bit for bit', () => {
           k.exports.lbfgsb_zero_active_f32(pr, px, pl, ph, n);
           for (const i of active) r[i] = 0;
           expect(bits32(view32(pr, n).slice())).toEqual(bits32(r));
-          const ptrs = k.arena.alloc(4 * k2), pw = k.arena.alloc(8 * k2), pG = k.arena.alloc(8 * k2 * k2);
+          const ptrs = k.arena.alloc(4 * k2), pw = k.arena.alloc(k.exports.lbfgsb_gram_workspace_bytes(c)), pG = k.arena.alloc(8 * k2 * k2);
           const vp = [...Y.map((v) => f32(v)), ...S.map((v) => f32(v))];
           new Int32Array(k.memory.buffer, ptrs, k2).set(vp);
           for (const [set, sign] of [[free, 1], [active, -1]] as const) {
