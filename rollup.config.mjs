@@ -1,6 +1,8 @@
 // Bundles the browser page into web/dist/ (ESM): the page (main.js), the experiment runner's
 // job worker (job_worker.js, from src/experiments/job_worker.ts: the CLI's, run in module
-// Workers), the page's measuring worker (analysis.js: step cost and the kernel playground) and
+// Workers), the objective/trainer worker (worker.js, from src/workers/worker.ts: the Comlink
+// worker entry a job's ParallelObjective and ParallelTrainer start, nested in the job worker;
+// its name is the pool's default `new URL('./worker.js', import.meta.url)`), the page's measuring worker (analysis.js: step cost and the kernel playground) and
 // the playground's TensorFlow.js worker (tfjs.js, with TF.js's .wasm files in tfjs/) as separate
 // entries sharing chunks, the four .wasm builds beside them, and the static files.
 //
@@ -132,6 +134,7 @@ export default {
     main: join(root, 'web', 'main.ts'),
     analysis: join(root, 'web', 'analysis_worker.ts'),
     job_worker: join(root, 'src', 'experiments', 'job_worker.ts'),
+    worker: join(root, 'src', 'workers', 'worker.ts'),
     tfjs: join(root, 'web', 'tfjs_worker.ts'),
   },
   // Node-only code paths import node: modules dynamically; they never run in the page.

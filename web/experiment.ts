@@ -1,9 +1,14 @@
-// One SB-vs-LB experiment of the page, run by the experiment runner the CLI uses
-// (src/experiments/runner_core.ts): the form becomes the reproduce spec, the page loads the
-// data (MNIST fetched from the server, or the synthetic set), and the runner runs the spec's
-// jobs — SB, LB and the parametric plot of each seed — in module Workers (job_worker.js), a
-// few at a time, with per-epoch checkpoints in this origin's private file system (OPFS). The
-// results are the runner's results.json, plus a `page` field with the browser's facts.
+// One experiment of the page — SB vs LB (kind 'reproduce') or the batch-size frontier (kind
+// 'frontier') — run by the experiment runner the CLI uses (src/experiments/runner_core.ts): the
+// form becomes the spec (web/results.ts: `lbgap reproduce`'s or `lbgap frontier`'s), the page
+// loads the data (MNIST fetched from the server, or the synthetic set), and the runner runs the
+// spec's jobs — SB, LB and the parametric plot of each seed; or the step costs and one job per
+// batch size and seed — in module Workers (job_worker.js), a few at a time, with per-epoch
+// checkpoints in this origin's private file system (OPFS). The results are the runner's
+// results.json, plus a `page` field with the browser's facts. Cross-origin isolated, a job
+// that runs with fewer jobs beside it than "Jobs at a time" measures (φ, Hessian) over the
+// idle cores in nested Workers (worker.js: the objective worker, same bits), and the
+// frontier's step costs time a pool of that many workers, as the CLI does.
 //
 // The page talks to it through startExperiment() alone: a handle (stop, resume, cancel) and
 // events (progress per phase with ETA, per-step loss, the results so far). Stop sets the
@@ -34,7 +39,7 @@ export { checkSpec, ExperimentOptionError } from './form_rules.js';
 type Kernels = CoreRunOptions['kernels'];
 
 /** One training step's loss (the live per-step curve). */
-export interface StepEvent { run: string; seed: number; epoch: number; step: number; steps: number; loss: number }
+export interface StepEvent { run: string; batch: number; seed: number; epoch: number; step: number; steps: number; loss: number }
 
 export interface RunHooks {
   /** A phase moved (or paused, or finished). */
@@ -44,6 +49,8 @@ export interface RunHooks {
   onResults(results: PageResults): void;
   /** Stop/resume/cancel acknowledgements and other notes, in words; `paused`: the run is stopped (Resume continues it). */
   onNotice(text: string, paused: boolean): void;
+  /** A line of the run's log: the runner's own lines and what the jobs report (a measurement's result, over how many workers…); not every step. */
+  onLog?(line: string): void;
 }
 
 export interface RunOptions {
@@ -51,6 +58,12 @@ export interface RunOptions {
   mnistBase: string;
   /** The job worker script (default: job_worker.js beside the page's bundle). */
   workerUrl?: URL;
+  /**
+   * The objective worker script a job's measurements spread over idle cores with (default:
+   * worker.js beside the page's bundle, when memory can be shared; null: measurements stay in
+   * the job's worker).
+   */
+  measureWorkerUrl?: URL | null;
 }
 
 export type RunOutcome = { outcome: 'complete' | 'cancelled'; results: PageResults | null; /** results.json as the runner wrote it (null: nothing was written). */ file: string | null };
@@ -123,10 +136,15 @@ class PageExperiment implements RunHandle {
   private info: PageInfo;
   private jobs = new Map<number, Job>();
   private releaseLock: (() => void) | null = null;
+  private readonly measureWorkerUrl: URL | null;
+  /** Per job, the last line logged (progress labels repeat). */
+  private lastLine = new Map<number, string>();
 
   constructor(private readonly k: Kernels, readonly form: PageSpec, private readonly hooks: RunHooks, private readonly opts: RunOptions) {
     this.spec = experimentSpec(form);
     this.transport = sharedMemoryAvailable() ? 'shared' : 'transfer';
+    // Nested objective workers share the job's parameters and data: only with shared memory.
+    this.measureWorkerUrl = this.transport === 'shared' ? (opts.measureWorkerUrl === undefined ? new URL('./worker.js', import.meta.url) : opts.measureWorkerUrl) : null;
     this.clocks = { data: new PhaseClock('data', 0), training: new PhaseClock('training', 1), analysis: new PhaseClock('analysis', 1) };
     this.info = { form, userAgent: navigator.userAgent, crossOriginIsolated: self.crossOriginIsolated === true, transport: this.transport, jobs: form.jobs };
     this.done = this.run();
@@ -258,8 +276,10 @@ class PageExperiment implements RunHandle {
   /** A run job started: its row appears (no epochs yet). */
   private started(index: number): PageRun | null {
     const job = this.jobs.get(index);
-    if (!job || job.setting.type !== 'run' || this.live.has(index)) return this.live.get(index) ?? null;
-    const { role, batch } = job.setting;
+    if (!job || (job.setting.type !== 'run' && job.setting.type !== 'frontier') || this.live.has(index)) return this.live.get(index) ?? null;
+    // The runner's names of the run and its phase: SB/LB, or B=<batch> (job.ts settingName).
+    const { batch } = job.setting;
+    const role = job.setting.type === 'run' ? job.setting.role : `B=${batch}`;
     const run: PageRun = {
       job: index, seed: job.seed, setting: role, batch, k: null,
       phases: [{ name: role, batch, epochs: this.spec.epochs, history: [], track: [] }],
@@ -268,6 +288,13 @@ class PageExperiment implements RunHandle {
     this.live.set(index, run);
     this.publish();
     return run;
+  }
+
+  /** A job's progress label into the log, unless it is a training step's (thousands) or repeats the job's last line. */
+  private logWork(job: number, label: string): void {
+    if (!this.hooks.onLog || / epoch \d+\/\d+ step \d+\/\d+$/.test(label) || this.lastLine.get(job) === label) return;
+    this.lastLine.set(job, label);
+    this.hooks.onLog(`job ${job}: ${label}`);
   }
 
   private hooksForRunner(): LiveHooks {
@@ -282,12 +309,13 @@ class PageExperiment implements RunHandle {
         this.doneWork.set(e.job, d);
         if (!this.working.has(e.job)) this.started(e.job);
         this.working.set(e.job, e.work);
+        this.logWork(e.job, e.label);
         this.phase = e.work;
         // Training's detail comes from the step and epoch events (below), in the page's words.
         this.advanceClocks(e.work === 'analysis' ? { work: e.work, label: `job ${e.job}: ${e.label}` } : null);
       },
       step: (e) => {
-        this.hooks.onStep({ run: e.setting, seed: e.seed, epoch: e.epoch, step: e.step, steps: e.steps, loss: e.loss });
+        this.hooks.onStep({ run: e.setting, batch: e.batch, seed: e.seed, epoch: e.epoch, step: e.step, steps: e.steps, loss: e.loss });
         this.clocks.training.detail = `${e.setting} seed ${e.seed}: epoch ${e.epoch}/${e.epochs}, step ${e.step}/${e.steps}, batch loss ${fmtLoss(e.loss)}`;
         this.reportSoon('training');
       },
@@ -321,7 +349,8 @@ class PageExperiment implements RunHandle {
       this.clocks.training.setTotal(t.training);
       this.clocks.analysis.setTotal(t.analysis);
       this.phase = 'training';
-      this.clocks.training.run(`starting ${Math.min(this.form.jobs, 2 * this.form.seeds.length)} job worker${this.form.jobs > 1 ? 's' : ''} (${this.transport === 'shared' ? 'shared memory' : 'transfer fallback: no shared memory'})…`);
+      const workers = Math.min(this.form.jobs, this.jobs.size);
+      this.clocks.training.run(`starting ${workers} job worker${workers > 1 ? 's' : ''} (${this.transport === 'shared' ? 'shared memory' : 'transfer fallback: no shared memory'})…`);
       this.report('training');
       let resume = false;
       for (;;) {
@@ -329,6 +358,8 @@ class PageExperiment implements RunHandle {
           store, data, kernels: this.k, environment: browserEnvironment(this.k.info.build),
           resume, stop: this.stopFlag, jobs: this.form.jobs, threads: true,
           workerUrl: this.opts.workerUrl ?? new URL('./job_worker.js', import.meta.url),
+          ...(this.measureWorkerUrl ? { measureWorkerUrl: this.measureWorkerUrl } : {}),
+          log: (line) => this.hooks.onLog?.(line),
           extra: { page: this.info }, live: this.hooksForRunner(),
         });
         this.file = new TextDecoder().decode((await store.read(RESULTS_FILE))!);

@@ -1,19 +1,22 @@
-// The page: builds the form from FIELDS and checks it as the user types, runs an experiment
-// through the CLI's runner (startExperiment: data, training, analysis, each with a progress bar
-// and ETA), draws what it
-// shows — one live run, or one loaded file, never a mix — downloads/loads the results JSON,
-// keeps the address in step with the form, and runs the kernel playground. State for the
-// end-to-end tests is mirrored on window.__lbgapPage.
+// The page: builds the form from FIELDS and checks it as the user types (the experiment's own
+// fields: SB vs LB, or the batch-size frontier), runs an experiment through the CLI's runner
+// (startExperiment: data, training, analysis, each with a progress bar and ETA, and a run
+// log), draws what it shows — one live run, or one loaded file, never a mix; SB vs LB: the
+// curves, parametric plot and sharpness table; a frontier: the curves, the per-batch table
+// and the time-to-target figure — downloads/loads the results JSON, keeps the address in step
+// with the form, and runs the kernel playground. State for the end-to-end tests is mirrored
+// on window.__lbgapPage.
 import * as Comlink from 'comlink';
 import { loadKernels, type Kernels } from '../src/kernels/index.js';
 import type { AnalysisApi } from './analysis_worker.js';
 import { startExperiment, type RunHandle } from './experiment.js';
 import { fmtDuration, fmtInt, fmtPct, fmtPhi } from './format.js';
-import { checkForm, DATA, estimateSeconds, FIELDS, formOfResults, fromQuery, NETS, toQuery, type FieldName, type FormCheck, type MeasuredCost, type RawForm } from './form_rules.js';
+import { checkForm, DATA, defaultBatches, estimateSeconds, EXPERIMENTS, experimentOf, FIELDS, formOfResults, fromQuery, labelOf, NETS, TARGET_DEFAULTS, TARGETS, toQuery, type Experiment, type FieldName, type FormCheck, type MeasuredCost, type RawForm } from './form_rules.js';
+import { FRONTIER_COLUMNS, frontierTable, frontierTimeText, frontierVerdict } from './frontier_view.js';
 import { PLAYGROUND_GEMMS, type GemmCase, type GemmFigure } from './gemm_timing.js';
 import type { PhaseName, PhaseProgress } from './phase_clock.js';
 import { curvesText, parametricText } from './plot_text.js';
-import { clearPlot, curveSpecs, parametricSpecs, renderInto, stepKey, type StepLosses } from './plots.js';
+import { clearPlot, curveSpecs, frontierTimeSpec, parametricSpecs, renderInto, stepKey, type StepLosses } from './plots.js';
 import { loadResults, type PageResults, type PageRun } from './results.js';
 import type { TfjsApi, TfjsSetup } from './tfjs_worker.js';
 
@@ -25,8 +28,10 @@ interface PageState {
   phases: Partial<Record<PhaseName, PhaseProgress>>;
   form: FormCheck | null;
   cost: MeasuredCost | null;
+  /** The run log (the runner's lines and the jobs' reports), as shown under “Run log”. */
+  log: string[];
 }
-const state: PageState = { status: 'loading', error: null, mode: null, results: null, renders: 0, bench: null, source: null, phases: {}, form: null, cost: null };
+const state: PageState = { status: 'loading', error: null, mode: null, results: null, renders: 0, bench: null, source: null, phases: {}, form: null, cost: null, log: [] };
 (window as unknown as { __lbgapPage: PageState }).__lbgapPage = state;
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => {
@@ -40,7 +45,7 @@ const buttons = {
 };
 const loadInput = $<HTMLInputElement>('load');
 const form = $<HTMLFormElement>('form');
-const PLOTS = ['plot-loss', 'plot-acc', 'plot-param-loss', 'plot-param-acc'] as const;
+const PLOTS = ['plot-loss', 'plot-acc', 'plot-param-loss', 'plot-param-acc', 'plot-frontier-time'] as const;
 
 let k: Kernels;
 let current: RunHandle | null = null;
@@ -78,6 +83,9 @@ function fail(e: unknown): void {
 // --- the form: built from FIELDS, checked as you type, mirrored in the address
 const HINTS: Partial<Record<FieldName, string>> = {
   lbBatch: 'the paper: 10% of the training set', seeds: 'comma-separated, e.g. 0,1,2',
+  batches: 'comma-separated, e.g. 32,128,512; empty: powers of two from 32 up to 10% of the training samples',
+  targetValue: 'a training loss (e.g. 0.15), or a test accuracy as a fraction (e.g. 0.97)',
+  epochs: 'the frontier: at most this many epochs (its runs stop at the target)',
   analysisSamples: 'training samples the sharpness loss and the parametric plot’s train curve use',
   sharpnessIterations: 'L-BFGS-B iterations per φ (the paper: 10)',
 };
@@ -92,13 +100,14 @@ function buildForm(): void {
     label.htmlFor = id;
     label.textContent = f.label;
     let input: HTMLInputElement | HTMLSelectElement;
-    if (f.name === 'net' || f.name === 'data') {
+    const choices = { experiment: EXPERIMENTS, net: NETS, data: DATA, targetMetric: TARGETS } as Partial<Record<FieldName, Record<string, string>>>;
+    if (choices[f.name]) {
       input = document.createElement('select');
-      for (const [value, text] of Object.entries(f.name === 'net' ? NETS : DATA)) input.append(new Option(text, value));
+      for (const [value, text] of Object.entries(choices[f.name]!)) input.append(new Option(text, value));
     } else {
       input = document.createElement('input');
       input.type = 'text';
-      input.inputMode = f.name === 'seeds' ? 'text' : f.name === 'lr' ? 'decimal' : 'numeric';
+      input.inputMode = f.name === 'seeds' || f.name === 'batches' ? 'text' : f.name === 'lr' || f.name === 'targetValue' ? 'decimal' : 'numeric';
       input.autocomplete = 'off';
     }
     input.id = id;
@@ -115,6 +124,24 @@ function buildForm(): void {
 }
 
 const field = (name: FieldName) => form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement;
+
+/** Shows the chosen experiment's fields (the others keep their text, hidden) in its words. */
+function applyMode(mode: Experiment): void {
+  for (const f of FIELDS) {
+    const wrap = field(f.name).closest<HTMLElement>('.field')!;
+    wrap.hidden = !f.modes.includes(mode);
+    wrap.querySelector('label')!.textContent = labelOf(f.name, mode);
+  }
+  const n = Number(field('trainSamples').value);
+  (field('batches') as HTMLInputElement).placeholder = Number.isInteger(n) && n >= 1 ? `default: ${defaultBatches(n).join(',')}` : 'default: powers of two';
+  field('epochs').title = mode === 'frontier' ? HINTS.epochs! : '';
+}
+
+/** The sections of what is shown (a run's or file's kind; with nothing shown, the form's experiment). */
+function showSections(kind: string): void {
+  $('frontier').hidden = kind !== 'frontier';
+  $('analysis').hidden = kind === 'frontier';
+}
 const readRaw = (): RawForm => Object.fromEntries(FIELDS.map((f) => [f.name, field(f.name).value])) as RawForm;
 
 function setFields(values: Partial<RawForm>): void {
@@ -124,6 +151,9 @@ function setFields(values: Partial<RawForm>): void {
 /** Checks the form, shows each field's error (or warning) beside it, the time estimate, and updates the address. */
 function checkFormNow(): FormCheck {
   const raw = readRaw();
+  const mode = experimentOf(raw);
+  applyMode(mode);
+  if (!shown) showSections(mode);
   const c = checkForm(raw, { cores: navigator.hardwareConcurrency ?? 1, cost: state.cost });
   state.form = c;
   for (const f of FIELDS) {
@@ -134,7 +164,10 @@ function checkFormNow(): FormCheck {
     el.setAttribute('aria-invalid', String(!!err));
   }
   const est = $('estimate');
-  if (c.spec && state.cost?.net === c.spec.net) {
+  if (c.spec && c.spec.experiment === 'frontier') {
+    const b = c.spec.batches ?? defaultBatches(c.spec.trainSamples);
+    est.textContent = `${b.length} batch size${b.length === 1 ? '' : 's'} (${b.join(', ')}) × ${c.spec.seeds.length} seed${c.spec.seeds.length === 1 ? '' : 's'}, each trained until ${c.spec.targetMetric === 'testAcc' ? `test accuracy ≥ ${c.spec.targetValue}` : `training loss ≤ ${c.spec.targetValue}`} or ${c.spec.epochs} epoch${c.spec.epochs === 1 ? '' : 's'}, after one job that times a step at every batch alone: the quick preset of “lbgap frontier” with these choices.`;
+  } else if (c.spec && state.cost?.net === c.spec.net) {
     const e = estimateSeconds(c.spec, { cores: navigator.hardwareConcurrency ?? 1, cost: state.cost });
     est.textContent = `Estimated time: about ${fmtDuration(e.total)} (training ${fmtDuration(e.training)}, analysis ${fmtDuration(e.analysis)}), from a measured ${fmtInt(e.rate)} samples/s of ${c.spec.net} in this tab.`;
   } else est.textContent = c.spec ? '' : 'Fix the fields marked above to start.';
@@ -181,11 +214,31 @@ function show(s: Shown | null): void {
   drawn.clear();
   for (const id of PLOTS) { clearPlot($(id)); $(`text-${id}`).textContent = ''; }
   $('summary').querySelector('tbody')!.replaceChildren();
+  $('frontier-summary').querySelector('tbody')!.replaceChildren();
+  $('frontier-verdict').textContent = '';
+  showSections(s?.results.kind ?? experimentOf(readRaw()));
   $('source').textContent = s ? (s.kind === 'file' ? `Showing the file ${s.name}.` : `Showing the run started ${s.name}.`) : '';
   refreshButtons();
 }
 
+/** The frontier's per-batch table (summarizeFrontier, as `lbgap report`) and its verdict line. */
+function renderFrontier(r: PageResults): void {
+  const head = $('frontier-summary').querySelector('thead tr')!;
+  if (!head.childElementCount) for (const c of FRONTIER_COLUMNS) { const th = document.createElement('th'); th.scope = 'col'; th.textContent = c; head.append(th); }
+  const body = $('frontier-summary').querySelector('tbody')!;
+  body.replaceChildren();
+  for (const row of frontierTable(r)) {
+    const tr = document.createElement('tr');
+    tr.dataset.batch = String(row.batch);
+    if (row.fastest) { tr.className = 'fastest'; tr.title = 'fastest to the target'; }
+    row.cells.forEach((c, i) => { const td = document.createElement(i === 0 ? 'th' : 'td'); if (i === 0) td.setAttribute('scope', 'row'); td.textContent = c; tr.append(td); });
+    body.append(tr);
+  }
+  $('frontier-verdict').textContent = frontierVerdict(r);
+}
+
 function renderTable(r: PageResults): void {
+  if (r.kind === 'frontier') { renderFrontier(r); return; }
   const body = $('summary').querySelector('tbody')!;
   body.replaceChildren();
   const row = (cells: string[], cls = '', title = '') => {
@@ -238,6 +291,11 @@ async function drawShown(): Promise<void> {
   const curves = () => curveSpecs(r, liveSteps, { width: w, subtitle });
   draw('plot-loss', curveSig, () => curves().loss, () => curvesText(r, 'loss'));
   draw('plot-acc', curveSig, () => curves().acc, () => curvesText(r, 'acc'));
+  if (r.kind === 'frontier') {
+    const fw = Math.max(240, Math.floor($('plot-frontier-time').getBoundingClientRect().width));
+    const time = frontierTimeSpec(r, fw);
+    if (time) draw('plot-frontier-time', `${fw}|${subtitle}|${r.done.length}|${r.status}`, () => time, () => frontierTimeText(r));
+  }
   if (r.interpolations.length > 0) {
     const sig = `${w}|${subtitle}|${r.interpolations.length}`;
     const p = () => parametricSpecs(r, { width: w, subtitle })!;
@@ -274,6 +332,21 @@ async function drawnNow(): Promise<void> {
   if (dirty) { requestDraw(); await drawing; }
 }
 
+// --- the run log
+const MAX_LOG = 2000;
+function addLog(line: string): void {
+  state.log.push(line);
+  if (state.log.length > MAX_LOG) state.log.splice(0, state.log.length - MAX_LOG);
+  const el = $('log');
+  const atEnd = el.scrollTop + el.clientHeight >= el.scrollHeight - 4;
+  el.textContent = state.log.join('\n');
+  if (atEnd) el.scrollTop = el.scrollHeight;
+}
+function clearLog(): void {
+  state.log = [];
+  $('log').textContent = '';
+}
+
 // --- progress by phase
 function showPhase(p: PhaseProgress): void {
   state.phases[p.phase] = p;
@@ -299,6 +372,7 @@ async function start(): Promise<void> {
   steps = new Map();
   show(null);
   resetPhases();
+  clearLog();
   setStatus('running', 'starting…');
   const startedAt = new Date().toLocaleTimeString('en-GB');
   const run = startExperiment(k, c.spec, {
@@ -310,7 +384,7 @@ async function start(): Promise<void> {
     onStep: (e) => {
       const key = stepKey(e.run, e.seed);
       let s = steps.get(key);
-      if (!s) { s = { setting: e.run, batch: e.run === 'SB' ? c.spec!.sbBatch : c.spec!.lbBatch, seed: e.seed, x: [], y: [] }; steps.set(key, s); }
+      if (!s) { s = { setting: e.run, batch: e.batch, seed: e.seed, x: [], y: [] }; steps.set(key, s); }
       const x = e.epoch - 1 + e.step / e.steps;
       // After Resume, the epoch that was stopped runs again from its start: its first steps replace the old ones.
       let keep = s.x.length;
@@ -325,6 +399,7 @@ async function start(): Promise<void> {
       else if (shown.kind === 'run') { shown.results = r; state.results = r; }
       requestDraw();
     },
+    onLog: (line) => addLog(line),
     onNotice: (text, paused) => {
       if (state.status === 'error') return;
       if (paused) setStatus('stopped', text);
@@ -346,6 +421,7 @@ async function start(): Promise<void> {
     const r = end.results!;
     const bad = (r.runs as PageRun[]).filter((x) => x.status === 'diverged' || x.status === 'not-improved');
     setStatus('done', `done: ${r.runs.length} runs, training and analysis in ${fmtDuration(r.timings.seconds)}` +
+      (r.kind === 'frontier' ? ` — ${frontierVerdict(r).split('. ')[0].replace(/\.$/, '')}` : '') +
       (bad.length ? ` — ${bad.map((x) => `${x.setting} seed ${x.seed} ${x.status === 'diverged' ? 'diverged' : 'did not learn'}: ${x.note}`).join('; ')}` : ''));
   } finally {
     current = null;
@@ -360,7 +436,8 @@ function download(): void {
   const blob = new Blob([text], { type: 'application/json' });
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob);
-  a.download = `lbgap-${state.results.spec.net}-results.json`; // `lbgap reproduce`'s results.json, from the same runner
+  // `lbgap reproduce`'s (or `lbgap frontier`'s) results.json, from the same runner.
+  a.download = `lbgap-${state.results.spec.net}${state.results.kind === 'frontier' ? '-frontier' : ''}-results.json`;
   document.body.append(a);
   a.click();
   a.remove();
@@ -375,6 +452,7 @@ async function load(file: File): Promise<void> {
   checkFormNow();
   steps = new Map();
   resetPhases();
+  clearLog();
   show({ results: r, kind: 'file', name: file.name, text });
   requestDraw();
   await drawnNow();
@@ -540,6 +618,11 @@ async function init(): Promise<void> {
   form.addEventListener('input', (ev) => {
     const t = ev.target as HTMLInputElement;
     if (t.name === 'lbBatch') lbEdited = true;
+    // A new target metric: the other metric's default value becomes this one's.
+    if (t.name === 'targetMetric') {
+      const v = field('targetValue'), other = t.value === 'testAcc' ? 'trainLoss' : 'testAcc';
+      if (v.value.trim() === TARGET_DEFAULTS[other]) v.value = TARGET_DEFAULTS[t.value as keyof typeof TARGET_DEFAULTS] ?? v.value;
+    }
     if (t.name === 'trainSamples' && !lbEdited && Number.isFinite(Number(t.value))) field('lbBatch').value = String(Math.max(1, Math.round(Number(t.value) / 10)));
     checkFormNow();
     if (t.name === 'net') probeCost().catch((e) => console.warn('step-cost probe failed', e));

@@ -3,9 +3,11 @@
 // (SB, LB), one line style per split (train solid, test dashed, the live per-step loss thin
 // and smoothed), integer epoch ticks, and on the parametric plot the two minimizers marked
 // at α = 0 (SB) and α = 1 (LB). The numbers are the same as `lbgap report`'s figures
-// (src/experiments/charts.ts); the styling is the page's.
+// (src/experiments/charts.ts); the styling is the page's. The frontier's time-to-target figure
+// is `lbgap report`'s own spec (src/experiments/frontier_charts.ts), fitted to the column.
 import * as vega from 'vega';
 import { compile } from 'vega-lite';
+import { frontierFigures } from '../src/experiments/frontier_charts.js';
 import type { PlotSpec } from '../src/experiments/plot.js';
 import type { ResultsFile, RunRecord } from '../src/experiments/results.js';
 
@@ -31,8 +33,8 @@ export const RUN_COLOURS = { SB: '#1f6fb4', LB: '#d9630b' } as const;
 const SPLITS = ['train', 'test', 'train, per step (smoothed)'];
 const DASHES = [[1, 0], [6, 4], [2, 2]];
 
-/** A run's legend name: "SB (B = 64)". */
-export const runName = (r: Pick<RunRecord, 'setting' | 'batch'>) => `${r.setting} (B = ${r.batch})`;
+/** A run's legend name: "SB (B = 64)"; a frontier run (setting "B=64") is "B = 64". */
+export const runName = (r: Pick<RunRecord, 'setting' | 'batch'>) => (r.setting === `B=${r.batch}` ? `B = ${r.batch}` : `${r.setting} (B = ${r.batch})`);
 
 /** The per-step losses of the live run, per run and seed (not part of the results file). */
 export type StepLosses = Map<string, { setting: string; batch: number; seed: number; x: number[]; y: number[] }>;
@@ -87,7 +89,13 @@ function frame(f: Frame, data: Point[], colours: { domain: string[]; range: stri
   } as unknown as PlotSpec;
 }
 
-const runColours = (runs: string[]) => ({ domain: runs, range: runs.map((r) => (r.startsWith('LB') ? RUN_COLOURS.LB : RUN_COLOURS.SB)) });
+/** Batch sizes of a frontier, small to large. */
+const BATCH_COLOURS = ['#1f6fb4', '#2a9d8f', '#7b52ae', '#c2417a', '#d9630b', '#a0522d', '#3b444c', '#6c8ebf', '#8a9a1b'];
+const runColours = (runs: string[]) => {
+  if (runs.every((r) => r.startsWith('SB') || r.startsWith('LB'))) return { domain: runs, range: runs.map((r) => (r.startsWith('LB') ? RUN_COLOURS.LB : RUN_COLOURS.SB)) };
+  const sorted = runs.slice().sort((a, b) => Number(a.replace(/\D+/g, '')) - Number(b.replace(/\D+/g, '')));
+  return { domain: sorted, range: sorted.map((_r, i) => BATCH_COLOURS[i % BATCH_COLOURS.length]) };
+};
 const yAxis = (title: string, log: boolean) => ({ field: 'y', type: 'quantitative', title, scale: log ? { type: 'log' } : { zero: false }, axis: { tickCount: 5, format: log ? '~g' : 'd' } });
 
 /** Loss (log scale) and accuracy per epoch, train and test, plus the smoothed per-step loss of a live run. */
@@ -151,4 +159,20 @@ export function parametricSpecs(r: ResultsFile, f: Omit<Frame, 'title'>): { loss
     loss: frame({ ...f, title: 'Parametric plot: cross-entropy between the minimizers' }, loss, colours, ['train', 'test'], x, yAxis('cross-entropy (log scale)', true), [line, dots], [minimizers]),
     acc: frame({ ...f, title: 'Parametric plot: accuracy between the minimizers' }, acc, colours, ['train', 'test'], x, yAxis('accuracy (%)', false), [line, dots], [minimizers]),
   };
+}
+
+/**
+ * The frontier's time to the target against batch size: the spec `lbgap report` renders as
+ * frontier-time.svg (measured per seed and mean, the model's prediction, the fastest marked),
+ * sized to the column with the legend below; null before any batch size reached the target.
+ */
+export function frontierTimeSpec(r: ResultsFile, width: number): PlotSpec | null {
+  const fig = frontierFigures(r).find((f) => f.file === 'frontier-time.svg');
+  if (!fig) return null;
+  const narrow = width < 480;
+  return {
+    ...fig.spec, width, height: narrow ? 220 : 300,
+    autosize: { type: 'fit-x', contains: 'padding' },
+    config: { legend: { orient: 'bottom', direction: 'vertical', labelLimit: narrow ? 300 : 600, labelFontSize: 11 }, axis: { labelFontSize: 11, titleFontSize: 11 }, title: { anchor: 'start', fontSize: 13 } },
+  } as unknown as PlotSpec;
 }

@@ -1,10 +1,11 @@
-// The page's results are `lbgap reproduce`'s results.json (src/experiments/results.ts, version
-// 1, kind 'reproduce'), written by the same runner: a page download feeds `lbgap report`, and a
-// CLI results file loads into the page. The browser-only facts (transport, isolation, jobs at
-// a time, user agent, the form) ride along in an extra top-level `page` field the CLI ignores.
+// The page's results are `lbgap reproduce`'s or `lbgap frontier`'s results.json
+// (src/experiments/results.ts, version 1, kind 'reproduce' or 'frontier'), written by the same
+// runner: a page download feeds `lbgap report`, and a CLI results file loads into the page. The
+// browser-only facts (transport, isolation, jobs at a time, user agent, the form) ride along in
+// an extra top-level `page` field the CLI ignores.
 import { resolveSpec, type ExperimentSpec } from '../src/experiments/spec.js';
 import { parseResults, type Environment, type ResultsFile, type RunRecord } from '../src/experiments/results.js';
-import type { PageSpec } from './form_rules.js';
+import { defaultBatches, FRONTIER_BASE, type PageSpec } from './form_rules.js';
 
 export type { PageSpec } from './form_rules.js';
 
@@ -27,8 +28,35 @@ export type PageResults = ResultsFile & { page?: PageInfo };
  */
 export type PageRun = RunRecord & { status?: 'ok' | 'diverged' | 'not-improved'; note?: string };
 
-/** The experiment spec of a page run: the paper's protocol shrunk to the form's sizes. */
+/** The experiment spec of a page run: SB vs LB (reproduceSpecOf) or the batch-size frontier (frontierSpecOf). */
 export function experimentSpec(p: PageSpec): ExperimentSpec {
+  return p.experiment === 'frontier' ? frontierSpecOf(p) : reproduceSpecOf(p);
+}
+
+/**
+ * The page's frontier: `lbgap frontier`'s spec for the same choices — its default preset
+ * (quick) with the choices on top in the order the CLI applies its flags (src/cli/reproduce_command.ts
+ * buildSpec: --net, --data, --limit, --epochs, --seeds, --lr, then --batch and --target-loss /
+ * --target-acc), resolved by the same resolveSpec — plus the test-set size (data.testLimit,
+ * which the CLI takes from a --spec file). Empty batch sizes are the powers of two from 32 up
+ * to 10 % of the training samples (frontierBatches), written out as `--batch` would be.
+ */
+export function frontierSpecOf(p: PageSpec): ExperimentSpec {
+  const s = JSON.parse(JSON.stringify(FRONTIER_BASE)) as Record<string, unknown> & { data: Record<string, unknown>; frontier: Record<string, unknown> };
+  s.net = p.net;
+  s.data.name = p.data;
+  s.data.trainLimit = p.trainSamples;
+  s.epochs = p.epochs;
+  s.seeds = p.seeds.slice();
+  s.lr = p.lr;
+  s.frontier.batches = p.batches ? p.batches.slice() : defaultBatches(p.trainSamples);
+  s.frontier.target = { metric: p.targetMetric ?? 'trainLoss', value: p.targetValue ?? 0.15 };
+  s.data.testLimit = p.testSamples;
+  return resolveSpec(s);
+}
+
+/** The SB-vs-LB spec of a page run: the paper's protocol shrunk to the form's sizes. */
+export function reproduceSpecOf(p: PageSpec): ExperimentSpec {
   return resolveSpec({
     kind: 'reproduce', net: p.net,
     data: { name: p.data, dir: null, trainLimit: p.trainSamples, testLimit: p.testSamples },

@@ -16,6 +16,7 @@ import type { ServeHandle } from '../../src/cli/serve_command.js';
 import { launchChromium } from './chromium.js';
 import { parseResults, type ResultsFile } from '../../src/experiments/results.js';
 import { renderReport } from '../../src/experiments/report.js';
+import { runExperiment } from '../../src/experiments/runner.js';
 import { servePage, state, svgMarks, tableRows, waitStatus, type PageState } from './page_helpers.js';
 
 // The e2e run's screenshot (docs/page.png, in the README, is made by `npm run screenshot:web`).
@@ -148,6 +149,28 @@ describe('the page in headless Chromium', () => {
         a.forEach((v, i) => expect(v as number).toBeCloseTo(b[i] as number, 4));
       }
       await page.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 150_000);
+
+  it('isolated: a job that measures with no other job beside it spreads over 2 nested objective workers (the run log says so), and the results equal runExperiment’s in Node bit for bit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lbgap-page-spread-'));
+    try {
+      const page = await browser.newPage();
+      await page.goto(isolated.server.url + '?net=tiny&data=synthetic&trainSamples=16384&testSamples=256&sbBatch=2&lbBatch=2048&epochs=3&analysisSamples=256&sharpnessIterations=3&jobs=2&autostart=1');
+      const ran = await waitStatus(page, ['done']);
+      const log = await page.evaluate(() => (window as unknown as { __lbgapPage: { log: string[] } }).__lbgapPage.log);
+      // SB (8,192 steps an epoch) measures well after LB (8) has finished: with no job beside it, over 2 workers.
+      expect(log.some((l) => /^job 0: SB seed 0: φ .* over 2 workers\)$/.test(l)), log.join('\n')).toBe(true);
+      expect(await page.textContent('#log')).toContain('over 2 workers');
+      await page.close();
+      // The same spec in Node, one job at a time in this thread (no spreading): the same bits.
+      const spec = ran.results!.spec;
+      const node = await runExperiment(spec, { outDir: join(dir, 'node'), jobs: 1 });
+      expect(node.results.environment.kernels).toBe(ran.results!.environment.kernels);
+      expect(metricsOnly(ran.results!)).toEqual(metricsOnly(node.results));
+      expect(ran.results!.runs[0].final.sharpness).toHaveLength(4);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

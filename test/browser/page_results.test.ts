@@ -11,6 +11,7 @@ import { curvesText, parametricText } from '../../web/plot_text.js';
 import { browserEnvironment, experimentSpec, loadResults, ResultsFormatError, type PageResults, type PageSpec } from '../../web/results.js';
 
 const form: PageSpec = {
+  experiment: 'reproduce',
   net: 'tiny', data: 'mnist', trainSamples: 512, testSamples: 256, sbBatch: 64, lbBatch: 256, epochs: 2, seeds: [0, 1],
   lr: 1e-3, jobs: 2, analysisSamples: 128, sharpnessIterations: 3,
 };
